@@ -1,0 +1,59 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import type { LabelledExample } from '../training/dataset-split.js';
+
+const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+}
+
+async function imagesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.name.startsWith('.')) continue;
+    if (entry.isDirectory()) found.push(...(await imagesIn(path)));
+    else if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) found.push(path);
+  }
+  return found.sort();
+}
+
+/**
+ * Lists a labelled image folder: one sub-folder per class, or train/ and val/ (or
+ * validation/) each holding one sub-folder per class. Keys are paths relative to `root`.
+ */
+export async function listImageFolder(root: string): Promise<LabelledExample[]> {
+  if (!(await stat(root)).isDirectory()) throw new Error(`${root} is not a folder`);
+  const top = await subfolders(root);
+  const valName = top.find((name) => name === 'val' || name === 'validation');
+  const examples: LabelledExample[] = [];
+  const addClasses = async (dir: string, split?: 'train' | 'val') => {
+    for (const label of await subfolders(dir)) {
+      for (const path of await imagesIn(join(dir, label))) {
+        examples.push({ key: relative(root, path), label, ...(split ? { split } : {}) });
+      }
+    }
+  };
+  if (top.includes('train') && valName) {
+    await addClasses(join(root, 'train'), 'train');
+    await addClasses(join(root, valName), 'val');
+  } else {
+    await addClasses(root);
+  }
+  return examples;
+}

@@ -1,0 +1,88 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+/** The on-disk shape of a TF.js LayersModel's model.json. */
+export interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+}
+
+export function parseModelJson(text: string, source: string): ModelJson {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${source} is not valid JSON`);
+  }
+  const json = parsed as Partial<ModelJson>;
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${source} is not a TF.js LayersModel (no modelTopology/weightsManifest)`);
+  }
+  return json as ModelJson;
+}
+
+/** Builds tfjs model artifacts from a parsed model.json and the bytes of its weight files. */
+export function toArtifacts(json: ModelJson, weightFiles: Uint8Array[]): tf.io.ModelArtifacts {
+  const total = weightFiles.reduce((sum, file) => sum + file.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const file of weightFiles) {
+    weightData.set(file, offset);
+    offset += file.byteLength;
+  }
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: weightData.buffer,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy ?? undefined,
+  };
+}
+
+/** Reads model.json and its weight shards from a directory (tfjs can't without tfjs-node). */
+export async function readLayersModelDir(dir: string): Promise<tf.io.ModelArtifacts> {
+  const modelPath = join(dir, 'model.json');
+  const json = parseModelJson(await readFile(modelPath, 'utf8'), modelPath);
+  const paths = json.weightsManifest.flatMap((group) => group.paths);
+  const files = await Promise.all(paths.map((path) => readFile(join(dir, path))));
+  return toArtifacts(json, files);
+}
+
+export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
+  const data = artifacts.weightData;
+  if (!data) return new Uint8Array(0);
+  if (Array.isArray(data)) {
+    return new Uint8Array(tf.io.concatenateArrayBuffers(data));
+  }
+  return new Uint8Array(data);
+}
+
+/** The model.json + weights.bin pair that `tf.loadLayersModel` reads in any tfjs build. */
+export function serializeArtifacts(artifacts: tf.io.ModelArtifacts): {
+  modelJson: string;
+  weights: Uint8Array;
+} {
+  const modelJson: ModelJson = {
+    modelTopology: artifacts.modelTopology as object,
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+  };
+  return { modelJson: JSON.stringify(modelJson), weights: weightBytes(artifacts) };
+}
+
+export async function writeLayersModelDir(
+  dir: string,
+  artifacts: tf.io.ModelArtifacts,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { modelJson, weights } = serializeArtifacts(artifacts);
+  await writeFile(join(dir, 'weights.bin'), weights);
+  await writeFile(join(dir, 'model.json'), modelJson);
+}

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveTrainingSpec } from '../../src/contracts/training-spec.js';
+import { selectBackend } from '../../src/tfjs/tfjs-backend.js';
+import { disposeModelWeights } from '../../src/training/model-surgery.js';
+import { pixelsToBatch } from '../../src/training/preprocessing.js';
+import type { TrainingProgress } from '../../src/training/training-types.js';
+import { choosePhase, trainTransferModel } from '../../src/training/transfer-training.js';
+import { createTinyBase, syntheticDataset, TINY_ENTRY } from '../helpers/tiny-base.js';
+
+const spec = resolveTrainingSpec({
+  featureExtraction: { epochs: 6, batchSize: 8, learningRate: 0.05 },
+  fineTuning: { epochs: 2, batchSize: 8, learningRate: 0.005 },
+  validationSplit: 0.25,
+  seed: 3,
+});
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+describe('trainTransferModel', () => {
+  it('runs both phases, reports both, keeps one, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const base = createTinyBase();
+    const data = syntheticDataset(16);
+    const stages = new Set<string>();
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      ...data,
+      spec,
+      backend: 'wasm',
+      onProgress: (p) => stages.add(p.stage),
+    });
+    expect([...stages]).toEqual(['features', 'featureExtraction', 'fineTuning']);
+    expect(report.labels).toEqual(['cool', 'warm']);
+    expect(report.split).toEqual({ method: 'stratified', train: 24, val: 8 });
+    expect(report.phases.featureExtraction.history).toHaveLength(6);
+    expect(report.phases.fineTuning?.history).toHaveLength(2);
+    expect(report.phases.fineTuning?.unfreezeFrom).toBe('block_2_expand');
+    expect(report.evaluation.accuracy).toBeGreaterThan(0.8);
+    expect(report.evaluation.confusionMatrix.flat().reduce((a, b) => a + b)).toBe(8);
+    const keptPhase = report.phases[report.kept]!;
+    expect(report.evaluation).toEqual(keptPhase.evaluation);
+    disposeModelWeights(classifier, base);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps the head-only model when fine-tuning validates worse (negative-transfer guard)', () => {
+    const evaluation = (accuracy: number, loss: number) => ({
+      accuracy,
+      loss,
+      perClass: [],
+      confusionMatrix: [],
+      count: 10,
+    });
+    expect(choosePhase(evaluation(0.9, 0.3), evaluation(0.8, 0.2))).toMatchObject({
+      kept: 'featureExtraction',
+      reason: expect.stringMatching(/^negative transfer/) as string,
+    });
+    expect(choosePhase(evaluation(0.9, 0.3), evaluation(0.9, 0.4)).kept).toBe('featureExtraction');
+    expect(choosePhase(evaluation(0.9, 0.3), evaluation(0.9, 0.3)).kept).toBe('fineTuning');
+    expect(choosePhase(evaluation(0.8, 0.1), evaluation(0.9, 0.5)).kept).toBe('fineTuning');
+  });
+
+  it('stops within one batch of an abort and frees everything', async () => {
+    const before = tf.memory().numTensors;
+    const base = createTinyBase();
+    const data = syntheticDataset(16);
+    const controller = new AbortController();
+    const seen: TrainingProgress[] = [];
+    const run = trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      ...data,
+      spec,
+      backend: 'wasm',
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.stage === 'fineTuning' && p.epoch === 1 && p.batch === 1) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    const afterAbort = seen.slice(seen.findIndex((p) => p.stage === 'fineTuning') + 1);
+    expect(afterAbort).toEqual([]);
+    disposeModelWeights(base);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('exports a model that plain @tensorflow/tfjs loads and that predicts what the core predicts', async () => {
+    const base = createTinyBase();
+    const data = syntheticDataset(12);
+    const files = new Map<string, Uint8Array | string>();
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      ...data,
+      spec,
+      backend: 'wasm',
+      writeArtifact: (name, content) => {
+        files.set(name, content);
+        return Promise.resolve();
+      },
+    });
+    expect([...files.keys()].sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+    const metadata = JSON.parse(files.get('metadata.json') as string) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      labels: ['cool', 'warm'],
+      baseModel: 'tiny-test-base',
+      inputSize: 24,
+      kept: report.kept,
+      backend: 'wasm',
+    });
+
+    const dir = mkdtempSync(join(tmpdir(), 'graft-export-'));
+    for (const [name, content] of files) writeFileSync(join(dir, name), content);
+    const pixels = await Promise.all(data.examples.slice(0, 6).map((e) => data.loadPixels(e.key)));
+    const input = pixelsToBatch(pixels, TINY_ENTRY.preprocessing);
+    writeFileSync(
+      join(dir, 'input.json'),
+      JSON.stringify({ shape: input.shape, values: Array.from(input.dataSync()) }),
+    );
+    const expected = tf.tidy(
+      () => (classifier.predict(input) as tf.Tensor).arraySync() as number[][],
+    );
+    input.dispose();
+
+    // Nothing from Graft here: plain tfjs, pure-JS cpu backend, a fresh process.
+    const script = `
+      const fs = require('fs'); const path = require('path'); const tf = require('@tensorflow/tfjs');
+      const dir = process.argv[1];
+      const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      const weights = fs.readFileSync(path.join(dir, 'weights.bin'));
+      const input = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8'));
+      tf.setBackend('cpu').then(async () => {
+        const model = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest[0].weights,
+          weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)));
+        const out = model.predict(tf.tensor(input.values, input.shape));
+        process.stdout.write(JSON.stringify(out.arraySync()));
+      });`;
+    const output = execFileSync(process.execPath, ['-e', script, dir], {
+      cwd: process.cwd(),
+      encoding: 'utf8',
+    });
+    const actual = JSON.parse(output) as number[][];
+    expect(actual).toHaveLength(6);
+    actual.forEach((row, i) =>
+      row.forEach((value, j) => expect(Math.abs(value - expected[i]![j]!)).toBeLessThan(1e-4)),
+    );
+    disposeModelWeights(classifier, base);
+  });
+});
