@@ -72,7 +72,7 @@ function teachableMachineV2(alpha: string): BaseModelEntry {
     featureLayer: 'out_relu',
     cutLayers: mobileNetV2Cuts,
     unfreezePoints: mobileNetV2Unfreeze,
-    defaultUnfreezeFrom: 'block_16_expand',
+    defaultUnfreezeFrom: 'Conv_1',
   };
 }
 
@@ -96,8 +96,8 @@ function tfjsModelsV1(alpha: string): BaseModelEntry {
     cutLayers: range(1, 13).map((n) => `conv_pw_${n}_relu`),
     unfreezePoints: range(1, 13)
       .reverse()
-      .map((n) => `conv_dw_${n}`),
-    defaultUnfreezeFrom: 'conv_dw_13',
+      .flatMap((n) => [`conv_pw_${n}`, `conv_dw_${n}`]),
+    defaultUnfreezeFrom: 'conv_pw_13',
   };
 }
 
@@ -120,7 +120,7 @@ export const BASE_MODEL_CATALOG: readonly BaseModelEntry[] = [
     featureLayer: 'block_13_expand_relu',
     cutLayers: mobileNetV2Cuts,
     unfreezePoints: mobileNetV2Unfreeze,
-    defaultUnfreezeFrom: 'block_12_expand',
+    defaultUnfreezeFrom: 'block_13_expand',
     default: true,
   },
   teachableMachineV2('0.35'),

@@ -40,7 +40,7 @@ function layersBetween(boundary: SymbolicTensor, output: SymbolicTensor): Set<st
     visited.add(tensor.id);
     const layer = tensor.sourceLayer;
     const node = layer.inboundNodes[tensor.nodeIndex];
-    if (!node || node.inputTensors.length === 0) return undefined; // reached the model input
+    if (!node || node.inboundLayers.length === 0) return undefined; // reached the model input
     seen.add(layer.name);
     stack.push(...node.inputTensors);
   }
