@@ -81,7 +81,7 @@ export const TRAINING_SPEC_DEFAULTS: TrainingSpec = {
     learningRate: 1e-3,
     batchSize: 32,
     dropout: 0.2,
-    hiddenUnits: 0,
+    hiddenUnits: 100,
   },
   fineTuning: { enabled: true, epochs: 5, learningRate: 1e-4, batchSize: 32 },
   augmentation: { horizontalFlip: true },

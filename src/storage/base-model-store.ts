@@ -11,7 +11,8 @@ import {
   findBaseModel,
   type BaseModelEntry,
 } from '../training/base-model-catalog.js';
-import { parseModelJson, readLayersModelDir, toArtifacts } from './layers-model-files.js';
+import { parseModelJson, toArtifacts } from '../training/model-artifacts.js';
+import { readLayersModelDir } from './layers-model-files.js';
 
 export interface BaseModelStoreOptions {
   /** GRAFT_MODEL_MIRROR: a folder holding `<mirrorName>/model.json` copies of catalog bases. */

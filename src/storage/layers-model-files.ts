@@ -1,48 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-
-/** The on-disk shape of a TF.js LayersModel's model.json. */
-export interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-}
-
-export function parseModelJson(text: string, source: string): ModelJson {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${source} is not valid JSON`);
-  }
-  const json = parsed as Partial<ModelJson>;
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error(`${source} is not a TF.js LayersModel (no modelTopology/weightsManifest)`);
-  }
-  return json as ModelJson;
-}
-
-/** Builds tfjs model artifacts from a parsed model.json and the bytes of its weight files. */
-export function toArtifacts(json: ModelJson, weightFiles: Uint8Array[]): tf.io.ModelArtifacts {
-  const total = weightFiles.reduce((sum, file) => sum + file.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let offset = 0;
-  for (const file of weightFiles) {
-    weightData.set(file, offset);
-    offset += file.byteLength;
-  }
-  return {
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-    weightData: weightData.buffer,
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy ?? undefined,
-  };
-}
+import type * as tf from '@tensorflow/tfjs';
+import { parseModelJson, serializeArtifacts, toArtifacts } from '../training/model-artifacts.js';
 
 /** Reads model.json and its weight shards from a directory (tfjs can't without tfjs-node). */
 export async function readLayersModelDir(dir: string): Promise<tf.io.ModelArtifacts> {
@@ -51,30 +10,6 @@ export async function readLayersModelDir(dir: string): Promise<tf.io.ModelArtifa
   const paths = json.weightsManifest.flatMap((group) => group.paths);
   const files = await Promise.all(paths.map((path) => readFile(join(dir, path))));
   return toArtifacts(json, files);
-}
-
-export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
-  const data = artifacts.weightData;
-  if (!data) return new Uint8Array(0);
-  if (Array.isArray(data)) {
-    return new Uint8Array(tf.io.concatenateArrayBuffers(data));
-  }
-  return new Uint8Array(data);
-}
-
-/** The model.json + weights.bin pair that `tf.loadLayersModel` reads in any tfjs build. */
-export function serializeArtifacts(artifacts: tf.io.ModelArtifacts): {
-  modelJson: string;
-  weights: Uint8Array;
-} {
-  const modelJson: ModelJson = {
-    modelTopology: artifacts.modelTopology as object,
-    format: artifacts.format ?? 'layers-model',
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-  };
-  return { modelJson: JSON.stringify(modelJson), weights: weightBytes(artifacts) };
 }
 
 export async function writeLayersModelDir(

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { serializeArtifacts } from '../storage/layers-model-files.js';
+import { serializeArtifacts } from './model-artifacts.js';
 import { splitDataset, type LabelledExample } from './dataset-split.js';
 import { cacheFrozenOutputs } from './feature-cache.js';
 import { freezeBatchNorm } from './frozen-batch-norm.js';

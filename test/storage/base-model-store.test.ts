@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaseModelError, loadBaseModel } from '../../src/storage/base-model-store.js';
-import { serializeArtifacts } from '../../src/storage/layers-model-files.js';
+import { serializeArtifacts } from '../../src/training/model-artifacts.js';
 import { selectBackend } from '../../src/tfjs/tfjs-backend.js';
 import {
   BASE_MODEL_CATALOG,
