@@ -62,15 +62,18 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
         if (item.error !== undefined) options.onSkip(item.example.key, item.error);
       }
       if (good.length > 0) {
-        const outputs = tf.tidy(() => {
+        const input = tf.tidy(() => {
           const upright = pixelsToBatch(
             good.map((item) => item.pixels!),
             pre,
           );
-          const input = options.mirror ? tf.concat([upright, tf.reverse(upright, 2)]) : upright;
-          const result = extractor.predict(input);
-          return Array.isArray(result) ? result : [result];
+          return options.mirror ? tf.concat([upright, tf.reverse(upright, 2)]) : upright;
         });
+        // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
+        // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
+        const result = extractor.predict(input);
+        input.dispose();
+        const outputs = Array.isArray(result) ? result : [result];
         outputs.forEach((tensor, i) => parts[i]!.push(tensor));
         const batchExamples = good.map((item) => item.example);
         kept.push(...batchExamples, ...(options.mirror ? batchExamples : []));

@@ -35,10 +35,9 @@ export function predictAll(model: tf.LayersModel, x: tf.Tensor, batchSize = 64):
   const chunks: Float32Array[] = [];
   for (let start = 0; start < rows; start += batchSize) {
     const size = Math.min(batchSize, rows - start);
-    const probabilities = tf.tidy(() => {
-      const slice = x.slice(start, size);
-      return model.predict(slice) as tf.Tensor;
-    });
+    const slice = x.slice(start, size);
+    const probabilities = model.predict(slice) as tf.Tensor;
+    slice.dispose();
     chunks.push(probabilities.dataSync() as Float32Array);
     probabilities.dispose();
   }
