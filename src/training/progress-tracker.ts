@@ -25,6 +25,8 @@ export class ProgressTracker {
   private readonly secondsPerImage: Partial<Record<Stage, number>> = {};
   private stageStart = performance.now();
   private stage: Stage = 'features';
+  /** Estimates are refined as rates are measured; reported progress never goes backwards. */
+  private reported = 0;
 
   constructor(
     spec: TrainingSpec,
@@ -71,7 +73,10 @@ export class ProgressTracker {
       stage,
       ...fields,
       imagesPerSecond: rate,
-      progress: totalWork === 0 ? 1 : Math.min(1, doneWork / totalWork),
+      progress: (this.reported = Math.max(
+        this.reported,
+        totalWork === 0 ? 1 : Math.min(1, doneWork / totalWork),
+      )),
       etaSeconds: Math.max(0, (totalWork - doneWork) * secondsPerUnit),
     });
   }

@@ -1,12 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import { serializeArtifacts } from './model-artifacts.js';
+import type { TrainingSpec } from '../contracts/training-spec.js';
+import { exportClassifier } from './classifier-export.js';
+import {
+  createHead,
+  disposeSnapshot,
+  restoreWeights,
+  snapshotWeights,
+  type ClassifierHead,
+} from './classifier-head.js';
 import { splitDataset, type LabelledExample } from './dataset-split.js';
+import type { Evaluation } from './evaluation-metrics.js';
 import { cacheFrozenOutputs } from './feature-cache.js';
 import { freezeBatchNorm } from './frozen-batch-norm.js';
-import { lastFeatureMapLayer, planCut, rebuildTop } from './model-surgery.js';
-import { trainPhase, type PhaseOutcome } from './phase-trainer.js';
+import { lastFeatureMapLayer, planCut, rebuildTop, type CutPlan } from './model-surgery.js';
+import { trainPhase, type LabelledTensors, type PhaseOutcome } from './phase-trainer.js';
 import { ProgressTracker } from './progress-tracker.js';
-import type { Evaluation } from './evaluation-metrics.js';
 import type {
   PhaseName,
   PhaseReport,
@@ -16,58 +24,6 @@ import type {
 } from './training-types.js';
 
 const EXTRACT_BATCH = 16;
-
-/** The new classification head: GAP → [dense(relu) → dropout] → dropout → dense(softmax). */
-function createHead(classes: number, dropout: number, hiddenUnits: number, seed: number) {
-  const pool = tf.layers.globalAveragePooling2d({ name: 'graft_pool' });
-  const layers: tf.layers.Layer[] = [];
-  if (hiddenUnits > 0) {
-    layers.push(
-      tf.layers.dense({
-        units: hiddenUnits,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heNormal({ seed }),
-        name: 'graft_hidden',
-      }),
-    );
-  }
-  layers.push(tf.layers.dropout({ rate: dropout, seed, name: 'graft_dropout' }));
-  layers.push(
-    tf.layers.dense({
-      units: classes,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
-      name: 'graft_predictions',
-    }),
-  );
-  const apply = (features: tf.SymbolicTensor): tf.SymbolicTensor =>
-    layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, features);
-  return { pool, layers, apply };
-}
-
-function snapshot(layers: readonly tf.layers.Layer[]): Map<tf.layers.Layer, tf.Tensor[]> {
-  return new Map(layers.map((layer) => [layer, layer.getWeights().map((w) => w.clone())]));
-}
-
-function restore(saved: Map<tf.layers.Layer, tf.Tensor[]>): void {
-  for (const [layer, weights] of saved) layer.setWeights(weights);
-}
-
-function phaseReport(
-  phase: PhaseReport['phase'],
-  settings: { epochs: number; learningRate: number; batchSize: number },
-  outcome: PhaseOutcome,
-  seconds: number,
-): PhaseReport {
-  return {
-    phase,
-    ...settings,
-    seconds,
-    imagesPerSecond: outcome.imagesTrained / Math.max(outcome.trainSeconds, 1e-9),
-    history: outcome.history,
-    evaluation: outcome.evaluation,
-  };
-}
 
 /**
  * The negative-transfer guard: fine-tuning is kept only if it validates at least as well as
@@ -93,6 +49,120 @@ export function choosePhase(
       };
 }
 
+/** Cached frozen outputs of one split: pooled features (phase 1) and boundary activations (phase 2). */
+interface CachedSplit {
+  pooled: LabelledTensors;
+  boundary: LabelledTensors;
+}
+
+/** State shared by the steps of one run. */
+interface Run {
+  input: TransferTrainingInput;
+  spec: TrainingSpec;
+  labels: string[];
+  cut: CutPlan & { unfreezeFrom: string };
+  head: ClassifierHead;
+  tracker: ProgressTracker;
+}
+
+function phaseReport(
+  phase: PhaseName,
+  settings: { epochs: number; learningRate: number; batchSize: number },
+  outcome: PhaseOutcome,
+  seconds: number,
+): PhaseReport {
+  return {
+    phase,
+    epochs: settings.epochs,
+    learningRate: settings.learningRate,
+    batchSize: settings.batchSize,
+    seconds,
+    imagesPerSecond: outcome.imagesTrained / Math.max(outcome.trainSeconds, 1e-9),
+    history: outcome.history,
+    evaluation: outcome.evaluation,
+  };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, (performance.now() - started) / 1000];
+}
+
+/** Phase 1: the head alone, on cached pooled features. */
+async function trainHead(run: Run, train: CachedSplit, val: CachedSplit): Promise<PhaseReport> {
+  const { spec, head, tracker } = run;
+  const settings = spec.featureExtraction;
+  const features = tf.input({ shape: train.pooled.x.shape.slice(1), name: 'graft_features' });
+  const model = tf.model({ inputs: features, outputs: head.apply(features) });
+  const [outcome, seconds] = await timed(() =>
+    trainPhase({
+      phase: 'featureExtraction',
+      model,
+      train: train.pooled,
+      val: val.pooled,
+      labels: run.labels,
+      ...settings,
+      seed: spec.seed,
+      signal: run.input.signal,
+      onBatch: (info) => tracker.trained('featureExtraction', settings.epochs, info),
+    }),
+  );
+  return phaseReport('featureExtraction', settings, outcome, seconds);
+}
+
+/**
+ * Phase 2: the unfrozen top of the base (BN layers stay frozen) plus the head, rebuilt on the
+ * cached boundary activations. If it validates worse than phase 1, phase 1's weights return.
+ */
+async function fineTune(
+  run: Run,
+  train: CachedSplit,
+  val: CachedSplit,
+  headReport: PhaseReport,
+): Promise<{ report: PhaseReport; kept: PhaseName; reason: string }> {
+  const { input, spec, cut, head, tracker } = run;
+  const settings = spec.fineTuning;
+  const trainable = input.base.layers.filter(
+    (layer) => cut.topLayers.includes(layer.name) && layer.getClassName() !== 'BatchNormalization',
+  );
+  const saved = snapshotWeights([...trainable, ...head.layers]);
+  try {
+    trainable.forEach((layer) => (layer.trainable = true));
+    const top = rebuildTop(cut.boundary!, cut.features);
+    const model = tf.model({
+      inputs: top.input,
+      outputs: head.apply(head.pool.apply(top.output) as tf.SymbolicTensor),
+    });
+    const [outcome, seconds] = await timed(() =>
+      trainPhase({
+        phase: 'fineTuning',
+        model,
+        train: train.boundary,
+        val: val.boundary,
+        labels: run.labels,
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        learningRate: settings.learningRate,
+        seed: spec.seed + 1,
+        signal: input.signal,
+        onBatch: (info) => tracker.trained('fineTuning', settings.epochs, info),
+      }),
+    );
+    const report: PhaseReport = {
+      ...phaseReport('fineTuning', settings, outcome, seconds),
+      unfreezeFrom: cut.unfreezeFrom,
+      trainableLayers: trainable.length,
+    };
+    const decision = choosePhase(headReport.evaluation, report.evaluation);
+    if (decision.kept === 'featureExtraction') restoreWeights(saved);
+    return { report, ...decision };
+  } finally {
+    trainable.forEach((layer) => (layer.trainable = false));
+    disposeSnapshot(saved);
+  }
+}
+
 /**
  * The transfer-learning cycle: cache the frozen base's outputs once, train a new head on
  * them, unfreeze the top of the base and fine-tune it at a lower rate on cached activations
@@ -102,35 +172,32 @@ export async function trainTransferModel(
   input: TransferTrainingInput,
 ): Promise<TransferTrainingResult> {
   const started = performance.now();
-  const { base, entry, spec, signal } = input;
+  const { base, entry, spec } = input;
   const split = splitDataset(input.examples, spec.validationSplit, spec.seed);
-  const { labels } = split;
   const featureLayer = entry.featureLayer || lastFeatureMapLayer(base);
   freezeBatchNorm(base);
   base.layers.forEach((layer) => (layer.trainable = false));
-  const fine = spec.fineTuning;
-  const cut = planCut(base, featureLayer, {
-    unfreezeFrom: fine.unfreezeFrom,
-    unfreezeLayers: fine.unfreezeLayers,
-    fallback: entry.defaultUnfreezeFrom,
-  });
-  const head = createHead(
-    labels.length,
-    spec.featureExtraction.dropout,
-    spec.featureExtraction.hiddenUnits,
-    spec.seed,
-  );
-  const pooled = head.pool.apply(cut.features) as tf.SymbolicTensor;
+  const run: Run = {
+    input,
+    spec,
+    labels: split.labels,
+    cut: planCut(base, featureLayer, {
+      unfreezeFrom: spec.fineTuning.unfreezeFrom,
+      unfreezeLayers: spec.fineTuning.unfreezeLayers,
+      fallback: entry.defaultUnfreezeFrom,
+    }),
+    head: createHead(split.labels.length, { ...spec.featureExtraction, seed: spec.seed }),
+    tracker: new ProgressTracker(spec, split.train.length, split.val.length, input.onProgress),
+  };
+  const pooled = run.head.pool.apply(run.cut.features) as tf.SymbolicTensor;
   const extractor = tf.model({
     inputs: base.inputs,
-    outputs: fine.enabled ? [pooled, cut.boundary!] : [pooled],
+    outputs: spec.fineTuning.enabled ? [pooled, run.cut.boundary!] : [pooled],
   });
-  const tracker = new ProgressTracker(spec, split.train.length, split.val.length, input.onProgress);
   const skipped: TrainingReport['skipped'] = [];
   const owned: tf.Tensor[] = [];
   let succeeded = false;
   try {
-    const cacheStart = performance.now();
     const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
       const result = await cacheFrozenOutputs(
         extractor,
@@ -140,97 +207,31 @@ export async function trainTransferModel(
         {
           batchSize: EXTRACT_BATCH,
           mirror,
-          signal,
-          onBatch: (done) => tracker.extracted(done),
+          signal: input.signal,
+          onBatch: (done) => run.tracker.extracted(done),
           onSkip: (key, reason) => skipped.push({ key, reason }),
         },
       );
       owned.push(...result.outputs);
-      const y = result.examples.map((example) => labels.indexOf(example.label));
-      return { pooled: { x: result.outputs[0]!, y }, boundary: { x: result.outputs[1]!, y } };
+      const y = result.examples.map((example) => run.labels.indexOf(example.label));
+      const [features, boundary = features] = result.outputs as [tf.Tensor, tf.Tensor?];
+      return { pooled: { x: features, y }, boundary: { x: boundary, y } };
     };
-    const train = await cache(split.train, spec.augmentation.horizontalFlip);
-    const val = await cache(split.val, false);
-    const cacheSeconds = (performance.now() - cacheStart) / 1000;
-    const cachedImages = train.pooled.y.length + val.pooled.y.length + skipped.length;
-
-    const featureInput = tf.input({
-      shape: pooled.shape.slice(1),
-      name: 'graft_features',
-    });
-    const headModel = tf.model({ inputs: featureInput, outputs: head.apply(featureInput) });
-    const fe = spec.featureExtraction;
-    const phaseStart = performance.now();
-    const headOutcome = await trainPhase({
-      phase: 'featureExtraction',
-      model: headModel,
-      train: train.pooled,
-      val: val.pooled,
-      labels,
-      epochs: fe.epochs,
-      batchSize: fe.batchSize,
-      learningRate: fe.learningRate,
-      seed: spec.seed,
-      signal,
-      onBatch: (info) => tracker.trained('featureExtraction', fe.epochs, info),
-    });
-    const headReport = phaseReport(
-      'featureExtraction',
-      fe,
-      headOutcome,
-      (performance.now() - phaseStart) / 1000,
-    );
-
-    let fineReport: PhaseReport | undefined;
-    let kept: TrainingReport['kept'] = 'featureExtraction';
-    let keptReason = 'fine-tuning was disabled';
-    if (fine.enabled) {
-      const topLayers = base.layers.filter((layer) => cut.topLayers.includes(layer.name));
-      const trainable = topLayers.filter((layer) => layer.getClassName() !== 'BatchNormalization');
-      const saved = snapshot([...trainable, ...head.layers]);
-      try {
-        trainable.forEach((layer) => (layer.trainable = true));
-        const top = rebuildTop(cut.boundary!, cut.features);
-        const fineModel = tf.model({
-          inputs: top.input,
-          outputs: head.apply(head.pool.apply(top.output) as tf.SymbolicTensor),
-        });
-        const fineStart = performance.now();
-        const fineOutcome = await trainPhase({
-          phase: 'fineTuning',
-          model: fineModel,
-          train: train.boundary,
-          val: val.boundary,
-          labels,
-          epochs: fine.epochs,
-          batchSize: fine.batchSize,
-          learningRate: fine.learningRate,
-          seed: spec.seed + 1,
-          signal,
-          onBatch: (info) => tracker.trained('fineTuning', fine.epochs, info),
-        });
-        fineReport = {
-          ...phaseReport('fineTuning', fine, fineOutcome, (performance.now() - fineStart) / 1000),
-          unfreezeFrom: cut.unfreezeFrom,
-          trainableLayers: trainable.length,
-        };
-        const decision = choosePhase(headReport.evaluation, fineReport.evaluation);
-        kept = decision.kept;
-        keptReason = decision.reason;
-        if (kept === 'featureExtraction') restore(saved);
-      } finally {
-        trainable.forEach((layer) => (layer.trainable = false));
-        for (const weights of saved.values()) weights.forEach((w) => w.dispose());
-      }
-    }
-
+    const mirror = spec.augmentation.horizontalFlip;
+    const [[train, val], cacheSeconds] = await timed(async () => [
+      await cache(split.train, mirror),
+      await cache(split.val, false),
+    ]);
+    const headReport = await trainHead(run, train, val);
+    const fine = spec.fineTuning.enabled ? await fineTune(run, train, val, headReport) : undefined;
     const classifier = tf.model({
       inputs: base.inputs,
-      outputs: head.apply(pooled),
+      outputs: run.head.apply(pooled),
       name: 'graft_classifier',
     });
+    const passes = train.pooled.y.length + val.pooled.y.length;
     const report: TrainingReport = {
-      labels,
+      labels: run.labels,
       base: {
         id: entry.id,
         description: entry.description,
@@ -243,84 +244,31 @@ export async function trainTransferModel(
       spec,
       split: {
         method: split.method,
-        train: train.pooled.y.length / (spec.augmentation.horizontalFlip ? 2 : 1),
+        train: train.pooled.y.length / (mirror ? 2 : 1),
         val: val.pooled.y.length,
       },
       skipped,
       featureCache: {
-        images: cachedImages,
+        images: passes,
         seconds: cacheSeconds,
-        imagesPerSecond: cachedImages / Math.max(cacheSeconds, 1e-9),
+        imagesPerSecond: passes / cacheSeconds,
       },
-      phases: { featureExtraction: headReport, ...(fineReport ? { fineTuning: fineReport } : {}) },
-      kept,
-      keptReason,
-      evaluation: (kept === 'fineTuning' ? fineReport! : headReport).evaluation,
-      totalSeconds: 0,
+      phases: { featureExtraction: headReport, ...(fine ? { fineTuning: fine.report } : {}) },
+      kept: fine?.kept ?? 'featureExtraction',
+      keptReason: fine?.reason ?? 'fine-tuning was disabled',
+      evaluation: (fine?.kept === 'fineTuning' ? fine.report : headReport).evaluation,
+      totalSeconds: (performance.now() - started) / 1000,
     };
     if (input.writeArtifact) {
-      tracker.exporting();
+      run.tracker.exporting();
       await exportClassifier(classifier, report, input.writeArtifact);
     }
     report.totalSeconds = (performance.now() - started) / 1000;
     succeeded = true;
-    tracker.finished();
+    run.tracker.finished();
     return { report, classifier };
   } finally {
     owned.forEach((tensor) => tensor.dispose());
-    if (!succeeded) {
-      head.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose()));
-    }
+    if (!succeeded) run.head.layers.forEach((layer) => layer.weights.forEach((w) => w.dispose()));
   }
-}
-
-async function exportClassifier(
-  classifier: tf.LayersModel,
-  report: TrainingReport,
-  write: (name: string, data: Uint8Array | string) => Promise<void>,
-): Promise<void> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await classifier.save(
-    tf.io.withSaveHandler((saved) => {
-      artifacts = saved;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
-  const { modelJson, weights } = serializeArtifacts(artifacts!);
-  await write('weights.bin', weights);
-  await write('model.json', modelJson);
-  await write('metadata.json', JSON.stringify(modelMetadata(report), null, 2));
-}
-
-export function modelMetadata(report: TrainingReport) {
-  return {
-    format: 'graft-model/1',
-    labels: report.labels,
-    baseModel: report.base.id,
-    base: report.base,
-    inputSize: report.base.preprocessing.size,
-    preprocessing: report.base.preprocessing,
-    backend: report.backend,
-    spec: report.spec,
-    split: report.split,
-    kept: report.kept,
-    keptReason: report.keptReason,
-    metrics: {
-      kept: report.evaluation,
-      featureExtraction: report.phases.featureExtraction.evaluation,
-      ...(report.phases.fineTuning ? { fineTuning: report.phases.fineTuning.evaluation } : {}),
-    },
-    history: [
-      ...report.phases.featureExtraction.history,
-      ...(report.phases.fineTuning?.history ?? []),
-    ],
-    timings: {
-      featureCacheSeconds: report.featureCache.seconds,
-      featureExtractionSeconds: report.phases.featureExtraction.seconds,
-      fineTuningSeconds: report.phases.fineTuning?.seconds ?? 0,
-    },
-    createdAt: new Date().toISOString(),
-  };
 }

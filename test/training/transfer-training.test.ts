@@ -28,16 +28,34 @@ describe('trainTransferModel', () => {
     const before = tf.memory().numTensors;
     const base = createTinyBase();
     const data = syntheticDataset(16);
-    const stages = new Set<string>();
+    const events: TrainingProgress[] = [];
     const { report, classifier } = await trainTransferModel({
       base,
       entry: TINY_ENTRY,
       ...data,
       spec,
       backend: 'wasm',
-      onProgress: (p) => stages.add(p.stage),
+      onProgress: (p) => events.push(p),
     });
-    expect([...stages]).toEqual(['features', 'featureExtraction', 'fineTuning']);
+    expect([...new Set(events.map((p) => p.stage))]).toEqual([
+      'features',
+      'featureExtraction',
+      'fineTuning',
+    ]);
+    const progress = events.map((p) => p.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(1);
+    events.forEach((p) => {
+      expect(p.etaSeconds).toBeGreaterThanOrEqual(0);
+      expect(p.imagesPerSecond).toBeGreaterThan(0);
+    });
+    const epochEnds = events.filter((p) => p.val);
+    expect(epochEnds.map((p) => `${p.stage}:${p.epoch}`)).toEqual([
+      ...[1, 2, 3, 4, 5, 6].map((e) => `featureExtraction:${e}`),
+      'fineTuning:1',
+      'fineTuning:2',
+    ]);
+    expect(epochEnds.every((p) => p.batch === p.batches && p.loss !== undefined)).toBe(true);
     expect(report.labels).toEqual(['cool', 'warm']);
     expect(report.split).toEqual({ method: 'stratified', train: 24, val: 8 });
     expect(report.phases.featureExtraction.history).toHaveLength(6);
@@ -66,6 +84,24 @@ describe('trainTransferModel', () => {
     expect(choosePhase(evaluation(0.9, 0.3), evaluation(0.9, 0.4)).kept).toBe('featureExtraction');
     expect(choosePhase(evaluation(0.9, 0.3), evaluation(0.9, 0.3)).kept).toBe('fineTuning');
     expect(choosePhase(evaluation(0.8, 0.1), evaluation(0.9, 0.5)).kept).toBe('fineTuning');
+  });
+
+  it('trains the head only when fine-tuning is disabled', async () => {
+    const base = createTinyBase();
+    const headOnly = resolveTrainingSpec({ ...spec, fineTuning: { enabled: false } });
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      ...syntheticDataset(8),
+      spec: headOnly,
+      backend: 'wasm',
+    });
+    expect(report.phases.fineTuning).toBeUndefined();
+    expect(report).toMatchObject({
+      kept: 'featureExtraction',
+      keptReason: 'fine-tuning was disabled',
+    });
+    disposeModelWeights(classifier, base);
   });
 
   it('stops within one batch of an abort and frees everything', async () => {
@@ -139,8 +175,9 @@ describe('trainTransferModel', () => {
       const weights = fs.readFileSync(path.join(dir, 'weights.bin'));
       const input = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8'));
       tf.setBackend('cpu').then(async () => {
-        const model = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest[0].weights,
-          weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)));
+        const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology,
+          weightSpecs: json.weightsManifest[0].weights,
+          weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }));
         const out = model.predict(tf.tensor(input.values, input.shape));
         process.stdout.write(JSON.stringify(out.arraySync()));
       });`;
