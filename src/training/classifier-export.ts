@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { serializeArtifacts } from './model-artifacts.js';
+import type * as tf from '@tensorflow/tfjs';
+import { modelToArtifacts, serializeArtifacts } from './model-artifacts.js';
 import type { TrainingReport } from './training-types.js';
 
 /** What metadata.json holds beside an exported model. */
@@ -39,16 +39,7 @@ export async function exportClassifier(
   report: TrainingReport,
   write: (name: string, data: Uint8Array | string) => Promise<void>,
 ): Promise<void> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await classifier.save(
-    tf.io.withSaveHandler((saved) => {
-      artifacts = saved;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
-  const { modelJson, weights } = serializeArtifacts(artifacts!);
+  const { modelJson, weights } = serializeArtifacts(await modelToArtifacts(classifier));
   await write('weights.bin', weights);
   await write('model.json', modelJson);
   await write('metadata.json', JSON.stringify(modelMetadata(report), null, 2));

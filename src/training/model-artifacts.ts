@@ -67,3 +67,17 @@ export function serializeArtifacts(artifacts: tf.io.ModelArtifacts): {
   };
   return { modelJson: JSON.stringify(modelJson), weights: weightBytes(artifacts) };
 }
+
+/** A model's artifacts in memory, as `model.save()` produces them. */
+export async function modelToArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler((saved) => {
+      artifacts = saved;
+      return Promise.resolve({
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
+      });
+    }),
+  );
+  return artifacts!;
+}

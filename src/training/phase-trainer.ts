@@ -70,15 +70,18 @@ export interface PhaseOptions {
   learningRate: number;
   seed: number;
   signal?: AbortSignal;
-  onBatch: (info: {
-    epoch: number;
-    batch: number;
-    batches: number;
-    loss: number;
-    accuracy: number;
-    images: number;
-    val?: Evaluation;
-  }) => void;
+  onBatch: (info: BatchResult) => void;
+}
+
+/** One trained batch; `val` is set on the last batch of an epoch. */
+export interface BatchResult {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+  images: number;
+  val?: Evaluation;
 }
 
 export interface PhaseOutcome {

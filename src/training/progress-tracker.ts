@@ -1,5 +1,5 @@
 import type { TrainingSpec } from '../contracts/training-spec.js';
-import type { Evaluation } from './evaluation-metrics.js';
+import type { BatchResult } from './phase-trainer.js';
 import type { PhaseName, Stage, TrainingProgress } from './training-types.js';
 
 /*
@@ -87,19 +87,7 @@ export class ProgressTracker {
     this.report({ batch: this.completed.features, batches: this.total.features });
   }
 
-  trained(
-    phase: PhaseName,
-    epochs: number,
-    info: {
-      epoch: number;
-      batch: number;
-      batches: number;
-      loss: number;
-      accuracy: number;
-      images: number;
-      val?: Evaluation;
-    },
-  ): void {
+  trained(phase: PhaseName, epochs: number, info: BatchResult): void {
     this.enter(phase);
     // Validation passes are counted with the epoch's training images.
     const perEpoch = this.total[phase] / epochs;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaseModelError, loadBaseModel } from '../../src/storage/base-model-store.js';
-import { serializeArtifacts } from '../../src/training/model-artifacts.js';
+import { modelToArtifacts, serializeArtifacts } from '../../src/training/model-artifacts.js';
 import { selectBackend } from '../../src/tfjs/tfjs-backend.js';
 import {
   BASE_MODEL_CATALOG,
@@ -29,17 +29,9 @@ let files: Record<string, Uint8Array | string> = {};
 
 async function tinyModelFiles(): Promise<Record<string, Uint8Array | string>> {
   const model = createTinyBase();
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler((a) => {
-      saved = a;
-      return Promise.resolve({
-        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' },
-      });
-    }),
-  );
+  const saved = await modelToArtifacts(model);
   disposeModelWeights(model);
-  const { modelJson, weights } = serializeArtifacts(saved!);
+  const { modelJson, weights } = serializeArtifacts(saved);
   return { 'model.json': modelJson, 'weights.bin': weights };
 }
 
