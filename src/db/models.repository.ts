@@ -1,0 +1,21 @@
+import type { Db } from './prisma-client.js';
+
+export class ModelsRepository {
+  constructor(private readonly db: Db) {}
+
+  find(tenantId: string, id: string) {
+    return this.db.model.findFirst({ where: { id, tenantId } });
+  }
+
+  list(tenantId: string, page: { limit: number; offset: number }) {
+    return this.db.$transaction([
+      this.db.model.findMany({
+        where: { tenantId },
+        orderBy: { createdAt: 'desc' },
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.db.model.count({ where: { tenantId } }),
+    ]);
+  }
+}

@@ -1,0 +1,153 @@
+import type { JobStatus, Prisma } from './generated/client.js';
+import type { Db } from './prisma-client.js';
+
+export interface JobProgressUpdate {
+  phase: string;
+  progress: number;
+  epoch: number | null;
+  epochs: number | null;
+  etaSeconds: number | null;
+  history: Prisma.InputJsonValue;
+}
+
+export interface NewModel {
+  id: string;
+  baseModel: string;
+  labels: string[];
+  inputSize: number;
+  preprocessing: Prisma.InputJsonValue;
+  metrics: Prisma.InputJsonValue;
+  kept: string;
+  keptReason: string;
+  artifactKey: string;
+}
+
+const ACTIVE: JobStatus[] = ['queued', 'running'];
+
+/**
+ * Job state lives here; the queue only delivers. Every transition is a guarded update
+ * (`where: { id, status }`), so a late or repeated delivery can never move a job backwards.
+ */
+export class TrainingJobsRepository {
+  constructor(private readonly db: Db) {}
+
+  create(data: { tenantId: string; datasetId: string; spec: Prisma.InputJsonValue }) {
+    return this.db.trainingJob.create({ data });
+  }
+
+  find(tenantId: string, id: string) {
+    return this.db.trainingJob.findFirst({
+      where: { id, tenantId },
+      include: { model: { select: { id: true } } },
+    });
+  }
+
+  findById(id: string) {
+    return this.db.trainingJob.findUnique({ where: { id } });
+  }
+
+  list(tenantId: string, page: { limit: number; offset: number }) {
+    return this.db.$transaction([
+      this.db.trainingJob.findMany({
+        where: { tenantId },
+        orderBy: { createdAt: 'desc' },
+        take: page.limit,
+        skip: page.offset,
+        include: { model: { select: { id: true } } },
+      }),
+      this.db.trainingJob.count({ where: { tenantId } }),
+    ]);
+  }
+
+  async markRunning(id: string, backend: string): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id, status: 'queued', cancelRequested: false },
+      data: { status: 'running', startedAt: new Date(), backend, error: null },
+    });
+    return count === 1;
+  }
+
+  /** A job a crashed worker left running is picked up again by BullMQ: let it restart. */
+  async resumeStalled(id: string, backend: string): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id, status: 'running', cancelRequested: false },
+      data: { backend, progress: 0, history: [] },
+    });
+    return count === 1;
+  }
+
+  async recordProgress(id: string, update: JobProgressUpdate): Promise<void> {
+    await this.db.trainingJob.updateMany({ where: { id, status: 'running' }, data: update });
+  }
+
+  async succeed(
+    id: string,
+    tenantId: string,
+    datasetId: string | null,
+    model: NewModel,
+    metrics: Prisma.InputJsonValue,
+    history: Prisma.InputJsonValue,
+  ): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.trainingJob.updateMany({
+        where: { id, status: 'running' },
+        data: {
+          status: 'succeeded',
+          progress: 1,
+          metrics,
+          history,
+          finishedAt: new Date(),
+          etaSeconds: 0,
+        },
+      });
+      if (count !== 1) return false;
+      await tx.model.create({ data: { ...model, tenantId, datasetId, jobId: id } });
+      return true;
+    });
+  }
+
+  async fail(id: string, error: string): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id, status: { in: ACTIVE } },
+      data: { status: 'failed', error, finishedAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id, status: { in: ACTIVE } },
+      data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Cancels a queued job at once; flags a running one for its worker, which stops within a
+   * batch and records `cancelled`. Returns the job's status after the request.
+   */
+  async requestCancel(tenantId: string, id: string): Promise<JobStatus | undefined> {
+    const queued = await this.db.trainingJob.updateMany({
+      where: { id, tenantId, status: 'queued' },
+      data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() },
+    });
+    if (queued.count === 1) return 'cancelled';
+    await this.db.trainingJob.updateMany({
+      where: { id, tenantId, status: 'running' },
+      data: { cancelRequested: true },
+    });
+    const job = await this.db.trainingJob.findFirst({
+      where: { id, tenantId },
+      select: { status: true },
+    });
+    return job?.status;
+  }
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    const job = await this.db.trainingJob.findUnique({
+      where: { id },
+      select: { cancelRequested: true },
+    });
+    return job?.cancelRequested ?? true;
+  }
+}

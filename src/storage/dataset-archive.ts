@@ -1,0 +1,235 @@
+import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import sharp from 'sharp';
+import yauzl from 'yauzl';
+import { DomainError } from '../services/domain-error.js';
+import { MAX_INPUT_PIXELS } from './image-decoder.js';
+
+const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
+const SPLIT_FOLDERS: Record<string, 'train' | 'val'> = {
+  train: 'train',
+  val: 'val',
+  validation: 'val',
+};
+
+export interface ArchiveLimits {
+  maxEntries: number;
+  /** Largest single file, uncompressed. */
+  maxEntryBytes: number;
+  /** Sum of all files, uncompressed. */
+  maxTotalBytes: number;
+  /** Above this uncompressed/compressed ratio a large entry is treated as a zip bomb. */
+  maxCompressionRatio: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxEntries: 100_000,
+  maxEntryBytes: 64 * 1024 ** 2,
+  maxTotalBytes: 8 * 1024 ** 3,
+  maxCompressionRatio: 100,
+};
+
+export interface ArchiveImage {
+  path: string;
+  label: string;
+  split?: 'train' | 'val';
+  data: Buffer;
+  extension: string;
+  width: number;
+  height: number;
+}
+
+export interface ArchiveSummary {
+  rejected: { path: string; reason: string }[];
+  split: boolean;
+}
+
+const invalid = (code: string, message: string, status = 400) =>
+  new DomainError(status, code, message);
+
+function openZip(path: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
+      (error, zip) => {
+        if (error || !zip)
+          reject(
+            invalid(
+              'invalid_archive',
+              `not a readable zip file: ${error?.message ?? 'unknown error'}`,
+            ),
+          );
+        else resolve(zip);
+      },
+    );
+  });
+}
+
+function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (error, stream?: Readable) => {
+      if (error || !stream) return reject(error ?? new Error('no stream'));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  });
+}
+
+/** Ignored silently: folders, macOS resource forks and hidden files. */
+function isJunk(name: string): boolean {
+  return (
+    name.endsWith('/') ||
+    name.split('/').some((part) => part.startsWith('.') || part === '__MACOSX')
+  );
+}
+
+/** Decodes the whole image (small), so truncated and corrupt files are caught here. */
+async function inspectImage(data: Buffer): Promise<{ width: number; height: number }> {
+  const image = sharp(data, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
+  const { width, height } = await image.metadata();
+  await image.resize(16, 16, { fit: 'fill' }).raw().toBuffer();
+  if (!width || !height) throw new Error('image has no size');
+  return { width, height };
+}
+
+/**
+ * Reads a dataset zip: one folder per class, optionally inside one top folder, optionally
+ * split into train/ and val/. Checks declared sizes before inflating anything (zip bombs),
+ * refuses unsafe paths, decodes every image, and hands each good one to `onImage` as it goes.
+ * Files that are not decodable images are listed in `rejected`.
+ */
+export async function readDatasetArchive(
+  zipPath: string,
+  onImage: (image: ArchiveImage) => Promise<void>,
+  limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+): Promise<ArchiveSummary> {
+  const zip = await openZip(zipPath);
+  try {
+    const entries = await listEntries(zip, limits);
+    const names = entries.map((e) => e.fileName);
+    const top = commonTopFolder(names);
+    const relative = (name: string) => (top ? name.slice(top.length + 1) : name);
+    const split =
+      names.every((name) => relative(name).split('/')[0]! in SPLIT_FOLDERS) && names.length > 0;
+    const rejected: ArchiveSummary['rejected'] = [];
+    for (const entry of entries) {
+      const parts = relative(entry.fileName).split('/');
+      const splitName = split ? SPLIT_FOLDERS[parts.shift()!] : undefined;
+      const extension = extname(entry.fileName).toLowerCase();
+      if (parts.length < 2) {
+        rejected.push({ path: entry.fileName, reason: 'not inside a class folder' });
+        continue;
+      }
+      if (!IMAGE_EXTENSIONS.has(extension)) {
+        rejected.push({
+          path: entry.fileName,
+          reason: `not an image file (${extension || 'no extension'})`,
+        });
+        continue;
+      }
+      const data = await readEntry(zip, entry);
+      try {
+        const size = await inspectImage(data);
+        await onImage({
+          path: entry.fileName,
+          label: parts[0]!,
+          ...(splitName ? { split: splitName } : {}),
+          data,
+          extension,
+          ...size,
+        });
+      } catch (error) {
+        if (error instanceof DomainError) throw error;
+        rejected.push({
+          path: entry.fileName,
+          reason: `not a decodable image: ${(error as Error).message}`,
+        });
+      }
+    }
+    return { rejected, split };
+  } finally {
+    zip.close();
+  }
+}
+
+/** Reads the central directory only, enforcing every limit before any data is inflated. */
+function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: yauzl.Entry[] = [];
+    let total = 0;
+    const fail = (error: DomainError) => {
+      zip.close();
+      reject(error);
+    };
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (!isJunk(entry.fileName)) {
+        if (entries.length >= limits.maxEntries)
+          return fail(
+            invalid('too_many_files', `the zip holds more than ${limits.maxEntries} files`, 413),
+          );
+        if (entry.uncompressedSize > limits.maxEntryBytes) {
+          return fail(
+            invalid(
+              'file_too_large',
+              `${entry.fileName} is ${entry.uncompressedSize} bytes uncompressed; the limit is ${limits.maxEntryBytes}`,
+              413,
+            ),
+          );
+        }
+        const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
+        if (ratio > limits.maxCompressionRatio && entry.uncompressedSize > 1024 ** 2) {
+          return fail(
+            invalid(
+              'zip_bomb',
+              `${entry.fileName} expands ${Math.round(ratio)}x: refusing a likely zip bomb`,
+              413,
+            ),
+          );
+        }
+        total += entry.uncompressedSize;
+        if (total > limits.maxTotalBytes)
+          return fail(
+            invalid(
+              'archive_too_large',
+              `the zip expands to more than ${limits.maxTotalBytes} bytes`,
+              413,
+            ),
+          );
+        entries.push(entry);
+      }
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.on('error', (error: Error) =>
+      reject(
+        invalid(
+          /relative path|absolute path/i.test(error.message) ? 'unsafe_path' : 'invalid_archive',
+          `rejected zip: ${error.message}`,
+        ),
+      ),
+    );
+    zip.readEntry();
+  });
+}
+
+function commonTopFolder(names: readonly string[]): string | undefined {
+  const firsts = new Set(names.map((name) => name.split('/')[0]));
+  if (firsts.size !== 1) return undefined;
+  const [first] = firsts;
+  if (first === undefined || first in SPLIT_FOLDERS) return undefined;
+  // Only a wrapper if every file sits at least two folders down (top/class/file).
+  return names.every((name) => name.split('/').length >= 3) ? first : undefined;
+}

@@ -1,0 +1,19 @@
+/** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
+import { loadConfig } from '../config/config.js';
+import { DEFAULT_POSTGRES, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
+import { startTrainingWorker } from './training-worker.js';
+
+const config = loadConfig();
+// The sandboxed processors read these from the environment.
+process.env.DATABASE_URL =
+  config.databaseUrl ??
+  `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
+const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
+const running = await startTrainingWorker({ ...config, redisUrl });
+console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'`);
+const stop = async () => {
+  await running.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
