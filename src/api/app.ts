@@ -31,6 +31,13 @@ export interface AppDeps {
   logger?: boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** "METHOD /path" of every API route (OpenAPI path syntax), for the docs check. */
+    apiRoutes: string[];
+  }
+}
+
 export const OPENAPI_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
 /** The API: external plugins, then ours, then routes. Stateless; run as many as you like. */
@@ -38,7 +45,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger === false ? false : { level: deps.config.logLevel },
     bodyLimit: 10 * 1024 ** 2,
+    // Refuse unknown fields instead of silently dropping them: a typo in a spec must not
+    // train with defaults.
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const apiRoutes: string[] = [];
+  app.decorate('apiRoutes', apiRoutes);
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) return;
+    const path = route.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') apiRoutes.push(`${method} ${path}`);
+  });
 
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 10, parts: 12 },

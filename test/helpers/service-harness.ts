@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp } from '../../src/api/app.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { ApiKeysRepository } from '../../src/db/api-keys.repository.js';
+import { createDb, type Db } from '../../src/db/prisma-client.js';
+import { createRedis } from '../../src/queue/redis-connection.js';
+import { createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
+import {
+  applyMigrations,
+  DEFAULT_POSTGRES,
+  dropDatabase,
+  ensurePostgres,
+  ensureRedis,
+  type Started,
+} from '../../src/runtime/infrastructure.js';
+import { artifactStoreFor } from '../../src/storage/artifact-store.js';
+import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
+
+/**
+ * A real Graft for integration tests: its own PostgreSQL database (on the local server, or an
+ * embedded one if none answers), Redis (local, or a private redis-server), a unique queue,
+ * a temporary data folder, the Fastify app, and optionally a worker with sandboxed processors.
+ */
+export interface Harness {
+  app: FastifyInstance;
+  db: Db;
+  redis: Redis;
+  queue: TrainingQueue;
+  config: Config & { databaseUrl: string; redisUrl: string };
+  worker?: RunningWorker;
+  newKey(tenant: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: {
+  worker: boolean;
+  env?: Record<string, string>;
+}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'graft-it-'));
+  const database = `graft_test_${randomBytes(5).toString('hex')}`;
+  const postgres: Started = await ensurePostgres(
+    undefined,
+    join(tmpdir(), 'graft-it-postgres'),
+    database,
+  );
+  const redisServer = await ensureRedis(undefined, join(tmpdir(), 'graft-it-redis'));
+  await applyMigrations(postgres.url);
+  const env: Record<string, string> = {
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redisServer.url,
+    GRAFT_DATA_DIR: dataDir,
+    GRAFT_QUEUE: `graft-test-${randomBytes(4).toString('hex')}`,
+    GRAFT_TFJS_BACKEND: 'wasm',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  // Sandboxed processors are forked from this process and read the same variables.
+  Object.assign(process.env, env);
+  const config = loadConfig(process.env) as Harness['config'];
+  const db = createDb(config.databaseUrl);
+  const redis = createRedis(config.redisUrl, 'queue');
+  const queue = createTrainingQueue(config.queueName, redis);
+  const app = await buildApp({
+    config,
+    db,
+    redis,
+    queue,
+    store: artifactStoreFor(dataDir),
+    logger: false,
+  });
+  const worker = options.worker ? await startTrainingWorker(config) : undefined;
+  const keys = new ApiKeysRepository(db);
+  return {
+    app,
+    db,
+    redis,
+    queue,
+    config,
+    worker,
+    newKey: async (tenant) => (await keys.create(tenant)).key,
+    async close() {
+      await worker?.close();
+      await app.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      redis.disconnect();
+      await db.$disconnect();
+      if (postgres.source === 'local')
+        await dropDatabase(DEFAULT_POSTGRES, database).catch(() => undefined);
+      await postgres.stop?.();
+      await redisServer.stop?.();
+    },
+  };
+}
