@@ -23,6 +23,14 @@ function shuffled(count: number, random: () => number): number[] {
   return order;
 }
 
+/**
+ * Lets the event loop run I/O between batches: tfjs resolves trainOnBatch through microtasks
+ * only, so without this a caller's progress writes and cancel checks would wait for the
+ * whole phase.
+ */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
+
 export interface LabelledTensors {
   x: tf.Tensor;
   /** Class index per row. */
@@ -112,6 +120,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
       let lossSum = 0;
       let accuracySum = 0;
       for (let b = 0; b < batches; b++) {
+        await yieldToEventLoop();
         options.signal?.throwIfAborted();
         const indices = order.slice(b * batchSize, (b + 1) * batchSize);
         const batchStart = performance.now();

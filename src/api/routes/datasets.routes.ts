@@ -80,17 +80,11 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const upload = await receiveUpload(request, tmpDir);
-      try {
-        const dataset = await datasets.createFromZip(
-          request.principal.tenantId,
-          upload.path,
-          upload.size,
-          upload.name,
-        );
-        return reply.code(201).send(dataset);
-      } finally {
-        await rm(upload.path, { force: true });
-      }
+      // Remove the upload before answering, so a client that saw the answer never sees it.
+      const dataset = await datasets
+        .createFromZip(request.principal.tenantId, upload.path, upload.size, upload.name)
+        .finally(() => rm(upload.path, { force: true }));
+      return reply.code(201).send(dataset);
     },
   );
 
