@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# Two images from one file:
+#   docker build --target api -t graft-api .      (API + CPU worker: tfjs-node, or wasm)
+#   docker build --target worker-gpu -t graft-worker-gpu .   (CUDA 11.2 + cuDNN 8 + tfjs-node-gpu)
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY prisma ./prisma
+COPY prisma.config.ts ./
+# Optional native tfjs bindings download libtensorflow here (the build has internet).
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json openapi.yaml ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS api
+ENV NODE_ENV=production GRAFT_DATA_DIR=/data HOST=0.0.0.0 PORT=3000
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+  && rm -rf /var/lib/apt/lists/* && useradd --system --uid 10001 graft \
+  && mkdir -p /data && chown graft /data
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json openapi.yaml prisma.config.ts ./
+COPY prisma ./prisma
+USER graft
+VOLUME /data
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --retries=5 \
+  CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Applies migrations, then serves the API (stateless; run as many replicas as you like).
+CMD ["sh", "-c", "node node_modules/prisma/build/index.js migrate deploy && node dist/api/server.js"]
+
+FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS worker-gpu
+ENV NODE_ENV=production GRAFT_DATA_DIR=/data TF_FORCE_GPU_ALLOW_GROWTH=true
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \
+  && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
+  && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/* \
+  && useradd --system --uid 10001 graft && mkdir -p /data && chown graft /data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json openapi.yaml ./
+USER graft
+VOLUME /data
+# Picks tfjs-node-gpu when the GPU is visible; GET /readyz shows the backend each worker uses.
+CMD ["node", "dist/worker/main.js"]

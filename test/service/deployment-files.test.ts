@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const hasCompose = spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0;
+
+describe('Dockerfile and docker-compose.yml', () => {
+  it('builds an API image and a CUDA 11 + cuDNN 8 GPU worker image', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:20[^\n]* AS api$/m);
+    expect(dockerfile).toMatch(/^FROM nvidia\/cuda:11\.2\.\d-cudnn8-runtime[^\n]* AS worker-gpu$/m);
+    expect(dockerfile).toMatch(/HEALTHCHECK/);
+  });
+
+  it('wires postgres, redis, api and a GPU worker with volumes and health checks', () => {
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+      services: Record<
+        string,
+        {
+          healthcheck?: object;
+          volumes?: string[];
+          deploy?: { resources: { reservations: { devices: { capabilities: string[] }[] } } };
+          build?: { target: string };
+        }
+      >;
+    };
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgres', 'redis', 'worker']);
+    for (const name of ['postgres', 'redis', 'api'])
+      expect(compose.services[name]!.healthcheck).toBeDefined();
+    expect(
+      compose.services.worker!.deploy!.resources.reservations.devices[0]!.capabilities,
+    ).toContain('gpu');
+    expect(compose.services.worker!.build!.target).toBe('worker-gpu');
+    expect(compose.services.api!.volumes).toEqual(compose.services.worker!.volumes);
+  });
+
+  it.skipIf(!hasCompose)('passes `docker-compose config` (offline validation)', () => {
+    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
