@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { FeatureExtractionInput, FineTuningInput } from '../contracts/training-spec.js';
+import { TrainingSpecInput } from '../contracts/training-spec.js';
 
 /** One schema library everywhere: these TypeBox schemas validate requests and shape responses. */
 
@@ -43,20 +43,11 @@ export const Dataset = Type.Object({
   createdAt: Type.String(),
 });
 
+/** The training spec (see contracts/training-spec.ts) plus the dataset to train on. */
 export const CreateJobBody = Type.Object(
   {
     datasetId: Type.String({ minLength: 1, maxLength: 64 }),
-    baseModel: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
-    featureExtraction: Type.Optional(FeatureExtractionInput),
-    fineTuning: Type.Optional(FineTuningInput),
-    augmentation: Type.Optional(
-      Type.Object(
-        { horizontalFlip: Type.Optional(Type.Boolean()) },
-        { additionalProperties: false },
-      ),
-    ),
-    validationSplit: Type.Optional(Type.Number({ minimum: 0.05, maximum: 0.5 })),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    ...TrainingSpecInput.properties,
   },
   { additionalProperties: false },
 );

@@ -3,19 +3,8 @@ import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import yauzl from 'yauzl';
 import { DomainError } from '../services/domain-error.js';
-import { MAX_INPUT_PIXELS } from './image-decoder.js';
+import { IMAGE_EXTENSIONS, MAX_INPUT_PIXELS } from './image-decoder.js';
 
-const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.bmp',
-]);
 const SPLIT_FOLDERS: Record<string, 'train' | 'val'> = {
   train: 'train',
   val: 'val',

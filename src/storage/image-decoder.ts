@@ -1,6 +1,19 @@
 import sharp from 'sharp';
 import type { Preprocessing } from '../training/base-model-catalog.js';
 
+/** File extensions Graft reads as images (what sharp decodes). */
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.bmp',
+]);
+
 /** Decompression-bomb guard: 100 megapixels is more than any camera photo. */
 export const MAX_INPUT_PIXELS = 100_000_000;
 
