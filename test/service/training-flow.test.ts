@@ -94,8 +94,8 @@ describe('training through the queue and a sandboxed worker', () => {
       jobId: string;
       datasetId: string;
       metrics: {
-        featureExtraction: { confusionMatrix: number[][]; perClass: unknown[] };
-        fineTuning: object;
+        featureExtraction: { confusionMatrix: number[][]; perClass: unknown[]; count: number };
+        fineTuning: { count: number; confusionMatrix: number[][] };
         kept: string;
       };
     }>();
@@ -107,7 +107,8 @@ describe('training through the queue and a sandboxed worker', () => {
     });
     expect(model.metrics.featureExtraction.confusionMatrix).toHaveLength(2);
     expect(model.metrics.featureExtraction.perClass).toHaveLength(2);
-    expect(model.metrics.fineTuning).toBeTruthy();
+    expect(model.metrics.fineTuning.count).toBe(model.metrics.featureExtraction.count);
+    expect(model.metrics.fineTuning.confusionMatrix).toHaveLength(2);
     expect(['featureExtraction', 'fineTuning']).toContain(model.kept);
     const listed = (await h.app.inject({ url: '/v1/models', headers: auth() })).json<{
       items: { id: string }[];
