@@ -20,6 +20,9 @@ import { datasetsRoutes } from './routes/datasets.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { modelsRoutes } from './routes/models.routes.js';
+import { predictionsRoutes } from './routes/predictions.routes.js';
+import { InferenceService } from '../inference/inference.service.js';
+import { PredictionsService } from '../services/predictions.service.js';
 
 export interface AppDeps {
   config: Config;
@@ -79,5 +82,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(jobsRoutes, { prefix: '/v1', jobs: new JobsService(deps.db, deps.queue) });
   await app.register(modelsRoutes, { prefix: '/v1', models: new ModelsService(deps.db) });
+  const inference = new InferenceService(deps.config);
+  app.addHook('onClose', () => inference.close());
+  await app.register(predictionsRoutes, {
+    prefix: '/v1',
+    predictions: new PredictionsService(deps.db, deps.store, inference),
+  });
   return app;
 }

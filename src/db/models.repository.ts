@@ -7,6 +7,13 @@ export class ModelsRepository {
     return this.db.model.findFirst({ where: { id, tenantId } });
   }
 
+  async delete(tenantId: string, id: string): Promise<{ artifactKey: string } | undefined> {
+    const row = await this.find(tenantId, id);
+    if (!row) return undefined;
+    await this.db.model.delete({ where: { id } });
+    return { artifactKey: row.artifactKey };
+  }
+
   list(tenantId: string, page: { limit: number; offset: number }) {
     return this.db.$transaction([
       this.db.model.findMany({

@@ -1,26 +1,14 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { TrainingJobPayload } from '../contracts/training-job.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { beat, workerId } from '../queue/training-queue.js';
+import { compiledModulePath } from '../runtime/compiled-path.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import type { JobOutcome } from './run-training-job.js';
 
-/**
- * The sandboxed processor must be compiled JS: under a TypeScript loader the child does not
- * see its parent disconnect and would train on as an orphan. From src/ (tests, tsx) use the
- * build in dist/.
- */
-export function processorPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const path = here.endsWith('.ts')
-    ? fileURLToPath(new URL('../../dist/worker/training.processor.js', import.meta.url))
-    : fileURLToPath(new URL('./training.processor.js', import.meta.url));
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
-  return path;
-}
+/** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
+export const processorPath = (): string => compiledModulePath('worker/training.processor.js');
 
 export interface RunningWorker {
   worker: Worker<TrainingJobPayload, JobOutcome>;

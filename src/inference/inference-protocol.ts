@@ -1,0 +1,18 @@
+import type { Preprocessing } from '../training/base-model-catalog.js';
+
+/** Messages between the API thread and the inference thread. */
+
+export interface ModelRef {
+  id: string;
+  artifactKey: string;
+  preprocessing: Preprocessing;
+}
+
+export type ToInference =
+  | { type: 'predict'; requestId: number; model: ModelRef; images: Uint8Array[] }
+  | { type: 'evict'; modelId: string };
+
+export type FromInference =
+  | { type: 'result'; requestId: number; probabilities: Float32Array[] }
+  | { type: 'error'; requestId: number; message: string }
+  | { type: 'ready'; backend: string };

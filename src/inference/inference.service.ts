@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/config.js';
+import { compiledModulePath } from '../runtime/compiled-path.js';
+import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
+
+export interface InferenceOptions {
+  /** Loaded models are evicted, least recently used first, above this many weight bytes. */
+  cacheBytes: number;
+  /** Most images run through a model in one batch. */
+  maxBatch: number;
+}
+
+/**
+ * Runs predictions on a worker thread so tensors never block the API's event loop. If the
+ * thread dies, pending requests fail and the next request starts a new one.
+ */
+export class InferenceService {
+  private worker?: Worker;
+  private ready?: Promise<void>;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (p: Float32Array[]) => void; reject: (e: Error) => void }
+  >();
+
+  constructor(
+    private readonly config: Config,
+    private readonly options: InferenceOptions = { cacheBytes: 512 * 1024 ** 2, maxBatch: 32 },
+  ) {}
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const worker = new Worker(compiledModulePath('inference/inference.thread.js'), {
+      workerData: {
+        artifactsDir: join(this.config.dataDir, 'artifacts'),
+        cacheBytes: this.options.cacheBytes,
+        maxBatch: this.options.maxBatch,
+        backend: this.config.tfjsBackend,
+      },
+    });
+    this.worker = worker;
+    this.ready = new Promise((resolve, reject) => {
+      worker.on('message', (message: FromInference) => {
+        if (message.type === 'ready') return resolve();
+        const waiting = this.pending.get(message.requestId);
+        if (!waiting) return;
+        this.pending.delete(message.requestId);
+        if (message.type === 'result') waiting.resolve(message.probabilities);
+        else waiting.reject(new Error(message.message));
+      });
+      const fail = (error: Error) => {
+        reject(error);
+        for (const waiting of this.pending.values()) waiting.reject(error);
+        this.pending.clear();
+        this.worker = undefined;
+        this.ready = undefined;
+      };
+      worker.on('error', fail);
+      worker.on(
+        'exit',
+        (code) => code !== 0 && fail(new Error(`inference thread exited with code ${code}`)),
+      );
+    });
+    return this.ready;
+  }
+
+  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
+  async predict(model: ModelRef, images: Uint8Array[]): Promise<Float32Array[]> {
+    await this.start();
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      const message: ToInference = { type: 'predict', requestId, model, images };
+      this.worker!.postMessage(
+        message,
+        images.map((image) => image.buffer as ArrayBuffer),
+      );
+    });
+  }
+
+  evict(modelId: string): void {
+    const message: ToInference = { type: 'evict', modelId };
+    this.worker?.postMessage(message);
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    await worker?.terminate();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The inference thread: owns tfjs, an LRU cache of loaded models bounded by weight bytes, and
+ * a queue per model whose pending requests are run as one batch. The API's event loop only
+ * decodes images (sharp, off-thread too) and passes pixels here.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { readLayersModelDir } from '../storage/layers-model-files.js';
+import { selectBackend, type BackendName } from '../tfjs/tfjs-backend.js';
+import { freezeBatchNorm } from '../training/frozen-batch-norm.js';
+import { disposeModelWeights } from '../training/model-surgery.js';
+import { pixelsToBatch } from '../training/preprocessing.js';
+import { join } from 'node:path';
+import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
+
+interface Options {
+  artifactsDir: string;
+  cacheBytes: number;
+  maxBatch: number;
+  backend?: BackendName;
+}
+
+interface Loaded {
+  model: tf.LayersModel;
+  bytes: number;
+  lastUsed: number;
+}
+
+interface Pending {
+  requestId: number;
+  model: ModelRef;
+  images: Uint8Array[];
+}
+
+const options = workerData as Options;
+const port = parentPort!;
+const cache = new Map<string, Loaded>();
+const loading = new Map<string, Promise<Loaded>>();
+const queue: Pending[] = [];
+let busy = false;
+
+const send = (message: FromInference) => port.postMessage(message);
+
+function evict(modelId: string): void {
+  const entry = cache.get(modelId);
+  if (!entry) return;
+  cache.delete(modelId);
+  disposeModelWeights(entry.model);
+}
+
+/** Keeps the cache under its byte budget, dropping the least recently used models first. */
+function enforceBudget(keep: string): void {
+  let total = [...cache.values()].reduce((sum, entry) => sum + entry.bytes, 0);
+  const byAge = [...cache.entries()].sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+  for (const [id, entry] of byAge) {
+    if (total <= options.cacheBytes) break;
+    if (id === keep) continue;
+    evict(id);
+    total -= entry.bytes;
+  }
+}
+
+async function load(ref: ModelRef): Promise<Loaded> {
+  const cached = cache.get(ref.id);
+  if (cached) return cached;
+  const inFlight = loading.get(ref.id);
+  if (inFlight) return inFlight;
+  const promise = (async () => {
+    const artifacts = await readLayersModelDir(
+      join(options.artifactsDir, ...ref.artifactKey.split('/')),
+    );
+    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    // Same math as stock BatchNormalization at inference, and faster on wasm.
+    freezeBatchNorm(model);
+    const size = ref.preprocessing.size;
+    const warmUp = model.predict(tf.zeros([1, size, size, 3])) as tf.Tensor;
+    warmUp.dataSync();
+    warmUp.dispose();
+    const bytes = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData.byteLength : 0;
+    const entry: Loaded = { model, bytes, lastUsed: Date.now() };
+    cache.set(ref.id, entry);
+    enforceBudget(ref.id);
+    return entry;
+  })().finally(() => loading.delete(ref.id));
+  loading.set(ref.id, promise);
+  return promise;
+}
+
+/** Takes the oldest request and every other pending one for the same model, up to maxBatch images. */
+function nextBatch(): Pending[] {
+  const first = queue.shift()!;
+  const batch = [first];
+  let images = first.images.length;
+  for (let i = 0; i < queue.length && images < options.maxBatch;) {
+    const candidate = queue[i]!;
+    if (
+      candidate.model.id === first.model.id &&
+      images + candidate.images.length <= options.maxBatch
+    ) {
+      batch.push(candidate);
+      images += candidate.images.length;
+      queue.splice(i, 1);
+    } else i++;
+  }
+  return batch;
+}
+
+async function run(batch: Pending[]): Promise<void> {
+  try {
+    const ref = batch[0]!.model;
+    const entry = await load(ref);
+    entry.lastUsed = Date.now();
+    const input = pixelsToBatch(
+      batch.flatMap((request) => request.images),
+      ref.preprocessing,
+    );
+    const output = entry.model.predict(input) as tf.Tensor;
+    input.dispose();
+    const values = output.dataSync() as Float32Array;
+    const classes = output.shape[1]!;
+    output.dispose();
+    let row = 0;
+    for (const request of batch) {
+      const probabilities = request.images.map(() => values.slice(row * classes, ++row * classes));
+      send({ type: 'result', requestId: request.requestId, probabilities });
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const request of batch) send({ type: 'error', requestId: request.requestId, message });
+  }
+}
+
+async function drain(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    while (queue.length > 0) {
+      await run(nextBatch());
+      // Let requests that arrived meanwhile join the next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+port.on('message', (message: ToInference) => {
+  if (message.type === 'evict') return evict(message.modelId);
+  queue.push({ requestId: message.requestId, model: message.model, images: message.images });
+  void drain();
+});
+
+const backend = await selectBackend(options.backend);
+send({ type: 'ready', backend: backend.name });
