@@ -115,20 +115,13 @@ export const predictionsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get(
-    '/models/:id/export',
-    { schema: { params: IdParams } },
-    async (request, reply) => {
-      const zip = await predictions.exportZip(request.principal.tenantId, request.params.id);
-      return reply
-        .type('application/zip')
-        .header(
-          'content-disposition',
-          `attachment; filename="graft-model-${request.params.id}.zip"`,
-        )
-        .send(zip);
-    },
-  );
+  app.get('/models/:id/export', { schema: { params: IdParams } }, async (request, reply) => {
+    const zip = await predictions.exportZip(request.principal.tenantId, request.params.id);
+    return reply
+      .type('application/zip')
+      .header('content-disposition', `attachment; filename="graft-model-${request.params.id}.zip"`)
+      .send(zip);
+  });
 
   app.delete(
     '/models/:id',
