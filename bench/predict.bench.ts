@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { ApiKeysRepository } from '../src/db/api-keys.repository.js';
+import type { Prisma } from '../src/db/generated/client.js';
 import { createDb } from '../src/db/prisma-client.js';
 import {
   applyMigrations,
@@ -93,8 +94,8 @@ await db.model.create({
     baseModel: report.base.id,
     labels: report.labels,
     inputSize: report.base.preprocessing.size,
-    preprocessing: report.base.preprocessing,
-    metrics: { evaluation: report.evaluation },
+    preprocessing: report.base.preprocessing as unknown as Prisma.InputJsonValue,
+    metrics: { evaluation: report.evaluation } as unknown as Prisma.InputJsonValue,
     kept: report.kept,
     keptReason: report.keptReason,
     artifactKey,

@@ -82,7 +82,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(jobsRoutes, { prefix: '/v1', jobs: new JobsService(deps.db, deps.queue) });
   await app.register(modelsRoutes, { prefix: '/v1', models: new ModelsService(deps.db) });
-  const inference = new InferenceService(deps.config);
+  const inference = new InferenceService(deps.config, {
+    cacheBytes: deps.config.inferenceCacheBytes,
+    maxBatch: deps.config.inferenceMaxBatch,
+  });
   app.addHook('onClose', () => inference.close());
   await app.register(predictionsRoutes, {
     prefix: '/v1',

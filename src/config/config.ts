@@ -23,6 +23,10 @@ export interface Config {
   /** Jobs one worker process runs at a time. */
   workerConcurrency: number;
   queueName: string;
+  /** Loaded models kept for prediction, by weight bytes (least recently used evicted). */
+  inferenceCacheBytes: number;
+  /** Most images one prediction batch runs through a model. */
+  inferenceMaxBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -84,5 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minImagesPerClass: positiveInteger(env, 'GRAFT_MIN_IMAGES_PER_CLASS', 2),
     workerConcurrency: positiveInteger(env, 'GRAFT_WORKER_CONCURRENCY', 1),
     queueName: env.GRAFT_QUEUE?.trim() || 'graft-training',
+    inferenceCacheBytes: positiveInteger(env, 'GRAFT_INFERENCE_CACHE_BYTES', 512 * 1024 ** 2),
+    inferenceMaxBatch: positiveInteger(env, 'GRAFT_INFERENCE_MAX_BATCH', 32),
   };
 }
