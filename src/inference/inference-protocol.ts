@@ -10,9 +10,11 @@ export interface ModelRef {
 
 export type ToInference =
   | { type: 'predict'; requestId: number; model: ModelRef; images: Uint8Array[] }
-  | { type: 'evict'; modelId: string };
+  | { type: 'evict'; modelId: string }
+  | { type: 'stats'; requestId: number };
 
 export type FromInference =
   | { type: 'result'; requestId: number; probabilities: Float32Array[] }
   | { type: 'error'; requestId: number; message: string }
-  | { type: 'ready'; backend: string };
+  | { type: 'ready'; backend: string }
+  | { type: 'stats'; requestId: number; models: { id: string; bytes: number }[] };

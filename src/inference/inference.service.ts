@@ -21,7 +21,7 @@ export class InferenceService {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve: (p: Float32Array[]) => void; reject: (e: Error) => void }
+    { resolve: (value: never) => void; reject: (e: Error) => void }
   >();
 
   constructor(
@@ -46,7 +46,8 @@ export class InferenceService {
         const waiting = this.pending.get(message.requestId);
         if (!waiting) return;
         this.pending.delete(message.requestId);
-        if (message.type === 'result') waiting.resolve(message.probabilities);
+        if (message.type === 'result') waiting.resolve(message.probabilities as never);
+        else if (message.type === 'stats') waiting.resolve(message.models as never);
         else waiting.reject(new Error(message.message));
       });
       const fail = (error: Error) => {
@@ -70,12 +71,23 @@ export class InferenceService {
     await this.start();
     const requestId = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
+      this.pending.set(requestId, { resolve: resolve, reject });
       const message: ToInference = { type: 'predict', requestId, model, images };
       this.worker!.postMessage(
         message,
         images.map((image) => image.buffer as ArrayBuffer),
       );
+    });
+  }
+
+  /** Which models the inference thread holds, and their weight bytes. */
+  async cachedModels(): Promise<{ id: string; bytes: number }[]> {
+    await this.start();
+    const requestId = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve: resolve, reject });
+      const message: ToInference = { type: 'stats', requestId };
+      this.worker!.postMessage(message);
     });
   }
 

@@ -146,6 +146,10 @@ async function drain(): Promise<void> {
 
 port.on('message', (message: ToInference) => {
   if (message.type === 'evict') return evict(message.modelId);
+  if (message.type === 'stats') {
+    const models = [...cache.entries()].map(([id, entry]) => ({ id, bytes: entry.bytes }));
+    return send({ type: 'stats', requestId: message.requestId, models });
+  }
   queue.push({ requestId: message.requestId, model: message.model, images: message.images });
   void drain();
 });

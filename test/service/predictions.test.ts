@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { InferenceService } from '../../src/inference/inference.service.js';
+import { decodeImage } from '../../src/storage/image-decoder.js';
+import type { Preprocessing } from '../../src/training/base-model-catalog.js';
 import { colourDataset, multipart, photo } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
@@ -230,6 +233,31 @@ async function unzip(zip: Buffer, dir: string): Promise<string[]> {
   });
   return names.sort();
 }
+
+describe('the inference thread', () => {
+  it('evicts the least recently used model when over its byte budget, and reloads on demand', async () => {
+    const row = await h.db.model.findUniqueOrThrow({ where: { id: modelId } });
+    const ref = (id: string) => ({
+      id,
+      artifactKey: row.artifactKey,
+      preprocessing: row.preprocessing as unknown as Preprocessing,
+    });
+    const pixels = async () => [await decodeImage(red, ref('x').preprocessing)];
+    const probe = new InferenceService(h.config, { cacheBytes: 1, maxBatch: 8 });
+    try {
+      const first = await probe.predict(ref('model-a'), await pixels());
+      expect((await probe.cachedModels()).map((m) => m.id)).toEqual(['model-a']);
+      await probe.predict(ref('model-b'), await pixels());
+      const cached = await probe.cachedModels();
+      expect(cached.map((m) => m.id)).toEqual(['model-b']);
+      expect(cached[0]!.bytes).toBeGreaterThan(100_000);
+      const again = await probe.predict(ref('model-a'), await pixels());
+      expect(Array.from(again[0]!)).toEqual(Array.from(first[0]!));
+    } finally {
+      await probe.close();
+    }
+  });
+});
 
 describe('GET /v1/models/:id/export and DELETE /v1/models/:id', () => {
   it('exports a zip that plain tfjs runs to the same predictions (within 1e-4)', async () => {
