@@ -49,6 +49,23 @@ export function choosePhase(
       };
 }
 
+/** Refuses to train when unreadable images left a class with nothing to train or validate on. */
+function requireImages(
+  labels: readonly string[],
+  train: readonly number[],
+  val: readonly number[],
+  skipped: TrainingReport['skipped'],
+): void {
+  const missing = labels.filter((_, c) => !train.includes(c) || !val.includes(c));
+  if (missing.length === 0) return;
+  const first = skipped[0];
+  throw new Error(
+    `no usable training or validation images left for ${missing.map((l) => `'${l}'`).join(', ')}: ` +
+      `${skipped.length} image(s) could not be read` +
+      (first ? ` (first: ${first.key}: ${first.reason})` : ''),
+  );
+}
+
 /** Cached frozen outputs of one split: pooled features (phase 1) and boundary activations (phase 2). */
 interface CachedSplit {
   pooled: LabelledTensors;
@@ -222,6 +239,7 @@ export async function trainTransferModel(
       await cache(split.train, mirror),
       await cache(split.val, false),
     ]);
+    requireImages(run.labels, train.pooled.y, val.pooled.y, skipped);
     const headReport = await trainHead(run, train, val);
     const fine = spec.fineTuning.enabled ? await fineTune(run, train, val, headReport) : undefined;
     const classifier = tf.model({

@@ -193,3 +193,26 @@ describe('trainTransferModel', () => {
     disposeModelWeights(classifier, base);
   });
 });
+
+describe('trainTransferModel with unreadable images', () => {
+  it('fails with a clear error, freeing every tensor, when a class has no readable image left', async () => {
+    await selectBackend('wasm');
+    const before = tf.memory().numTensors;
+    const base = createTinyBase();
+    const data = syntheticDataset(6);
+    const run = trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      examples: data.examples,
+      loadPixels: (key) =>
+        key.startsWith('warm') ? Promise.reject(new Error('file is gone')) : data.loadPixels(key),
+      spec,
+      backend: 'wasm',
+    });
+    await expect(run).rejects.toThrow(
+      /no usable training or validation images left for 'warm': 6 image\(s\) could not be read \(first: warm\/\d+\.png: file is gone\)/,
+    );
+    disposeModelWeights(base);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
