@@ -90,7 +90,7 @@ export class TrainingJobsRepository {
   ): Promise<boolean> {
     return this.db.$transaction(async (tx) => {
       const { count } = await tx.trainingJob.updateMany({
-        where: { id, status: 'running' },
+        where: { id, status: 'running', cancelRequested: false },
         data: {
           status: 'succeeded',
           progress: 1,

@@ -52,6 +52,8 @@ export class InferenceService {
       });
       const fail = (error: Error) => {
         reject(error);
+        // 'error' and 'exit' both arrive for one crash; a replacement may already be running.
+        if (this.worker !== worker) return;
         for (const waiting of this.pending.values()) waiting.reject(error);
         this.pending.clear();
         this.worker = undefined;

@@ -70,12 +70,18 @@ async function load(ref: ModelRef): Promise<Loaded> {
       join(options.artifactsDir, ...ref.artifactKey.split('/')),
     );
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    // Same math as stock BatchNormalization at inference, and faster on wasm.
-    freezeBatchNorm(model);
-    const size = ref.preprocessing.size;
-    const warmUp = model.predict(tf.zeros([1, size, size, 3])) as tf.Tensor;
-    warmUp.dataSync();
-    warmUp.dispose();
+    try {
+      // Same math as stock BatchNormalization at inference, and faster on wasm.
+      freezeBatchNorm(model);
+      const size = ref.preprocessing.size;
+      const zeros = tf.zeros([1, size, size, 3]);
+      const warmUp = model.predict(zeros) as tf.Tensor;
+      warmUp.dataSync();
+      tf.dispose([zeros, warmUp]);
+    } catch (error) {
+      disposeModelWeights(model);
+      throw error;
+    }
     const bytes = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData.byteLength : 0;
     const entry: Loaded = { model, bytes, lastUsed: Date.now() };
     cache.set(ref.id, entry);
@@ -114,8 +120,12 @@ async function run(batch: Pending[]): Promise<void> {
       batch.flatMap((request) => request.images),
       ref.preprocessing,
     );
-    const output = entry.model.predict(input) as tf.Tensor;
-    input.dispose();
+    let output: tf.Tensor;
+    try {
+      output = entry.model.predict(input) as tf.Tensor;
+    } finally {
+      input.dispose();
+    }
     const values = output.dataSync() as Float32Array;
     const classes = output.shape[1]!;
     output.dispose();

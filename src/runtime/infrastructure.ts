@@ -185,6 +185,7 @@ export async function ensureRedis(
     source: 'embedded',
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

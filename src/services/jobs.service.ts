@@ -11,6 +11,9 @@ import { dropQueued, enqueueTraining, type TrainingQueue } from '../queue/traini
 import { DEFAULT_BASE_ID, findBaseModel } from '../training/base-model-catalog.js';
 import { DomainError, notFound } from './domain-error.js';
 
+/** Ids are UUIDs; anything else cannot name a dataset (and Postgres would refuse to compare it). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 type JobRow = NonNullable<Awaited<ReturnType<TrainingJobsRepository['find']>>>;
 
 export function jobView(row: JobRow) {
@@ -86,7 +89,8 @@ export class JobsService {
     checkBaseModel(spec);
     if (
       typeof datasetId !== 'string' ||
-      !(await this.datasets.find(tenantId, datasetId).catch(() => null))
+      !UUID.test(datasetId) ||
+      !(await this.datasets.find(tenantId, datasetId))
     ) {
       throw new DomainError(
         422,
@@ -113,7 +117,7 @@ export class JobsService {
   }
 
   async get(tenantId: string, id: string) {
-    const row = await this.jobs.find(tenantId, id).catch(() => null);
+    const row = await this.jobs.find(tenantId, id);
     if (!row) throw notFound('job', id);
     return jobView(row);
   }
@@ -124,7 +128,7 @@ export class JobsService {
   }
 
   async cancel(tenantId: string, id: string) {
-    const status = await this.jobs.requestCancel(tenantId, id).catch(() => undefined);
+    const status = await this.jobs.requestCancel(tenantId, id);
     if (status === undefined) throw notFound('job', id);
     if (status === 'succeeded' || status === 'failed') {
       throw new DomainError(409, 'job_finished', `job ${id} already ${status}`);

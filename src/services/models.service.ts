@@ -32,7 +32,7 @@ export class ModelsService {
   }
 
   async get(tenantId: string, id: string) {
-    const row = await this.models.find(tenantId, id).catch(() => null);
+    const row = await this.models.find(tenantId, id);
     if (!row) throw notFound('model', id);
     return modelView(row);
   }

@@ -42,7 +42,7 @@ export class PredictionsService {
   }
 
   private async model(tenantId: string, id: string) {
-    const row = await this.models.find(tenantId, id).catch(() => null);
+    const row = await this.models.find(tenantId, id);
     if (!row) throw notFound('model', id);
     return {
       ...row,
@@ -87,7 +87,7 @@ export class PredictionsService {
   }
 
   async delete(tenantId: string, modelId: string): Promise<void> {
-    const deleted = await this.models.delete(tenantId, modelId).catch(() => undefined);
+    const deleted = await this.models.delete(tenantId, modelId);
     if (!deleted) throw notFound('model', modelId);
     this.inference.evict(modelId);
     await this.store.remove(deleted.artifactKey);

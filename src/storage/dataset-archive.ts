@@ -5,11 +5,11 @@ import yauzl from 'yauzl';
 import { DomainError } from '../services/domain-error.js';
 import { IMAGE_EXTENSIONS, MAX_INPUT_PIXELS } from './image-decoder.js';
 
-const SPLIT_FOLDERS: Record<string, 'train' | 'val'> = {
-  train: 'train',
-  val: 'val',
-  validation: 'val',
-};
+const SPLIT_FOLDERS = new Map<string, 'train' | 'val'>([
+  ['train', 'train'],
+  ['val', 'val'],
+  ['validation', 'val'],
+]);
 
 export interface ArchiveLimits {
   maxEntries: number;
@@ -112,11 +112,11 @@ export async function readDatasetArchive(
     const top = commonTopFolder(names);
     const relative = (name: string) => (top ? name.slice(top.length + 1) : name);
     const split =
-      names.every((name) => relative(name).split('/')[0]! in SPLIT_FOLDERS) && names.length > 0;
+      names.every((name) => SPLIT_FOLDERS.has(relative(name).split('/')[0]!)) && names.length > 0;
     const rejected: ArchiveSummary['rejected'] = [];
     for (const entry of entries) {
       const parts = relative(entry.fileName).split('/');
-      const splitName = split ? SPLIT_FOLDERS[parts.shift()!] : undefined;
+      const splitName = split ? SPLIT_FOLDERS.get(parts.shift()!) : undefined;
       const extension = extname(entry.fileName).toLowerCase();
       if (parts.length < 2) {
         rejected.push({ path: entry.fileName, reason: 'not inside a class folder' });
@@ -129,7 +129,17 @@ export async function readDatasetArchive(
         });
         continue;
       }
-      const data = await readEntry(zip, entry);
+      let data: Buffer;
+      try {
+        // Encrypted entries, unsupported compression (bzip2, LZMA…) or corrupt data.
+        data = await readEntry(zip, entry);
+      } catch (error) {
+        rejected.push({
+          path: entry.fileName,
+          reason: `could not be extracted: ${(error as Error).message}`,
+        });
+        continue;
+      }
       try {
         const size = await inspectImage(data);
         await onImage({
@@ -164,6 +174,15 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
       reject(error);
     };
     zip.on('entry', (entry: yauzl.Entry) => {
+      // eslint-disable-next-line no-control-regex -- control characters are what we refuse
+      if (/[\u0000-\u001f\u007f]/.test(entry.fileName)) {
+        return fail(
+          invalid(
+            'invalid_file_name',
+            `the zip holds a file name with control characters: ${JSON.stringify(entry.fileName)}`,
+          ),
+        );
+      }
       if (!isJunk(entry.fileName)) {
         if (entries.length >= limits.maxEntries)
           return fail(
@@ -218,7 +237,7 @@ function commonTopFolder(names: readonly string[]): string | undefined {
   const firsts = new Set(names.map((name) => name.split('/')[0]));
   if (firsts.size !== 1) return undefined;
   const [first] = firsts;
-  if (first === undefined || first in SPLIT_FOLDERS) return undefined;
+  if (first === undefined || SPLIT_FOLDERS.has(first)) return undefined;
   // Only a wrapper if every file sits at least two folders down (top/class/file).
   return names.every((name) => name.split('/').length >= 3) ? first : undefined;
 }

@@ -4,12 +4,13 @@ import { DEFAULT_POSTGRES, DEFAULT_REDIS_URL } from '../runtime/infrastructure.j
 import { startTrainingWorker } from './training-worker.js';
 
 const config = loadConfig();
-// The sandboxed processors read these from the environment.
-process.env.DATABASE_URL =
+const databaseUrl =
   config.databaseUrl ??
   `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
+// The sandboxed processors read it from the environment.
+process.env.DATABASE_URL = databaseUrl;
 const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
-const running = await startTrainingWorker({ ...config, redisUrl });
+const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl });
 console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'`);
 const stop = async () => {
   await running.close();

@@ -65,7 +65,13 @@ export async function runTrainingJob(
 ): Promise<JobOutcome> {
   const jobs = new TrainingJobsRepository(deps.db);
   const row = await jobs.findById(jobId);
-  if (!row || !row.datasetId) return 'skipped';
+  if (!row) return 'skipped';
+  if (!row.datasetId) {
+    await jobs.fail(jobId, 'its dataset was deleted before training started');
+    return 'failed';
+  }
+  // A job flagged for cancelling whose worker died is finished here, not restarted.
+  if (row.cancelRequested) return (await jobs.cancel(jobId)) ? 'cancelled' : 'skipped';
   const backend = await selectBackend(deps.config.tfjsBackend);
   const claimed =
     row.status === 'queued'
@@ -163,8 +169,9 @@ export async function runTrainingJob(
       history as unknown as Prisma.InputJsonValue,
     );
     if (!stored) {
+      // Cancelled after the last check: the request wins over the finished training.
       await deps.store.remove(artifactKey);
-      return (await jobs.isCancelRequested(jobId)) ? 'cancelled' : 'skipped';
+      return (await jobs.cancel(jobId)) ? 'cancelled' : 'skipped';
     }
     return 'succeeded';
   } catch (error) {

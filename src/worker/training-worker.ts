@@ -1,6 +1,8 @@
 import { Worker } from 'bullmq';
 import type { Config } from '../config/config.js';
-import type { TrainingJobPayload } from '../contracts/training-job.js';
+import { isTrainingJobPayload, type TrainingJobPayload } from '../contracts/training-job.js';
+import { createDb } from '../db/prisma-client.js';
+import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { beat, workerId } from '../queue/training-queue.js';
 import { compiledModulePath } from '../runtime/compiled-path.js';
@@ -19,7 +21,7 @@ export interface RunningWorker {
 
 /** A BullMQ worker that runs training jobs in sandboxed child processes and heartbeats in Redis. */
 export async function startTrainingWorker(
-  config: Config & { redisUrl: string },
+  config: Config & { redisUrl: string; databaseUrl: string },
 ): Promise<RunningWorker> {
   const backend = await selectBackend(config.tfjsBackend);
   const connection = createRedis(config.redisUrl, 'worker');
@@ -27,6 +29,15 @@ export async function startTrainingWorker(
     connection,
     concurrency: config.workerConcurrency,
     useWorkerThreads: false,
+  });
+  // Failures outside our code (the sandboxed child killed, out of memory, stalled twice) never
+  // reach runTrainingJob: record them, or the row would say "running" forever.
+  const db = createDb(config.databaseUrl);
+  const jobs = new TrainingJobsRepository(db);
+  worker.on('failed', (job, error) => {
+    if (job && isTrainingJobPayload(job.data)) {
+      void jobs.fail(job.data.jobId, `the worker failed: ${error.message}`).catch(() => undefined);
+    }
   });
   const heartbeat = {
     id: workerId(),
@@ -46,6 +57,7 @@ export async function startTrainingWorker(
       await worker.close();
       await connection.del(`graft:workers:${heartbeat.id}`).catch(() => undefined);
       connection.disconnect();
+      await db.$disconnect();
     },
   };
 }

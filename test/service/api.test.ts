@@ -165,6 +165,54 @@ describe('datasets', () => {
     },
   );
 
+  it('lists entries it cannot extract (unsupported compression) as rejected, and refuses control characters in names', async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 2; i++) {
+      files[`red/r${i}.jpg`] = await photo([200, 30, 30], i);
+      files[`blue/b${i}.jpg`] = await photo([30, 30, 200], i);
+    }
+    files['blue/zzz.jpg'] = await photo([30, 30, 200], 9);
+    const archive = await zip(files);
+    // Mark blue/zzz.jpg as bzip2-compressed (method 12) in its local and central headers.
+    const name = Buffer.from('blue/zzz.jpg');
+    for (const [signature, nameOffset, methodOffset] of [
+      [0x04034b50, 30, 8],
+      [0x02014b50, 46, 10],
+    ] as const) {
+      for (let at = 0; at < archive.length - 4; at++) {
+        if (
+          archive.readUInt32LE(at) === signature &&
+          archive.subarray(at + nameOffset, at + nameOffset + name.length).equals(name)
+        ) {
+          archive.writeUInt16LE(12, at + methodOffset);
+        }
+      }
+    }
+    const response = await upload(archive);
+    expect(response.statusCode).toBe(201);
+    expect(response.json<{ rejected: { path: string; reason: string }[] }>().rejected).toEqual([
+      {
+        path: 'blue/zzz.jpg',
+        reason: expect.stringMatching(/could not be extracted: .*compression method/) as string,
+      },
+    ]);
+
+    const before = await storedState();
+    const named = Buffer.from(
+      (await zip(files)).toString('latin1').replaceAll('red/r0.jpg', 'red/r\u0001.jpg'),
+      'latin1',
+    );
+    const refused = await upload(named);
+    expect(refused.json()).toMatchObject({ status: 400, code: 'invalid_file_name' });
+    expect(await storedState()).toEqual(before);
+  });
+
+  it('answers 400, not 500, for an id that is not a UUID', async () => {
+    const response = await h.app.inject({ url: '/v1/datasets/not-a-uuid', headers: auth() });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('refuses a request without a file, or that is not multipart', async () => {
     const noFile = multipart('x', Buffer.alloc(0), { name: 'x' }, 'other');
     const response = await h.app.inject({

@@ -117,9 +117,10 @@ describe('POST /v1/models/:id/predict', () => {
       data,
       Buffer.from('\r\n'),
     ];
+    // 20 files: more than the 12 parts an upload may have; a batch may have 32.
+    const images = [blue, red, ...Array.from({ length: 18 }, (_, i) => (i % 2 ? red : blue))];
     const payload = Buffer.concat([
-      ...part('a.jpg', blue),
-      ...part('b.jpg', red),
+      ...images.flatMap((image, i) => part(`${i}.jpg`, image)),
       Buffer.from(`--${boundary}--\r\n`),
     ]);
     const response = await h.app.inject({
@@ -128,11 +129,11 @@ describe('POST /v1/models/:id/predict', () => {
       payload,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth() },
     });
-    expect(
-      response
-        .json<{ results: { predictions: Prediction[] }[] }>()
-        .results.map((r) => r.predictions[0]!.label),
-    ).toEqual(['blue', 'red']);
+    expect(response.statusCode).toBe(200);
+    const labels = response
+      .json<{ results: { predictions: Prediction[] }[] }>()
+      .results.map((r) => r.predictions[0]!.label);
+    expect(labels).toEqual(images.map((image) => (image === red ? 'red' : 'blue')));
   });
 
   it('applies topK and threshold', async () => {

@@ -8,6 +8,7 @@ import { authErrors, IdParams, Problem } from '../schemas.js';
 
 const MAX_IMAGES = 32;
 const MAX_IMAGE_BYTES = 20 * 1024 ** 2;
+const MAX_JSON_BYTES = 64 * 1024 ** 2;
 
 const Predictions = Type.Array(Type.Object({ label: Type.String(), score: Type.Number() }));
 const PredictResponse = Type.Object({
@@ -43,7 +44,7 @@ async function readImages(request: FastifyRequest): Promise<{ images: Buffer[]; 
   if (request.isMultipart()) {
     const images: Buffer[] = [];
     for await (const part of request.parts({
-      limits: { files: MAX_IMAGES, fileSize: MAX_IMAGE_BYTES, fields: 0 },
+      limits: { files: MAX_IMAGES, parts: MAX_IMAGES, fileSize: MAX_IMAGE_BYTES, fields: 0 },
     })) {
       if (part.type === 'file') images.push(await part.toBuffer());
     }
@@ -83,7 +84,8 @@ export const predictionsRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/models/:id/predict',
     {
-      bodyLimit: MAX_IMAGES * MAX_IMAGE_BYTES * 1.4,
+      // Large batches belong in multipart; a JSON body is held as one string while parsed.
+      bodyLimit: MAX_JSON_BYTES,
       schema: {
         params: IdParams,
         querystring: PredictQuery,
