@@ -3,14 +3,12 @@ import { loadConfig } from '../config/config.js';
 import { createDb } from '../db/prisma-client.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue } from '../queue/training-queue.js';
-import { DEFAULT_POSTGRES, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
 import { artifactStoreFor } from '../storage/artifact-store.js';
 import { buildApp } from './app.js';
 
 const config = loadConfig();
-const databaseUrl =
-  config.databaseUrl ??
-  `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
+const databaseUrl = config.databaseUrl ?? DEFAULT_DATABASE_URL;
 const redis = createRedis(config.redisUrl ?? DEFAULT_REDIS_URL, 'queue');
 redis.on('error', () => undefined);
 const db = createDb(databaseUrl);

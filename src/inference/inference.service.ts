@@ -68,29 +68,36 @@ export class InferenceService {
     return this.ready;
   }
 
-  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
-  async predict(model: ModelRef, images: Uint8Array[]): Promise<Float32Array[]> {
+  /** Sends one request to the inference thread and waits for its answer. */
+  private async call<T>(
+    message: (requestId: number) => ToInference,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
     await this.start();
     const requestId = this.nextId++;
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       this.pending.set(requestId, { resolve: resolve, reject });
-      const message: ToInference = { type: 'predict', requestId, model, images };
-      this.worker!.postMessage(
-        message,
-        images.map((image) => image.buffer as ArrayBuffer),
-      );
+      this.worker!.postMessage(message(requestId), transfer);
     });
   }
 
+  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
+  predict(model: ModelRef, images: Uint8Array[]): Promise<Float32Array[]> {
+    // Transferred, not copied; a view into a shared buffer is copied first so nothing else detaches.
+    const owned = images.map((image) =>
+      image.byteOffset === 0 && image.byteLength === image.buffer.byteLength
+        ? image
+        : image.slice(),
+    );
+    return this.call(
+      (requestId) => ({ type: 'predict', requestId, model, images: owned }),
+      owned.map((image) => image.buffer as ArrayBuffer),
+    );
+  }
+
   /** Which models the inference thread holds, and their weight bytes. */
-  async cachedModels(): Promise<{ id: string; bytes: number }[]> {
-    await this.start();
-    const requestId = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve, reject });
-      const message: ToInference = { type: 'stats', requestId };
-      this.worker!.postMessage(message);
-    });
+  cachedModels(): Promise<{ id: string; bytes: number }[]> {
+    return this.call((requestId) => ({ type: 'stats', requestId }));
   }
 
   evict(modelId: string): void {

@@ -13,6 +13,8 @@ import pg from 'pg';
 
 export const DEFAULT_POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** What API replicas and workers use when DATABASE_URL is unset. */
+export const DEFAULT_DATABASE_URL = `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
 
 export interface Started {
   url: string;

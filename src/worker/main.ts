@@ -1,12 +1,10 @@
 /** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
 import { loadConfig } from '../config/config.js';
-import { DEFAULT_POSTGRES, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
 import { startTrainingWorker } from './training-worker.js';
 
 const config = loadConfig();
-const databaseUrl =
-  config.databaseUrl ??
-  `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
+const databaseUrl = config.databaseUrl ?? DEFAULT_DATABASE_URL;
 // The sandboxed processors read it from the environment.
 process.env.DATABASE_URL = databaseUrl;
 const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/config.js';
 import { resolveTrainingSpec } from '../contracts/training-spec.js';
 import type { Prisma } from '../db/generated/client.js';
@@ -7,13 +6,9 @@ import { DatasetsRepository } from '../db/datasets.repository.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { loadBaseModel } from '../storage/base-model-store.js';
-import { decodeImage } from '../storage/image-decoder.js';
+import { runTransfer } from '../services/transfer-run.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
-import { DEFAULT_BASE_ID } from '../training/base-model-catalog.js';
-import { disposeModelWeights } from '../training/model-surgery.js';
 import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
-import { trainTransferModel } from '../training/transfer-training.js';
 
 export interface JobRunnerDeps {
   db: Db;
@@ -84,8 +79,6 @@ export async function runTrainingJob(
   const modelId = randomUUID();
   const artifactKey = `models/${modelId}`;
   const history: EpochSummary[] = [];
-  let base: tf.LayersModel | undefined;
-  let classifier: tf.LayersModel | undefined;
   let lastWrite = 0;
   let writing: Promise<void> = Promise.resolve();
   const interval = deps.progressIntervalMs ?? 1000;
@@ -126,29 +119,20 @@ export async function runTrainingJob(
   try {
     const spec = resolveTrainingSpec(row.spec);
     const images = await new DatasetsRepository(deps.db).images(row.datasetId);
-    const resolved = await loadBaseModel(spec.baseModel ?? DEFAULT_BASE_ID, {
-      mirrorDir: deps.config.modelMirror,
-      cacheDir: deps.config.modelCacheDir,
-    });
-    base = await tf.loadLayersModel(tf.io.fromMemory(resolved.artifacts));
-    const trained = await trainTransferModel({
-      base,
-      entry: resolved.entry,
+    const { report } = await runTransfer({
+      spec,
+      config: deps.config,
       examples: images.map((image) => ({
         key: image.storageKey,
         label: image.label,
         ...(image.split === 'train' || image.split === 'val' ? { split: image.split } : {}),
       })),
-      loadPixels: async (key) =>
-        decodeImage(await deps.store.get(key), resolved.entry.preprocessing),
-      spec,
-      backend: backend.name,
+      readImage: (key) => deps.store.get(key),
       signal: controller.signal,
       onProgress,
       writeArtifact: (name, data) => deps.store.put(`${artifactKey}/${name}`, data),
     });
-    classifier = trained.classifier;
-    const { report } = trained;
+    const metrics = metricsOf(report) as unknown as Prisma.InputJsonValue;
     await writing;
     const stored = await jobs.succeed(
       jobId,
@@ -156,16 +140,16 @@ export async function runTrainingJob(
       row.datasetId,
       {
         id: modelId,
-        baseModel: resolved.entry.id,
+        baseModel: report.base.id,
         labels: report.labels,
-        inputSize: resolved.entry.preprocessing.size,
-        preprocessing: resolved.entry.preprocessing as unknown as Prisma.InputJsonValue,
-        metrics: metricsOf(report) as unknown as Prisma.InputJsonValue,
+        inputSize: report.base.preprocessing.size,
+        preprocessing: report.base.preprocessing as unknown as Prisma.InputJsonValue,
+        metrics,
         kept: report.kept,
         keptReason: report.keptReason,
         artifactKey,
       },
-      metricsOf(report) as unknown as Prisma.InputJsonValue,
+      metrics,
       history as unknown as Prisma.InputJsonValue,
     );
     if (!stored) {
@@ -184,7 +168,5 @@ export async function runTrainingJob(
     const message = error instanceof Error ? error.message : String(error);
     await jobs.fail(jobId, message);
     return 'failed';
-  } finally {
-    disposeModelWeights(...[classifier, base].filter((m): m is tf.LayersModel => m !== undefined));
   }
 }

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config/config.js';
+import type { TrainingSpec } from '../contracts/training-spec.js';
+import { loadBaseModel } from '../storage/base-model-store.js';
+import { decodeImage } from '../storage/image-decoder.js';
+import { selectBackend, type BackendInfo } from '../tfjs/tfjs-backend.js';
+import { DEFAULT_BASE_ID } from '../training/base-model-catalog.js';
+import type { LabelledExample } from '../training/dataset-split.js';
+import { disposeModelWeights } from '../training/model-surgery.js';
+import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
+import { trainTransferModel } from '../training/transfer-training.js';
+
+export interface TransferRunOptions {
+  spec: TrainingSpec;
+  config: Config;
+  examples: readonly LabelledExample[];
+  /** One example's encoded image: its bytes, or a file path. */
+  readImage: (key: string) => Promise<Buffer> | string;
+  onProgress?: (progress: TrainingProgress) => void;
+  signal?: AbortSignal;
+  writeArtifact?: (name: string, data: Uint8Array | string) => Promise<void>;
+}
+
+export interface TransferRunResult {
+  report: TrainingReport;
+  backend: BackendInfo;
+  /** Where the base model's weights were read from. */
+  loadedFrom: string;
+}
+
+/**
+ * The I/O around the pure core, shared by `npm run train` and the queue worker: picks the
+ * backend, loads the base, decodes images with the base's preprocessing, trains, and frees
+ * every model it loaded (the trained one lives on in the written artifacts).
+ */
+export async function runTransfer(options: TransferRunOptions): Promise<TransferRunResult> {
+  const backend = await selectBackend(options.config.tfjsBackend);
+  const resolved = await loadBaseModel(options.spec.baseModel ?? DEFAULT_BASE_ID, {
+    mirrorDir: options.config.modelMirror,
+    cacheDir: options.config.modelCacheDir,
+  });
+  const base = await tf.loadLayersModel(tf.io.fromMemory(resolved.artifacts));
+  let classifier: tf.LayersModel | undefined;
+  try {
+    const trained = await trainTransferModel({
+      base,
+      entry: resolved.entry,
+      examples: options.examples,
+      loadPixels: async (key) =>
+        decodeImage(await options.readImage(key), resolved.entry.preprocessing),
+      spec: options.spec,
+      backend: backend.name,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      writeArtifact: options.writeArtifact,
+    });
+    classifier = trained.classifier;
+    return { report: trained.report, backend, loadedFrom: resolved.loadedFrom };
+  } finally {
+    disposeModelWeights(...(classifier ? [classifier, base] : [base]));
+  }
+}
