@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { parseModelJson, serializeArtifacts, toArtifacts } from '../training/model-artifacts.js';
+import { parseModelJson, toArtifacts } from '../training/model-artifacts.js';
 
 /** Reads model.json and its weight shards from a directory (tfjs can't without tfjs-node). */
 export async function readLayersModelDir(dir: string): Promise<tf.io.ModelArtifacts> {
@@ -10,14 +10,4 @@ export async function readLayersModelDir(dir: string): Promise<tf.io.ModelArtifa
   const paths = json.weightsManifest.flatMap((group) => group.paths);
   const files = await Promise.all(paths.map((path) => readFile(join(dir, path))));
   return toArtifacts(json, files);
-}
-
-export async function writeLayersModelDir(
-  dir: string,
-  artifacts: tf.io.ModelArtifacts,
-): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const { modelJson, weights } = serializeArtifacts(artifacts);
-  await writeFile(join(dir, 'weights.bin'), weights);
-  await writeFile(join(dir, 'model.json'), modelJson);
 }

@@ -51,7 +51,3 @@ export function freezeBatchNorm(model: tf.LayersModel): number {
   }
   return count;
 }
-
-export function isBatchNormFrozen(layer: tf.layers.Layer): boolean {
-  return Boolean((layer as tf.layers.Layer & { [FROZEN]?: true })[FROZEN]);
-}

@@ -44,7 +44,7 @@ export function toArtifacts(json: ModelJson, weightFiles: Uint8Array[]): tf.io.M
   };
 }
 
-export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
+function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
   const data = artifacts.weightData;
   if (!data) return new Uint8Array(0);
   if (Array.isArray(data)) {
