@@ -22,7 +22,7 @@ export async function bootstrapInfrastructure(config: Config): Promise<Infrastru
   await applyMigrations(postgres.url);
   return {
     config: { ...config, databaseUrl: postgres.url, redisUrl: redis.url },
-    describe: `PostgreSQL: ${postgres.source} (${postgres.url.replace(/:[^:@/]*@/, ':***@')}), Redis: ${redis.source} (${redis.url})`,
+    describe: `PostgreSQL: ${postgres.source} (${postgres.url.replace(/:[^:@/]*@/, ':***@')}${postgres.dataDir ? `, data in ${postgres.dataDir}` : ''}), Redis: ${redis.source} (${redis.url})`,
     stop: async () => {
       await redis.stop?.();
       await postgres.stop?.();

