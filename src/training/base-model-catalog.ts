@@ -112,7 +112,7 @@ export const BASE_MODEL_CATALOG: readonly BaseModelEntry[] = [
     alpha: 1,
     preprocessing: { size: 224, resize: 'cover', valueRange: [0, 1], channelOrder: 'RGB' },
     source: { kind: 'npm', package: 'nsfwjs', model: 'mobilenet_v2' },
-    license: 'MIT (nsfwjs 4.4.0)',
+    license: 'MIT (nsfwjs 4.3.0)',
     trainedOn:
       'ImageNet-initialised, then its upper blocks fine-tuned by the nsfwjs authors on a 5-class ' +
       'NSFW task (drawings, hentai, neutral, porn, sexy); its weights are 8-bit quantised. ' +
