@@ -2,8 +2,9 @@
 # Two images from one file:
 #   docker build --target api -t graft-api .      (API + CPU worker: tfjs-node, or wasm)
 #   docker build --target worker-gpu -t graft-worker-gpu .   (CUDA 11.2 + cuDNN 8 + tfjs-node-gpu)
+# Both run Node 24 (the current LTS line; Graft also supports 22).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY prisma ./prisma
@@ -14,7 +15,7 @@ COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS api
+FROM node:24-bookworm-slim AS api
 ENV NODE_ENV=production GRAFT_DATA_DIR=/data HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
@@ -34,9 +35,10 @@ CMD ["sh", "-c", "node node_modules/prisma/build/index.js migrate deploy && node
 
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS worker-gpu
 ENV NODE_ENV=production GRAFT_DATA_DIR=/data TF_FORCE_GPU_ALLOW_GROWTH=true
-RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \
-  && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
-  && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/* \
+# The same Node 24 as the build stage (official builds need glibc 2.28; Ubuntu 20.04 has 2.31).
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+  && rm -rf /var/lib/apt/lists/* \
   && useradd --system --uid 10001 graft && mkdir -p /data && chown graft /data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -6,10 +6,14 @@ import { parse } from 'yaml';
 const hasCompose = spawnSync('sh', ['-c', 'command -v docker-compose']).status === 0;
 
 describe('Dockerfile and docker-compose.yml', () => {
-  it('builds an API image and a CUDA 11 + cuDNN 8 GPU worker image', () => {
+  it('builds an API image and a CUDA 11 + cuDNN 8 GPU worker image, both on Node 24 LTS', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20[^\n]* AS api$/m);
+    expect(dockerfile).toMatch(/^FROM node:24-[^\n]* AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:24-[^\n]* AS api$/m);
     expect(dockerfile).toMatch(/^FROM nvidia\/cuda:11\.2\.\d-cudnn8-runtime[^\n]* AS worker-gpu$/m);
+    // The GPU worker gets the build stage's Node, not another install of its own.
+    expect(dockerfile).toMatch(/^COPY --from=build \/usr\/local\/bin\/node /m);
+    expect(dockerfile).not.toMatch(/nodesource|setup_\d+\.x/);
     expect(dockerfile).toMatch(/HEALTHCHECK/);
   });
 
