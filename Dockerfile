@@ -25,6 +25,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml prisma.config.ts ./
 COPY prisma ./prisma
+COPY models ./models
 USER graft
 VOLUME /data
 EXPOSE 3000
@@ -44,6 +45,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json openapi.yaml ./
+COPY models ./models
 USER graft
 VOLUME /data
 # Picks tfjs-node-gpu when the GPU is visible; GET /readyz shows the backend each worker uses.

@@ -73,6 +73,24 @@ async function withDescriptor(entry: BaseModelEntry, dir: string): Promise<BaseM
   };
 }
 
+/** models/ at the top of the checkout (or of the installed package). */
+const BUNDLED_MODELS = fileURLToPath(new URL('../../models/', import.meta.url));
+
+/** A model committed under models/, each file checked against its pinned size and sha256. */
+export async function loadBundled(
+  dir: string,
+  pinned: Record<string, { bytes: number; sha256: string }>,
+): Promise<{ artifacts: tf.io.ModelArtifacts; dir: string }> {
+  for (const [name, expected] of Object.entries(pinned)) {
+    const bytes = await readFile(join(dir, name)).catch(() => undefined);
+    if (!bytes || bytes.byteLength !== expected.bytes || sha256(bytes) !== expected.sha256)
+      throw new BaseModelError(
+        `the bundled base model file ${join(dir, name)} is ${bytes ? 'damaged (size or sha256 differs)' : 'missing'}: restore it from the repository (git checkout -- models/)`,
+      );
+  }
+  return { artifacts: await readLayersModelDir(dir), dir };
+}
+
 /** nsfwjs ships its models as UMD scripts: the topology object and base64 weight shards. */
 function loadNsfwjsArtifacts(model: string): { artifacts: tf.io.ModelArtifacts; dir: string } {
   const require = createRequire(import.meta.url);
@@ -200,6 +218,13 @@ export async function loadBaseModel(
     switch (entry.source.kind) {
       case 'npm': {
         const { artifacts, dir } = loadNsfwjsArtifacts(entry.source.model);
+        return { entry, artifacts, loadedFrom: dir };
+      }
+      case 'bundled': {
+        const { artifacts, dir } = await loadBundled(
+          join(BUNDLED_MODELS, entry.source.folder),
+          entry.source.pinned,
+        );
         return { entry, artifacts, loadedFrom: dir };
       }
       case 'url': {

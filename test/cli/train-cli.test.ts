@@ -68,13 +68,13 @@ describe('npm run train', () => {
       wallSeconds: number;
     };
     expect(report.backend).toBe('wasm');
-    expect(report.base).toBe('nsfwjs_mobilenet_v2');
+    expect(report.base).toBe('mobilenet_v2_0.35');
     expect(report.labels).toEqual(['blue', 'red']);
     expect(report.skipped).toEqual([
       { key: 'red/broken.jpg', reason: expect.any(String) as string },
     ]);
     expect(report.phases.featureExtraction.valAccuracy).toBeGreaterThanOrEqual(0);
-    expect(report.phases.fineTuning.unfreezeFrom).toBe('block_13_expand');
+    expect(report.phases.fineTuning.unfreezeFrom).toBe('Conv_1');
     expect(['featureExtraction', 'fineTuning']).toContain(report.kept);
     expect(report.wallSeconds).toBeGreaterThan(0);
     for (const file of ['model.json', 'weights.bin', 'metadata.json']) {
@@ -88,7 +88,7 @@ describe('npm run train', () => {
     expect(metadata.preprocessing).toEqual({
       size: 224,
       resize: 'cover',
-      valueRange: [0, 1],
+      valueRange: [-1, 1],
       channelOrder: 'RGB',
     });
   });

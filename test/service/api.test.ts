@@ -252,7 +252,7 @@ describe('jobs', () => {
       baseModel: string;
     }>();
     expect(job.status).toBe('queued');
-    expect(job.baseModel).toBe('nsfwjs_mobilenet_v2');
+    expect(job.baseModel).toBe('mobilenet_v2_0.35');
     expect(job.spec).toMatchObject({
       featureExtraction: { epochs: 10, learningRate: 0.001 },
       fineTuning: { enabled: true, epochs: 5, learningRate: 0.0001 },
@@ -360,7 +360,7 @@ describe('health and docs', () => {
 
   it('lists the base-model catalog with its default', async () => {
     const response = await h.app.inject({ url: '/v1/base-models', headers: auth() });
-    expect(response.json()).toMatchObject({ default: 'nsfwjs_mobilenet_v2' });
+    expect(response.json()).toMatchObject({ default: 'mobilenet_v2_0.35' });
   });
 
   it('documents every route in openapi.yaml, and serves it at /docs', async () => {

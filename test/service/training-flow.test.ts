@@ -101,7 +101,7 @@ describe('training through the queue and a sandboxed worker', () => {
     }>();
     expect(model).toMatchObject({
       labels: ['blue', 'red'],
-      baseModel: 'nsfwjs_mobilenet_v2',
+      baseModel: 'mobilenet_v2_0.35',
       jobId: created.id,
       datasetId,
     });

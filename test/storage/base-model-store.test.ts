@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BaseModelError, loadBaseModel } from '../../src/storage/base-model-store.js';
+import { BaseModelError, loadBaseModel, loadBundled } from '../../src/storage/base-model-store.js';
 import { modelToArtifacts, serializeArtifacts } from '../../src/training/model-artifacts.js';
 import { selectBackend } from '../../src/tfjs/tfjs-backend.js';
 import {
@@ -97,7 +97,7 @@ describe('loadBaseModel', () => {
     });
     await expect(attempt).rejects.toThrow(BaseModelError);
     await expect(attempt).rejects.toThrow(
-      /mobilenet_v1_0\.25_224\/model\.json: fetch failed.*GRAFT_MODEL_MIRROR.*mobilenet_v1_0\.25_224_imagenet\/model\.json.*nsfwjs_mobilenet_v2/,
+      /mobilenet_v1_0\.25_224\/model\.json: fetch failed.*GRAFT_MODEL_MIRROR.*mobilenet_v1_0\.25_224_imagenet\/model\.json.*mobilenet_v2_0\.35/,
     );
   });
 
@@ -124,9 +124,34 @@ describe('loadBaseModel', () => {
     expect(artifacts.weightSpecs?.length).toBeGreaterThan(0);
   });
 
-  it('loads the offline default from the nsfwjs package and can cut and unfreeze it', async () => {
-    const { entry, artifacts } = await loadBaseModel(DEFAULT_BASE_ID, { cacheDir: cacheDir() });
-    expect(entry.default).toBe(true);
+  it('loads the bundled ImageNet default offline, checking its pinned sha256', async () => {
+    const { entry, artifacts, loadedFrom } = await loadBaseModel(DEFAULT_BASE_ID, {
+      cacheDir: cacheDir(),
+      fetchImpl: () => Promise.reject(new Error('must not download')),
+    });
+    expect(entry).toMatchObject({ id: 'mobilenet_v2_0.35', default: true });
+    expect(loadedFrom).toMatch(/models\/mobilenet_v2_0\.35_224_imagenet$/);
+    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    expect(model.getLayer(entry.featureLayer).outputShape).toEqual([null, 7, 7, 1280]);
+    disposeModelWeights(model);
+    // A damaged copy is refused, not trained on.
+    const damaged = mkdtempSync(join(tmpdir(), 'graft-damaged-'));
+    for (const name of ['model.json', 'weights.bin'])
+      writeFileSync(join(damaged, name), readFileSync(join(loadedFrom, name)));
+    const weights = readFileSync(join(damaged, 'weights.bin'));
+    weights[1000] = weights[1000]! ^ 0xff;
+    writeFileSync(join(damaged, 'weights.bin'), weights);
+    const source = entry.source as Extract<typeof entry.source, { kind: 'bundled' }>;
+    await expect(loadBundled(damaged, source.pinned)).rejects.toThrow(
+      /weights\.bin is damaged.*git checkout/,
+    );
+  });
+
+  it('loads nsfwjs MobileNetV2 from its npm package and can cut and unfreeze it', async () => {
+    const { entry, artifacts } = await loadBaseModel('nsfwjs_mobilenet_v2', {
+      cacheDir: cacheDir(),
+    });
+    expect(entry.default).toBeUndefined();
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     expect(model.getLayer(entry.featureLayer).outputShape).toEqual([null, 14, 14, 576]);
     const cut = planCut(model, entry.featureLayer, { fallback: entry.defaultUnfreezeFrom });
@@ -162,8 +187,9 @@ describe('loadBaseModel', () => {
       (e) => e.source.kind === 'url' && e.trainedOn.startsWith('ImageNet'),
     );
     expect(imagenet.length).toBeGreaterThanOrEqual(3);
-    expect(findBaseModel('mobilenet_v2_0.35')?.source).toEqual({
-      kind: 'url',
+    expect(findBaseModel('mobilenet_v2_0.35')?.source).toMatchObject({
+      kind: 'bundled',
+      folder: 'mobilenet_v2_0.35_224_imagenet',
       url: 'https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top/model.json',
     });
   });

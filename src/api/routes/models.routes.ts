@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ModelsService } from '../../services/models.service.js';
-import { BASE_MODEL_CATALOG } from '../../training/base-model-catalog.js';
+import { BASE_MODEL_CATALOG, type BaseModelEntry } from '../../training/base-model-catalog.js';
 import { authErrors, BaseModel, IdParams, Model, page, PageQuery } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
 
@@ -38,13 +38,22 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> 
         ...entry,
         inputSize: entry.preprocessing.size,
         default: entry.default === true,
-        weights:
-          entry.source.kind === 'url'
-            ? entry.source.url
-            : entry.source.kind === 'npm'
-              ? `npm:${entry.source.package}`
-              : 'local',
+        weights: weightsOf(entry.source),
       })),
     }),
   );
 };
+
+/** Where a catalog entry's weights come from, as the API lists it. */
+function weightsOf(source: BaseModelEntry['source']): string {
+  switch (source.kind) {
+    case 'url':
+      return source.url;
+    case 'npm':
+      return `npm:${source.package}`;
+    case 'bundled':
+      return `bundled (models/${source.folder}; public copy: ${source.url})`;
+    case 'local':
+      return 'local';
+  }
+}
