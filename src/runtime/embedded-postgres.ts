@@ -91,9 +91,11 @@ function reachable(path: string, account: Account | undefined, write = false): b
 async function prepareRoot(root: string, account: Account | undefined): Promise<boolean> {
   await mkdir(root, { recursive: true });
   if (!account) return true;
-  // The folder is ours: let the postgres user in without opening what is above it.
+  // Ours to open: the folder above becomes traversable, and the cluster's folder belongs to
+  // the postgres user alone, so no other local user can plant files in it.
   await chmod(dirname(root), 0o755).catch(() => undefined);
-  await chmod(root, 0o1777);
+  await chown(root, account.uid, account.gid);
+  await chmod(root, 0o700);
   return reachable(root, account, true);
 }
 
@@ -107,11 +109,15 @@ async function runnableBinaries(root: string, account: Account | undefined) {
   const marker = join(copy, 'VERSION');
   if (!existsSync(marker) || readFileSync(marker, 'utf8') !== version) {
     const staging = await mkdtemp(join(root, 'runtime-'));
-    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
-    await chmod(staging, 0o755);
-    await writeFile(join(staging, 'VERSION'), version);
-    await rm(copy, { recursive: true, force: true });
-    await rename(staging, copy);
+    try {
+      await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+      await chmod(staging, 0o755);
+      await writeFile(join(staging, 'VERSION'), version);
+      await rm(copy, { recursive: true, force: true });
+      await rename(staging, copy);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
   const copied = {
     initdb: join(copy, 'bin', 'initdb'),
@@ -136,10 +142,11 @@ function run(command: string, args: string[], account: Account | undefined, time
       clearTimeout(timer);
       reject(new Error(`cannot run ${command}: ${error.message}`));
     });
-    child.on('exit', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`${command} exited with ${code}: ${stderr.trim().slice(-800)}`));
+      else
+        reject(new Error(`${command} exited with ${code ?? signal}: ${stderr.trim().slice(-800)}`));
     });
   });
 }
@@ -189,7 +196,12 @@ async function accepting(options: EmbeddedPostgresOptions): Promise<boolean> {
   try {
     await client.connect();
     return true;
-  } catch {
+  } catch (error) {
+    // A cluster made earlier with another password answers, but will never let us in.
+    if ((error as { code?: string }).code === '28P01')
+      throw new Error(
+        `the PostgreSQL on port ${options.port} refuses user '${options.user}' with our password (a cluster made by something else?)`,
+      );
     return false;
   } finally {
     await client.end().catch(() => undefined);
@@ -221,14 +233,21 @@ async function serve(
   child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   let failure: Error | undefined;
   child.on('error', (error) => (failure = new Error(`cannot run ${postgres}: ${error.message}`)));
+  // 'close' comes after stderr is fully read, so the error carries the whole log tail.
   child.on(
-    'exit',
-    (code) => (failure ??= new Error(`postgres exited with ${code}: ${log.trim().slice(-800)}`)),
+    'close',
+    (code, signal) =>
+      (failure ??= new Error(`postgres exited with ${code ?? signal}: ${log.trim().slice(-800)}`)),
   );
   const deadline = Date.now() + timeoutMs;
-  while (!failure && Date.now() < deadline) {
-    if (await accepting(options)) return child;
-    await new Promise((r) => setTimeout(r, 150));
+  try {
+    while (!failure && Date.now() < deadline) {
+      if (await accepting(options)) return child;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  } catch (error) {
+    child.kill('SIGINT');
+    throw error;
   }
   child.kill('SIGKILL');
   throw failure ?? new Error(`postgres did not accept connections within ${timeoutMs / 1000} s`);

@@ -87,8 +87,10 @@ export async function ensurePostgres(
   try {
     await ensureDatabase(server, database);
   } catch (error) {
-    await embedded.stop();
-    throw error;
+    await embedded.stop().catch(() => undefined);
+    throw new Error(
+      `the embedded PostgreSQL started but database '${database}' could not be created: ${(error as Error).message}. Set DATABASE_URL to a PostgreSQL 13+ database instead.`,
+    );
   }
   return {
     url: postgresUrl(server, database),

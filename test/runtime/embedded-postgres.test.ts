@@ -74,6 +74,22 @@ describe('embedded PostgreSQL', () => {
     }
   }, 60_000);
 
+  it('fails within seconds when a cluster made with another password is in its folder', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'graft-other-')), 'postgres');
+    const first = await startEmbeddedPostgres({
+      root,
+      port: 54345,
+      user: 'postgres',
+      password: 'a',
+    });
+    await first.stop();
+    const started = Date.now();
+    await expect(
+      startEmbeddedPostgres({ root, port: 54345, user: 'postgres', password: 'b' }),
+    ).rejects.toThrow(/refuses user 'postgres' with our password.*DATABASE_URL/s);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+
   it('fails at once, saying what to set, when its folder cannot be made', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'graft-file-')), 'not-a-folder');
     writeFileSync(file, '');
