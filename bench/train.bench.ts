@@ -4,8 +4,9 @@
  *
  *   npm run bench:train -- [--json] [--data <dir>] [--base <id>] [--no-baseline]
  *
- * Defaults: ../shared/datasets/hymenoptera, mobilenet_v2_0.35 from GRAFT_MODEL_MIRROR (or
- * ../shared/models), 10 head epochs + 5 fine-tuning epochs.
+ * Defaults: ../shared/datasets/hymenoptera, mobilenet_v2_0.35; Graft runs its default job
+ * spec (head search, baseline, fine-tuning, calibration), PyTorch its tutorial recipe with
+ * 10 head epochs + 5 fine-tuning epochs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -104,11 +105,7 @@ const backend = await selectBackend(config.tfjsBackend);
 const extraction = await extractionRate();
 const job = await trainFromFolder({
   dataDir,
-  spec: {
-    baseModel: values.base,
-    featureExtraction: { epochs: HEAD_EPOCHS },
-    fineTuning: { epochs: FINE_EPOCHS },
-  },
+  spec: { baseModel: values.base },
   config,
   onProgress: (p) => {
     if (p.val) console.error(`${p.stage} epoch ${p.epoch}: val acc ${p.val.accuracy.toFixed(3)}`);
@@ -123,19 +120,28 @@ const graft = {
   featureCache: report.featureCache,
   phases: {
     featureExtraction: {
-      epochs: HEAD_EPOCHS,
+      epochs: report.phases.featureExtraction.bestEpoch,
+      searchSeconds: report.search.seconds,
+      settingsTried: report.search.tried.length,
       imagesPerSecond: report.phases.featureExtraction.imagesPerSecond,
       seconds: report.phases.featureExtraction.seconds,
       valAccuracy: report.phases.featureExtraction.evaluation.accuracy,
     },
     fineTuning: report.phases.fineTuning && {
-      epochs: FINE_EPOCHS,
+      epochs: report.phases.fineTuning.history.length,
+      bestEpoch: report.phases.fineTuning.bestEpoch,
       unfreezeFrom: report.phases.fineTuning.unfreezeFrom,
       imagesPerSecond: report.phases.fineTuning.imagesPerSecond,
       seconds: report.phases.fineTuning.seconds,
       valAccuracy: report.phases.fineTuning.evaluation.accuracy,
     },
   },
+  baseline: report.baseline && {
+    features: report.baseline.chosen.features,
+    valAccuracy: report.baseline.evaluation.accuracy,
+    transferGain: report.baseline.transferGain,
+  },
+  calibration: report.calibration,
   kept: report.kept,
   valAccuracy: report.evaluation.accuracy,
   wallSeconds: job.wallSeconds,
@@ -144,7 +150,10 @@ const pytorch = values['no-baseline'] ? { skipped: '--no-baseline' } : pytorchBa
 const baselineSeconds = typeof pytorch.wallSeconds === 'number' ? pytorch.wallSeconds : undefined;
 const result = {
   bench: 'train',
-  workload: { headEpochs: HEAD_EPOCHS, fineTuneEpochs: FINE_EPOCHS },
+  workload: {
+    graft: 'default job spec',
+    pytorch: { headEpochs: HEAD_EPOCHS, fineTuneEpochs: FINE_EPOCHS },
+  },
   graft,
   pytorch,
   ...(baselineSeconds ? { wallTimeRatio: graft.wallSeconds / baselineSeconds } : {}),

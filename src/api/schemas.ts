@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { TrainingSpecInput } from '../contracts/training-spec.js';
+import { DATASET_WARNING_CODES } from '../training/dataset-report.js';
 
 /** One schema library everywhere: these TypeBox schemas validate requests and shape responses. */
 
@@ -32,6 +33,23 @@ export const page = <T extends TSchema>(item: T) =>
 const ClassCount = Type.Object({ name: Type.String(), count: Type.Integer() });
 const Rejected = Type.Object({ path: Type.String(), reason: Type.String() });
 
+const DatasetWarning = Type.Object({
+  code: Type.Union(DATASET_WARNING_CODES.map((code) => Type.Literal(code))),
+  message: Type.String(),
+  examples: Type.Array(Type.String()),
+});
+
+const DatasetReport = Type.Object({
+  images: Type.Integer(),
+  duplicateGroups: Type.Integer(),
+  leakedValImages: Type.Integer(),
+  imbalanceRatio: Type.Number(),
+  greyImages: Type.Integer(),
+  colourImages: Type.Integer(),
+  smallImages: Type.Integer(),
+  warnings: Type.Array(DatasetWarning),
+});
+
 export const Dataset = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -40,6 +58,8 @@ export const Dataset = Type.Object({
   split: Type.String(),
   classes: Type.Array(ClassCount),
   rejected: Type.Array(Rejected),
+  /** Null for datasets uploaded before reports existed. */
+  report: Type.Union([DatasetReport, Type.Null()]),
   createdAt: Type.String(),
 });
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { TrainingSpecError } from '../contracts/training-spec.js';
 import { trainFromFolder, type FolderTrainingResult } from '../services/folder-training.service.js';
+import { selectionSummary } from '../training/report-summary.js';
 import type { TrainingProgress } from '../training/training-types.js';
 
 const USAGE = `Usage: npm run train -- --data <folder> [--base <id|folder|url>] [--spec <file.json>]
@@ -66,6 +67,8 @@ export function summary(result: FolderTrainingResult, outDir?: string) {
       learningRate: p.learningRate,
       imagesPerSecond: p.imagesPerSecond,
       seconds: p.seconds,
+      bestEpoch: p.bestEpoch,
+      stoppedEarly: p.stoppedEarly,
       ...(p.unfreezeFrom
         ? { unfreezeFrom: p.unfreezeFrom, trainableLayers: p.trainableLayers }
         : {}),
@@ -83,6 +86,7 @@ export function summary(result: FolderTrainingResult, outDir?: string) {
       featureExtraction: phase(report.phases.featureExtraction),
       fineTuning: phase(report.phases.fineTuning) ?? null,
     },
+    ...selectionSummary(report),
     kept: report.kept,
     keptReason: report.keptReason,
     valAccuracy: report.evaluation.accuracy,
@@ -139,6 +143,13 @@ async function main(): Promise<void> {
     );
     if (output.phases.fineTuning)
       console.log(`fine-tuned val accuracy ${output.phases.fineTuning.valAccuracy.toFixed(4)}`);
+    if (output.baseline)
+      console.log(
+        `raw-pixel baseline val accuracy ${output.baseline.evaluation.accuracy.toFixed(4)} (transfer gain ${((output.transferGain ?? 0) * 100).toFixed(1)} points)`,
+      );
+    console.log(
+      `calibration: temperature ${output.calibration.temperature.toFixed(3)}, ECE ${output.calibration.eceBefore.toFixed(4)} → ${output.calibration.eceAfter.toFixed(4)}`,
+    );
     console.log(`kept ${output.kept}: ${output.keptReason}`);
     console.log(
       `wall time ${output.wallSeconds.toFixed(1)} s${outDir ? `, model in ${outDir}` : ''}`,

@@ -29,9 +29,38 @@ export const FineTuningInput = Type.Object(
     batchSize: Type.Optional(BatchSize),
     unfreezeLayers: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     unfreezeFrom: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    patience: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },
 );
+
+export const SearchInput = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    folds: Type.Optional(Type.Integer({ minimum: 2, maximum: 10 })),
+    hiddenUnits: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 1024 }), { maxItems: 4 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BaselineInput = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    allowShip: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const ClassWeightsInput = Type.Union([
+  Type.Literal('auto'),
+  Type.Literal('none'),
+  Type.Record(
+    Type.String({ minLength: 1, maxLength: 200 }),
+    Type.Number({ exclusiveMinimum: 0, maximum: 1000 }),
+  ),
+]);
 
 export const TrainingSpecInput = Type.Object(
   {
@@ -40,10 +69,15 @@ export const TrainingSpecInput = Type.Object(
     fineTuning: Type.Optional(FineTuningInput),
     augmentation: Type.Optional(
       Type.Object(
-        { horizontalFlip: Type.Optional(Type.Boolean()) },
+        {
+          horizontalFlip: Type.Optional(Type.Union([Type.Boolean(), Type.Literal('auto')])),
+        },
         { additionalProperties: false },
       ),
     ),
+    search: Type.Optional(SearchInput),
+    baseline: Type.Optional(BaselineInput),
+    classWeights: Type.Optional(ClassWeightsInput),
     validationSplit: Type.Optional(Type.Number({ minimum: 0.05, maximum: 0.5 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
   },
@@ -68,23 +102,41 @@ export interface TrainingSpec {
     /** At most one of the two; neither means the base's default unfreeze point. */
     unfreezeLayers?: number;
     unfreezeFrom?: string;
+    /** Early stopping: epochs without a lower held-out loss before stopping. */
+    patience: number;
   };
-  /** Training images are also cached mirrored; turn off where left/right matters (text, signs). */
-  augmentation: { horizontalFlip: boolean };
+  /**
+   * Mirrored copies of training images: 'auto' lets cross-validation decide; false where
+   * left/right matters (text, signs) and they need not even be computed.
+   */
+  augmentation: { horizontalFlip: boolean | 'auto' };
+  /**
+   * k-fold cross-validated head search on the training split (off: the featureExtraction head
+   * is trained, early-stopped by the same cross-validation). `hiddenUnits` adds heads with one
+   * hidden layer of those sizes to the linear ones (slower).
+   */
+  search: { enabled: boolean; folds: number; hiddenUnits: number[] };
+  /** A raw-pixel model trained alongside; shipped instead when it validates better (allowShip). */
+  baseline: { enabled: boolean; allowShip: boolean };
+  /** 'auto': balanced (n / (classes × n_c)); 'none'; or a weight per label. */
+  classWeights: 'auto' | 'none' | Record<string, number>;
   validationSplit: number;
   seed: number;
 }
 
 export const TRAINING_SPEC_DEFAULTS: TrainingSpec = {
   featureExtraction: {
-    epochs: 10,
-    learningRate: 1e-3,
+    epochs: 100,
+    learningRate: 0.05,
     batchSize: 32,
     dropout: 0.2,
-    hiddenUnits: 100,
+    hiddenUnits: 0,
   },
-  fineTuning: { enabled: true, epochs: 5, learningRate: 1e-4, batchSize: 32 },
-  augmentation: { horizontalFlip: true },
+  fineTuning: { enabled: true, epochs: 5, learningRate: 1e-4, batchSize: 32, patience: 2 },
+  augmentation: { horizontalFlip: 'auto' },
+  search: { enabled: true, folds: 4, hiddenUnits: [] },
+  baseline: { enabled: true, allowShip: true },
+  classWeights: 'auto',
   validationSplit: 0.2,
   seed: 42,
 };
@@ -119,6 +171,9 @@ export function resolveTrainingSpec(input: unknown): TrainingSpec {
     featureExtraction: { ...defaults.featureExtraction, ...raw.featureExtraction },
     fineTuning: { ...defaults.fineTuning, ...raw.fineTuning },
     augmentation: { ...defaults.augmentation, ...raw.augmentation },
+    search: { ...defaults.search, ...raw.search },
+    baseline: { ...defaults.baseline, ...raw.baseline },
+    classWeights: raw.classWeights ?? defaults.classWeights,
     validationSplit: raw.validationSplit ?? defaults.validationSplit,
     seed: raw.seed ?? defaults.seed,
   };

@@ -1,3 +1,4 @@
+import type { DatasetReport } from '../training/dataset-report.js';
 import type { Prisma } from './generated/client.js';
 import type { Db } from './prisma-client.js';
 
@@ -9,6 +10,8 @@ export interface NewDatasetImage {
   width: number;
   height: number;
   bytes: number;
+  contentHash: string;
+  grey: boolean;
 }
 
 export interface NewDataset {
@@ -20,6 +23,7 @@ export interface NewDataset {
   split: 'given' | 'none';
   sizeBytes: number;
   images: NewDatasetImage[];
+  report: DatasetReport;
 }
 
 export class DatasetsRepository {
@@ -36,6 +40,7 @@ export class DatasetsRepository {
           classes: dataset.classes,
           rejected: dataset.rejected,
           split: dataset.split,
+          report: dataset.report as unknown as Prisma.InputJsonValue,
           sizeBytes: BigInt(dataset.sizeBytes),
         },
       });
@@ -70,7 +75,14 @@ export class DatasetsRepository {
     return this.db.datasetImage.findMany({
       where: { datasetId },
       orderBy: { path: 'asc' },
-      select: { id: true, path: true, label: true, split: true, storageKey: true },
+      select: {
+        id: true,
+        path: true,
+        label: true,
+        split: true,
+        storageKey: true,
+        contentHash: true,
+      },
     });
   }
 

@@ -4,6 +4,7 @@ import { DatasetsRepository, type NewDatasetImage } from '../db/datasets.reposit
 import type { Db } from '../db/prisma-client.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { readDatasetArchive } from '../storage/dataset-archive.js';
+import { datasetReport, type DatasetReport } from '../training/dataset-report.js';
 import { DomainError, notFound } from './domain-error.js';
 
 type DatasetRow = NonNullable<Awaited<ReturnType<DatasetsRepository['find']>>>;
@@ -17,6 +18,7 @@ export function datasetView(row: DatasetRow) {
     split: row.split,
     classes: row.classes as { name: string; count: number }[],
     rejected: row.rejected as { path: string; reason: string }[],
+    report: (row.report as DatasetReport | null) ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -60,6 +62,8 @@ export class DatasetsService {
           width: image.width,
           height: image.height,
           bytes: image.data.length,
+          contentHash: image.contentHash,
+          grey: image.grey,
         });
       });
       const classes = this.classesOf(images, summary.split);
@@ -72,6 +76,7 @@ export class DatasetsService {
         split: summary.split ? 'given' : 'none',
         sizeBytes,
         images,
+        report: datasetReport(images),
       });
       return datasetView(row);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
@@ -36,6 +37,10 @@ export interface ArchiveImage {
   extension: string;
   width: number;
   height: number;
+  /** sha256 of the file. */
+  contentHash: string;
+  /** One or two channels: greyscale. */
+  grey: boolean;
 }
 
 export interface ArchiveSummary {
@@ -86,12 +91,19 @@ function isJunk(name: string): boolean {
 }
 
 /** Decodes the whole image (small), so truncated and corrupt files are caught here. */
-async function inspectImage(data: Buffer): Promise<{ width: number; height: number }> {
+async function inspectImage(
+  data: Buffer,
+): Promise<{ width: number; height: number; grey: boolean; contentHash: string }> {
   const image = sharp(data, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
-  const { width, height } = await image.metadata();
+  const { width, height, channels } = await image.metadata();
   await image.resize(16, 16, { fit: 'fill' }).raw().toBuffer();
   if (!width || !height) throw new Error('image has no size');
-  return { width, height };
+  return {
+    width,
+    height,
+    grey: channels !== undefined && channels <= 2,
+    contentHash: createHash('sha256').update(data).digest('hex'),
+  };
 }
 
 /**

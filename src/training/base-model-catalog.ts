@@ -44,6 +44,8 @@ export interface BaseModelEntry {
   trainedOn: string;
   /** Where the base is cut by default: the head reads this layer's output. */
   featureLayer: string;
+  /** An earlier depth whose pooled output the head search may add to the features. */
+  midFeatureLayer?: string;
   /** Other layers it may be cut at. */
   cutLayers: string[];
   /** Layers fine-tuning may start from (each begins a block fed by one tensor). */
@@ -95,6 +97,7 @@ function teachableMachineV2(alpha: string): BaseModelEntry {
     license: 'Apache-2.0 (Keras Applications weights)',
     trainedOn: IMAGENET,
     featureLayer: 'out_relu',
+    midFeatureLayer: 'block_13_expand_relu',
     cutLayers: mobileNetV2Cuts,
     unfreezePoints: mobileNetV2Unfreeze,
     defaultUnfreezeFrom: 'Conv_1',
@@ -119,6 +122,7 @@ function tfjsModelsV1(alpha: string): BaseModelEntry {
     license: 'Apache-2.0 (Keras Applications weights)',
     trainedOn: IMAGENET,
     featureLayer: 'conv_pw_13_relu',
+    midFeatureLayer: 'conv_pw_11_relu',
     cutLayers: range(1, 13).map((n) => `conv_pw_${n}_relu`),
     unfreezePoints: range(1, 13)
       .reverse()
@@ -147,6 +151,7 @@ export const BASE_MODEL_CATALOG: readonly BaseModelEntry[] = [
       'NSFW task (drawings, hentai, neutral, porn, sexy); its weights are 8-bit quantised. ' +
       'Generic features are best below those blocks, hence the cut at block_13_expand_relu.',
     featureLayer: 'block_13_expand_relu',
+    midFeatureLayer: 'block_6_expand_relu',
     cutLayers: mobileNetV2Cuts,
     unfreezePoints: mobileNetV2Unfreeze,
     defaultUnfreezeFrom: 'block_13_expand',

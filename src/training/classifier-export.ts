@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { modelToArtifacts, serializeArtifacts } from './model-artifacts.js';
+import { selectionSummary } from './report-summary.js';
 import type { TrainingReport } from './training-types.js';
 
 /** What metadata.json holds beside an exported model. */
@@ -22,6 +23,8 @@ export function modelMetadata(report: TrainingReport) {
       featureExtraction: featureExtraction.evaluation,
       ...(fineTuning ? { fineTuning: fineTuning.evaluation } : {}),
     },
+    // Probabilities are calibrated: the temperature is already folded into the output layer.
+    ...selectionSummary(report),
     history: [...featureExtraction.history, ...(fineTuning?.history ?? [])],
     timings: {
       featureCacheSeconds: report.featureCache.seconds,

@@ -4,6 +4,8 @@ export interface LabelledExample {
   label: string;
   /** Set when the dataset came already split (train/ and val/ folders). */
   split?: 'train' | 'val';
+  /** sha256 of the file: identical images never sit on both sides of the split. */
+  contentHash?: string;
 }
 
 export interface DatasetSplit<T extends LabelledExample> {
@@ -12,6 +14,8 @@ export interface DatasetSplit<T extends LabelledExample> {
   val: T[];
   /** 'given' when the examples carried their split, 'stratified' when Graft made it. */
   method: 'given' | 'stratified';
+  /** Validation images identical to a training image, left out of validation (leakage). */
+  droppedFromValidation: number;
 }
 
 /** FNV-1a: a stable 32-bit hash, so an image's split never depends on listing order. */
@@ -54,9 +58,12 @@ export function splitDataset<T extends LabelledExample>(
     for (const label of labels) {
       const ranked = examples
         .filter((e) => e.label === label)
-        .map((e) => ({ e, rank: stableHash(`${seed}:${e.key}`) }))
+        .map((e) => ({ e, rank: stableHash(`${seed}:${e.contentHash ?? e.key}`) }))
         .sort((a, b) => a.rank - b.rank || (a.e.key < b.e.key ? -1 : 1));
-      const valCount = Math.max(1, Math.round(ranked.length * fraction));
+      let valCount = Math.max(1, Math.round(ranked.length * fraction));
+      // Copies of one image share a rank, so they sit together: never cut between them.
+      const hashAt = (i: number) => ranked[i]!.e.contentHash ?? ranked[i]!.e.key;
+      while (valCount < ranked.length - 1 && hashAt(valCount) === hashAt(valCount - 1)) valCount++;
       if (ranked.length - valCount < 1) {
         throw new DatasetSplitError(
           `class '${label}' has ${ranked.length} image(s): need at least 2 to train and validate`,
@@ -65,10 +72,20 @@ export function splitDataset<T extends LabelledExample>(
       ranked.forEach(({ e }, i) => (i < valCount ? val : train).push(e));
     }
   }
+  // An image in both would be graded on what the model was trained on.
+  const trained = new Set(train.flatMap((e) => (e.contentHash ? [e.contentHash] : [])));
+  const leaked = val.filter((e) => e.contentHash !== undefined && trained.has(e.contentHash));
+  if (leaked.length > 0) val = val.filter((e) => !leaked.includes(e));
   for (const label of labels) {
     if (!train.some((e) => e.label === label)) {
       throw new DatasetSplitError(`class '${label}' has no training images`);
     }
   }
-  return { labels, train, val, method: given ? 'given' : 'stratified' };
+  return {
+    labels,
+    train,
+    val,
+    method: given ? 'given' : 'stratified',
+    droppedFromValidation: leaked.length,
+  };
 }

@@ -6,6 +6,8 @@ import { pixelsToBatch } from './preprocessing.js';
 export interface CachedSplit<T extends LabelledExample> {
   /** Examples that decoded, in the order of the cached rows. */
   examples: T[];
+  /** Whether each row is a mirrored copy. */
+  mirrored: boolean[];
   /** One tensor per extractor output, first axis = examples. */
   outputs: tf.Tensor[];
 }
@@ -46,6 +48,7 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
   options: FeatureCacheOptions,
 ): Promise<CachedSplit<T>> {
   const kept: T[] = [];
+  const mirrored: boolean[] = [];
   const parts: tf.Tensor[][] = extractor.outputs.map(() => []);
   try {
     const batches: T[][] = [];
@@ -77,6 +80,10 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
         outputs.forEach((tensor, i) => parts[i]!.push(tensor));
         const batchExamples = good.map((item) => item.example);
         kept.push(...batchExamples, ...(options.mirror ? batchExamples : []));
+        mirrored.push(
+          ...batchExamples.map(() => false),
+          ...(options.mirror ? batchExamples.map(() => true) : []),
+        );
       }
       options.onBatch(batches[b]!.length);
     }
@@ -88,7 +95,7 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
       }
       return list.length === 1 ? list[0]!.clone() : tf.concat(list, 0);
     });
-    return { examples: kept, outputs };
+    return { examples: kept, mirrored, outputs };
   } finally {
     parts.flat().forEach((tensor) => tensor.dispose());
   }

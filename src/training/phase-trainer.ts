@@ -32,20 +32,27 @@ const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (globalThis.setImmediate ?? setTimeout)(resolve));
 
 export interface LabelledTensors {
-  x: tf.Tensor;
+  /** One tensor per model input, first axis = rows. */
+  x: tf.Tensor | tf.Tensor[];
   /** Class index per row. */
   y: number[];
 }
 
+const inputsOf = (x: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(x) ? x : [x]);
+
 /** Softmax outputs of `model` over every row of x, in batches, as one flat array. */
-export function predictAll(model: tf.LayersModel, x: tf.Tensor, batchSize = 64): Float32Array {
-  const rows = x.shape[0];
+export function predictAll(
+  model: tf.LayersModel,
+  x: tf.Tensor | tf.Tensor[],
+  batchSize = 64,
+): Float32Array {
+  const rows = inputsOf(x)[0]!.shape[0];
   const chunks: Float32Array[] = [];
   for (let start = 0; start < rows; start += batchSize) {
     const size = Math.min(batchSize, rows - start);
-    const slice = x.slice(start, size);
-    const probabilities = model.predict(slice) as tf.Tensor;
-    slice.dispose();
+    const slice = inputsOf(x).map((t) => t.slice(start, size));
+    const probabilities = model.predict(slice.length === 1 ? slice[0]! : slice) as tf.Tensor;
+    tf.dispose(slice);
     chunks.push(probabilities.dataSync() as Float32Array);
     probabilities.dispose();
   }
@@ -59,14 +66,6 @@ export function predictAll(model: tf.LayersModel, x: tf.Tensor, batchSize = 64):
   return joined;
 }
 
-export function evaluateModel(
-  model: tf.LayersModel,
-  data: LabelledTensors,
-  labels: readonly string[],
-): Evaluation {
-  return evaluatePredictions(predictAll(model, data.x), data.y, labels);
-}
-
 export interface PhaseOptions {
   phase: PhaseName;
   model: tf.LayersModel;
@@ -77,6 +76,10 @@ export interface PhaseOptions {
   batchSize: number;
   learningRate: number;
   seed: number;
+  /** Loss weight per class (absent: all 1). */
+  classWeights?: number[];
+  /** Stop after this many epochs without a lower validation loss, restoring the best epoch. */
+  patience?: number;
   signal?: AbortSignal;
   onBatch: (info: BatchResult) => void;
 }
@@ -94,25 +97,47 @@ export interface BatchResult {
 
 export interface PhaseOutcome {
   history: EpochRecord[];
+  /** Evaluation at the best epoch (the one whose weights the model has). */
   evaluation: Evaluation;
+  /** Softmax outputs on the validation rows at the best epoch. */
+  probabilities: Float32Array;
+  bestEpoch: number;
+  stoppedEarly: boolean;
   trainSeconds: number;
   imagesTrained: number;
 }
 
+/** Cross-entropy with a weight per class, for imbalanced data. */
+function weightedCrossEntropy(weights: number[]) {
+  const w = tf.tensor1d(weights);
+  const loss = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => yTrue.mul(yPred.clipByValue(1e-7, 1).log()).mul(w).sum(-1).neg());
+  return { loss, dispose: () => w.dispose() };
+}
+
 /**
  * Trains `model` for some epochs on cached tensors with its own Adam optimizer, checking the
- * abort signal before every batch, and evaluates on the validation rows after each epoch.
+ * abort signal before every batch, and evaluates on the held-out rows after each epoch. With
+ * `patience`, stops early and restores the weights of the epoch with the lowest held-out loss.
  */
 export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
   const { model, train, val, labels, batchSize } = options;
   const optimizer = tf.train.adam(options.learningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const rows = train.x.shape[0];
+  const weighted = options.classWeights && weightedCrossEntropy(options.classWeights);
+  model.compile({
+    optimizer,
+    loss: weighted ? weighted.loss : 'categoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
+  const rows = inputsOf(train.x)[0]!.shape[0];
   const batches = Math.ceil(rows / batchSize);
   const random = seededRandom(options.seed);
   const history: EpochRecord[] = [];
   let trainSeconds = 0;
   let evaluation: Evaluation | undefined;
+  let best: { epoch: number; evaluation: Evaluation; probabilities: Float32Array } | undefined;
+  let bestWeights: tf.Tensor[] | undefined;
+  let stoppedEarly = false;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const started = performance.now();
@@ -124,17 +149,19 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
         options.signal?.throwIfAborted();
         const indices = order.slice(b * batchSize, (b + 1) * batchSize);
         const batchStart = performance.now();
-        const [x, y] = tf.tidy(() => {
+        const [y, ...x] = tf.tidy(() => {
           const idx = tf.tensor1d(indices, 'int32');
           const labelsOf = tf.tensor1d(
             indices.map((i) => train.y[i]!),
             'int32',
           );
-          return [tf.gather(train.x, idx), tf.oneHot(labelsOf, labels.length).toFloat()];
+          return [
+            tf.oneHot(labelsOf, labels.length).toFloat(),
+            ...inputsOf(train.x).map((t) => tf.gather(t, idx)),
+          ];
         });
-        const result = (await model.trainOnBatch(x, y)) as number[];
-        x.dispose();
-        y.dispose();
+        const result = (await model.trainOnBatch(x.length === 1 ? x[0]! : x, y)) as number[];
+        tf.dispose([...x, y]);
         trainSeconds += (performance.now() - batchStart) / 1000;
         const [loss = NaN, accuracy = NaN] = result;
         lossSum += loss * indices.length;
@@ -142,7 +169,13 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
         const last = b === batches - 1;
         if (last) {
           options.signal?.throwIfAborted();
-          evaluation = evaluateModel(model, val, labels);
+          const probabilities = predictAll(model, val.x);
+          evaluation = evaluatePredictions(probabilities, val.y, labels);
+          if (!best || evaluation.loss < best.evaluation.loss) {
+            best = { epoch, evaluation, probabilities };
+            tf.dispose(bestWeights);
+            bestWeights = model.trainableWeights.map((w) => w.read().clone());
+          }
         }
         options.onBatch({
           epoch,
@@ -163,10 +196,33 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
         valAccuracy: evaluation!.accuracy,
         seconds: (performance.now() - started) / 1000,
       });
+      if (options.patience !== undefined && epoch - best!.epoch >= options.patience) {
+        stoppedEarly = epoch < options.epochs;
+        break;
+      }
     }
-    evaluation ??= evaluateModel(model, val, labels);
-    return { history, evaluation, trainSeconds, imagesTrained: rows * options.epochs };
+    if (!best) {
+      const probabilities = predictAll(model, val.x);
+      best = {
+        epoch: 0,
+        evaluation: evaluatePredictions(probabilities, val.y, labels),
+        probabilities,
+      };
+    } else if (options.patience !== undefined && bestWeights) {
+      model.trainableWeights.forEach((w, i) => w.write(bestWeights![i]!));
+    }
+    return {
+      history,
+      evaluation: options.patience !== undefined ? best.evaluation : evaluation!,
+      probabilities: best.probabilities,
+      bestEpoch: options.patience !== undefined ? best.epoch : options.epochs,
+      stoppedEarly,
+      trainSeconds,
+      imagesTrained: rows * history.length,
+    };
   } finally {
     optimizer.dispose();
+    weighted?.dispose();
+    tf.dispose(bestWeights);
   }
 }

@@ -75,6 +75,13 @@ export class ProgressTracker {
     this.report({ batch: this.completed.features, batches: this.total.features });
   }
 
+  /** The head search: `done` of `total` settings cross-validated. */
+  searched(done: number, total: number): void {
+    this.enter('featureExtraction');
+    this.completed.featureExtraction = (this.total.featureExtraction * done) / Math.max(total, 1);
+    this.report({ epoch: done, epochs: total, batch: done, batches: total });
+  }
+
   trained(phase: PhaseName, epochs: number, info: BatchResult): void {
     this.enter(phase);
     const perEpoch = this.total[phase] / epochs;

@@ -3,8 +3,11 @@ import type { TrainingSpec } from '../contracts/training-spec.js';
 import type { BaseModelEntry } from './base-model-catalog.js';
 import type { LabelledExample } from './dataset-split.js';
 import type { Evaluation } from './evaluation-metrics.js';
+import type { TriedSetting } from './head-search.js';
 
 export type PhaseName = 'featureExtraction' | 'fineTuning';
+/** What the job ships: the head alone, the fine-tuned base, or the raw-pixel baseline. */
+export type KeptModel = PhaseName | 'baseline';
 export type Stage = 'features' | PhaseName | 'export';
 
 export interface TrainingProgress {
@@ -46,6 +49,38 @@ export interface PhaseReport {
   /** Fine-tuning only: where the base was unfrozen and how many layers were trained. */
   unfreezeFrom?: string;
   trainableLayers?: number;
+  /** Early stopping: the epoch (phase 1: full-batch steps) whose weights were kept. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+}
+
+export interface SearchReport {
+  enabled: boolean;
+  folds: number;
+  seconds: number;
+  /** The transfer head chosen by cross-validation on the training split. */
+  chosen: TriedSetting;
+  /** Every setting tried, with its cross-validated accuracy and loss. */
+  tried: TriedSetting[];
+}
+
+export interface BaselineReport {
+  /** The raw-pixel setting chosen by the same cross-validation. */
+  chosen: TriedSetting;
+  /** On the validation split (reported, never used for a choice). */
+  evaluation: Evaluation;
+  /** Validation accuracy of the transfer model minus the baseline's. */
+  transferGain: number;
+  shipped: boolean;
+}
+
+export interface CalibrationReport {
+  /** Softmax temperature fitted on held-out training predictions (never the validation split). */
+  temperature: number;
+  fittedOn: 'out-of-fold' | 'held-out fold';
+  /** Expected calibration error (15 bins) on the validation split, before and after. */
+  eceBefore: number;
+  eceAfter: number;
 }
 
 export interface TrainingReport {
@@ -55,11 +90,21 @@ export interface TrainingReport {
   };
   backend: string;
   spec: TrainingSpec;
-  split: { method: 'given' | 'stratified'; train: number; val: number };
+  split: {
+    method: 'given' | 'stratified';
+    train: number;
+    val: number;
+    /** Validation images identical to a training image, left out (leakage). */
+    droppedFromValidation: number;
+  };
   skipped: { key: string; reason: string }[];
   featureCache: { images: number; seconds: number; imagesPerSecond: number };
   phases: { featureExtraction: PhaseReport; fineTuning?: PhaseReport };
-  kept: PhaseName;
+  search: SearchReport;
+  baseline?: BaselineReport;
+  classWeights: Record<string, number>;
+  calibration: CalibrationReport;
+  kept: KeptModel;
   keptReason: string;
   /** The kept phase's validation evaluation. */
   evaluation: Evaluation;

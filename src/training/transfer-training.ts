@@ -1,53 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainingSpec } from '../contracts/training-spec.js';
 import { exportClassifier } from './classifier-export.js';
-import {
-  createHead,
-  disposeSnapshot,
-  restoreWeights,
-  snapshotWeights,
-  type ClassifierHead,
-} from './classifier-head.js';
 import { splitDataset, type LabelledExample } from './dataset-split.js';
-import type { Evaluation } from './evaluation-metrics.js';
 import { cacheFrozenOutputs } from './feature-cache.js';
+import { BLOCK_ORDER, featureBlocks } from './feature-blocks.js';
 import { freezeBatchNorm } from './frozen-batch-norm.js';
-import { lastFeatureMapLayer, planCut, rebuildTop, type CutPlan } from './model-surgery.js';
-import { trainPhase, type LabelledTensors, type PhaseOutcome } from './phase-trainer.js';
+import type { BlockName } from './head-search.js';
+import { lastFeatureMapLayer, planCut } from './model-surgery.js';
 import { ProgressTracker } from './progress-tracker.js';
+import { searchAndFit, type CachedRows } from './transfer-heads.js';
 import type {
-  PhaseName,
-  PhaseReport,
   TrainingReport,
   TransferTrainingInput,
   TransferTrainingResult,
 } from './training-types.js';
 
-const EXTRACT_BATCH = 16;
+export { choosePhase } from './transfer-heads.js';
 
-/**
- * The negative-transfer guard: fine-tuning is kept only if it validates at least as well as
- * the head alone (higher accuracy, or equal accuracy and no higher loss).
- */
-export function choosePhase(
-  headOnly: Evaluation,
-  fineTuned: Evaluation,
-): { kept: PhaseName; reason: string } {
-  const describe = (e: Evaluation) =>
-    `${e.accuracy.toFixed(4)} accuracy (loss ${e.loss.toFixed(4)})`;
-  const better =
-    fineTuned.accuracy > headOnly.accuracy ||
-    (fineTuned.accuracy === headOnly.accuracy && fineTuned.loss <= headOnly.loss);
-  return better
-    ? {
-        kept: 'fineTuning',
-        reason: `fine-tuning validated at ${describe(fineTuned)}, head-only at ${describe(headOnly)}`,
-      }
-    : {
-        kept: 'featureExtraction',
-        reason: `negative transfer: fine-tuning validated at ${describe(fineTuned)}, worse than head-only ${describe(headOnly)}; the head-only weights were restored`,
-      };
-}
+const EXTRACT_BATCH = 16;
 
 /** Refuses to train when unreadable images left a class with nothing to train or validate on. */
 function requireImages(
@@ -55,6 +24,7 @@ function requireImages(
   train: readonly number[],
   val: readonly number[],
   skipped: TrainingReport['skipped'],
+  leaked: number,
 ): void {
   const missing = labels.filter((_, c) => !train.includes(c) || !val.includes(c));
   if (missing.length === 0) return;
@@ -62,128 +32,19 @@ function requireImages(
   throw new Error(
     `no usable training or validation images left for ${missing.map((l) => `'${l}'`).join(', ')}: ` +
       `${skipped.length} image(s) could not be read` +
-      (first ? ` (first: ${first.key}: ${first.reason})` : ''),
+      (first ? ` (first: ${first.key}: ${first.reason})` : '') +
+      (leaked > 0
+        ? `, and ${leaked} validation image(s) were copies of training images (left out so the evaluation stays honest)`
+        : ''),
   );
-}
-
-/** Cached frozen outputs of one split: pooled features (phase 1) and boundary activations (phase 2). */
-interface CachedSplit {
-  pooled: LabelledTensors;
-  boundary: LabelledTensors;
-}
-
-/** State shared by the steps of one run. */
-interface Run {
-  input: TransferTrainingInput;
-  spec: TrainingSpec;
-  labels: string[];
-  cut: CutPlan & { unfreezeFrom: string };
-  head: ClassifierHead;
-  tracker: ProgressTracker;
-}
-
-function phaseReport(
-  phase: PhaseName,
-  settings: { epochs: number; learningRate: number; batchSize: number },
-  outcome: PhaseOutcome,
-  seconds: number,
-): PhaseReport {
-  return {
-    phase,
-    epochs: settings.epochs,
-    learningRate: settings.learningRate,
-    batchSize: settings.batchSize,
-    seconds,
-    imagesPerSecond: outcome.imagesTrained / Math.max(outcome.trainSeconds, 1e-9),
-    history: outcome.history,
-    evaluation: outcome.evaluation,
-  };
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await work();
-  return [result, (performance.now() - started) / 1000];
-}
-
-/** Phase 1: the head alone, on cached pooled features. */
-async function trainHead(run: Run, train: CachedSplit, val: CachedSplit): Promise<PhaseReport> {
-  const { spec, head, tracker } = run;
-  const settings = spec.featureExtraction;
-  const features = tf.input({ shape: train.pooled.x.shape.slice(1), name: 'graft_features' });
-  const model = tf.model({ inputs: features, outputs: head.apply(features) });
-  const [outcome, seconds] = await timed(() =>
-    trainPhase({
-      phase: 'featureExtraction',
-      model,
-      train: train.pooled,
-      val: val.pooled,
-      labels: run.labels,
-      ...settings,
-      seed: spec.seed,
-      signal: run.input.signal,
-      onBatch: (info) => tracker.trained('featureExtraction', settings.epochs, info),
-    }),
-  );
-  return phaseReport('featureExtraction', settings, outcome, seconds);
 }
 
 /**
- * Phase 2: the unfrozen top of the base (BN layers stay frozen) plus the head, rebuilt on the
- * cached boundary activations. If it validates worse than phase 1, phase 1's weights return.
- */
-async function fineTune(
-  run: Run,
-  train: CachedSplit,
-  val: CachedSplit,
-  headReport: PhaseReport,
-): Promise<{ report: PhaseReport; kept: PhaseName; reason: string }> {
-  const { input, spec, cut, head, tracker } = run;
-  const settings = spec.fineTuning;
-  const trainable = input.base.layers.filter(
-    (layer) => cut.topLayers.includes(layer.name) && layer.getClassName() !== 'BatchNormalization',
-  );
-  const saved = snapshotWeights([...trainable, ...head.layers]);
-  try {
-    trainable.forEach((layer) => (layer.trainable = true));
-    const top = rebuildTop(cut.boundary!, cut.features);
-    const model = tf.model({
-      inputs: top.input,
-      outputs: head.apply(head.pool.apply(top.output) as tf.SymbolicTensor),
-    });
-    const [outcome, seconds] = await timed(() =>
-      trainPhase({
-        phase: 'fineTuning',
-        model,
-        train: train.boundary,
-        val: val.boundary,
-        labels: run.labels,
-        epochs: settings.epochs,
-        batchSize: settings.batchSize,
-        learningRate: settings.learningRate,
-        seed: spec.seed + 1,
-        signal: input.signal,
-        onBatch: (info) => tracker.trained('fineTuning', settings.epochs, info),
-      }),
-    );
-    const report: PhaseReport = {
-      ...phaseReport('fineTuning', settings, outcome, seconds),
-      unfreezeFrom: cut.unfreezeFrom,
-      trainableLayers: trainable.length,
-    };
-    const decision = choosePhase(headReport.evaluation, report.evaluation);
-    if (decision.kept === 'featureExtraction') restoreWeights(saved);
-    return { report, ...decision };
-  } finally {
-    trainable.forEach((layer) => (layer.trainable = false));
-    disposeSnapshot(saved);
-  }
-}
-
-/**
- * The transfer-learning cycle: cache the frozen base's outputs once, train a new head on
- * them, unfreeze the top of the base and fine-tune it at a lower rate on cached activations
- * of the still-frozen bottom, keep whichever phase validates better, and export the result.
+ * The transfer-learning cycle: cache the frozen base's outputs once (pooled top, an earlier
+ * depth, raw-pixel thumbnails, and the fine-tuning boundary), choose and train the head by
+ * cross-validation on the training split, fine-tune the top of the base at a lower rate on
+ * cached activations, train a raw-pixel baseline alongside, keep whichever does best on
+ * held-out training data, calibrate it, and report it once on the validation split.
  */
 export async function trainTransferModel(
   input: TransferTrainingInput,
@@ -194,62 +55,86 @@ export async function trainTransferModel(
   const featureLayer = entry.featureLayer || lastFeatureMapLayer(base);
   freezeBatchNorm(base);
   base.layers.forEach((layer) => (layer.trainable = false));
-  const run: Run = {
-    input,
-    spec,
-    labels: split.labels,
-    cut: planCut(base, featureLayer, {
-      unfreezeFrom: spec.fineTuning.unfreezeFrom,
-      unfreezeLayers: spec.fineTuning.unfreezeLayers,
-      fallback: entry.defaultUnfreezeFrom,
-    }),
-    head: createHead(split.labels.length, { ...spec.featureExtraction, seed: spec.seed }),
-    tracker: new ProgressTracker(spec, split.train.length, split.val.length, input.onProgress),
-  };
-  const pooled = run.head.pool.apply(run.cut.features) as tf.SymbolicTensor;
+  const cut = planCut(base, featureLayer, {
+    unfreezeFrom: spec.fineTuning.unfreezeFrom,
+    unfreezeLayers: spec.fineTuning.unfreezeLayers,
+    fallback: entry.defaultUnfreezeFrom,
+  });
+  // An earlier depth is a feature only where fine-tuning leaves it frozen.
+  const midName =
+    entry.midFeatureLayer &&
+    base.layers.some((l) => l.name === entry.midFeatureLayer) &&
+    !(spec.fineTuning.enabled && cut.topLayers.includes(entry.midFeatureLayer))
+      ? entry.midFeatureLayer
+      : undefined;
+  const pool = tf.layers.globalAveragePooling2d({ name: 'graft_pool' });
+  const blocks = featureBlocks(
+    base,
+    cut.features,
+    midName ? (base.getLayer(midName).output as tf.SymbolicTensor) : undefined,
+    pool,
+  );
+  const blockNames = BLOCK_ORDER.filter((name) => blocks[name] !== undefined);
   const extractor = tf.model({
     inputs: base.inputs,
-    outputs: spec.fineTuning.enabled ? [pooled, run.cut.boundary!] : [pooled],
+    outputs: [
+      ...blockNames.map((name) => blocks[name]!),
+      ...(spec.fineTuning.enabled ? [cut.boundary!] : []),
+    ],
   });
+  const tracker = new ProgressTracker(spec, split.train.length, split.val.length, input.onProgress);
   const skipped: TrainingReport['skipped'] = [];
   const owned: tf.Tensor[] = [];
-  let succeeded = false;
-  try {
-    const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
-      const result = await cacheFrozenOutputs(
-        extractor,
-        examples,
-        entry.preprocessing,
-        input.loadPixels,
-        {
-          batchSize: EXTRACT_BATCH,
-          mirror,
-          signal: input.signal,
-          onBatch: (done) => run.tracker.extracted(done),
-          onSkip: (key, reason) => skipped.push({ key, reason }),
-        },
-      );
-      owned.push(...result.outputs);
-      const y = result.examples.map((example) => run.labels.indexOf(example.label));
-      const [features, boundary = features] = result.outputs as [tf.Tensor, tf.Tensor?];
-      return { pooled: { x: features, y }, boundary: { x: boundary, y } };
+  let shipped: tf.LayersModel | undefined;
+  const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
+    const result = await cacheFrozenOutputs(
+      extractor,
+      examples,
+      entry.preprocessing,
+      input.loadPixels,
+      {
+        batchSize: EXTRACT_BATCH,
+        mirror,
+        signal: input.signal,
+        onBatch: (done) => tracker.extracted(done),
+        onSkip: (key, reason) => skipped.push({ key, reason }),
+      },
+    );
+    owned.push(...result.outputs);
+    const named = Object.fromEntries(
+      blockNames.map((name, i) => [name, result.outputs[i] as tf.Tensor2D]),
+    ) as Partial<Record<BlockName, tf.Tensor2D>>;
+    const rows: CachedRows = {
+      blocks: named,
+      boundary: spec.fineTuning.enabled ? result.outputs[blockNames.length] : undefined,
+      y: Int32Array.from(result.examples.map((e) => split.labels.indexOf(e.label))),
+      keys: result.examples.map((e) => e.key),
+      mirrored: Uint8Array.from(result.mirrored.map((m) => (m ? 1 : 0))),
     };
-    const mirror = spec.augmentation.horizontalFlip;
-    const [[train, val], cacheSeconds] = await timed(async () => [
-      await cache(split.train, mirror),
-      await cache(split.val, false),
-    ]);
-    requireImages(run.labels, train.pooled.y, val.pooled.y, skipped);
-    const headReport = await trainHead(run, train, val);
-    const fine = spec.fineTuning.enabled ? await fineTune(run, train, val, headReport) : undefined;
-    const classifier = tf.model({
-      inputs: base.inputs,
-      outputs: run.head.apply(pooled),
-      name: 'graft_classifier',
+    return rows;
+  };
+  try {
+    const mirror = spec.augmentation.horizontalFlip !== false;
+    const cacheStarted = performance.now();
+    const train = await cache(split.train, mirror);
+    const val = await cache(split.val, false);
+    const cacheSeconds = (performance.now() - cacheStarted) / 1000;
+    const originals = (rows: CachedRows) => [...rows.y].filter((_, i) => !rows.mirrored[i]);
+    requireImages(split.labels, originals(train), [...val.y], skipped, split.droppedFromValidation);
+    const outcome = await searchAndFit({
+      input,
+      labels: split.labels,
+      base,
+      cut,
+      pool,
+      blocks,
+      train,
+      val,
+      tracker,
     });
-    const passes = train.pooled.y.length + val.pooled.y.length;
+    const passes = originals(train).length + val.y.length;
     const report: TrainingReport = {
-      labels: run.labels,
+      labels: split.labels,
       base: {
         id: entry.id,
         description: entry.description,
@@ -262,8 +147,9 @@ export async function trainTransferModel(
       spec,
       split: {
         method: split.method,
-        train: train.pooled.y.length / (mirror ? 2 : 1),
-        val: val.pooled.y.length,
+        train: originals(train).length,
+        val: val.y.length,
+        droppedFromValidation: split.droppedFromValidation,
       },
       skipped,
       featureCache: {
@@ -271,22 +157,22 @@ export async function trainTransferModel(
         seconds: cacheSeconds,
         imagesPerSecond: passes / cacheSeconds,
       },
-      phases: { featureExtraction: headReport, ...(fine ? { fineTuning: fine.report } : {}) },
-      kept: fine?.kept ?? 'featureExtraction',
-      keptReason: fine?.reason ?? 'fine-tuning was disabled',
-      evaluation: (fine?.kept === 'fineTuning' ? fine.report : headReport).evaluation,
+      ...outcome.report,
       totalSeconds: (performance.now() - started) / 1000,
     };
     if (input.writeArtifact) {
-      run.tracker.exporting();
-      await exportClassifier(classifier, report, input.writeArtifact);
+      tracker.exporting();
+      await exportClassifier(outcome.classifier, report, input.writeArtifact);
     }
     report.totalSeconds = (performance.now() - started) / 1000;
-    succeeded = true;
-    run.tracker.finished();
-    return { report, classifier };
+    tracker.finished();
+    shipped = outcome.classifier;
+    return { report, classifier: outcome.classifier };
   } finally {
     owned.forEach((tensor) => tensor.dispose());
-    if (!succeeded) run.head.layers.forEach((layer) => layer.weights.forEach((w) => w.dispose()));
+    // Feature-block layers (thumbnails) the shipped model does not use own weights too.
+    const keep = new Set([...base.layers, ...(shipped?.layers ?? [])]);
+    for (const layer of extractor.layers)
+      if (!keep.has(layer)) layer.weights.forEach((w) => w.dispose());
   }
 }

@@ -8,6 +8,7 @@ import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { runTransfer } from '../services/transfer-run.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
+import { selectionSummary } from '../training/report-summary.js';
 import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
 
 export interface JobRunnerDeps {
@@ -39,8 +40,10 @@ function metricsOf(report: TrainingReport) {
     unfreezeFrom: report.phases.fineTuning?.unfreezeFrom ?? null,
     split: report.split,
     skipped: report.skipped,
+    ...selectionSummary(report),
     seconds: {
       featureCache: report.featureCache.seconds,
+      search: report.search.seconds,
       featureExtraction: report.phases.featureExtraction.seconds,
       fineTuning: report.phases.fineTuning?.seconds ?? 0,
       total: report.totalSeconds,
@@ -126,6 +129,7 @@ export async function runTrainingJob(
         key: image.storageKey,
         label: image.label,
         ...(image.split === 'train' || image.split === 'val' ? { split: image.split } : {}),
+        ...(image.contentHash ? { contentHash: image.contentHash } : {}),
       })),
       readImage: (key) => deps.store.get(key),
       signal: controller.signal,

@@ -91,6 +91,43 @@ describe('datasets', () => {
     expect(response.json()).toMatchObject({ split: 'given', imageCount: 8 });
   });
 
+  it('reports duplicates, train/val leakage and small images at upload', async () => {
+    const same = await photo([200, 150, 100], 1);
+    const files: Record<string, Buffer> = {
+      'train/cats/a.jpg': same,
+      'train/cats/a-copy.jpg': same,
+      'val/cats/a-again.jpg': same,
+      'train/cats/b.jpg': await photo([200, 150, 100], 2),
+      'val/cats/c.jpg': await photo([200, 150, 100], 3),
+      'train/dogs/d.jpg': await photo([90, 90, 90], 4),
+      'val/dogs/e.jpg': await photo([90, 90, 90], 5),
+    };
+    const response = await upload(await zip(files));
+    expect(response.statusCode).toBe(201);
+    const { report } = response.json<{
+      report: { warnings: { code: string; examples: string[] }[] } & Record<string, unknown>;
+    }>();
+    expect(report).toMatchObject({
+      images: 7,
+      duplicateGroups: 1,
+      leakedValImages: 1,
+      greyImages: 0,
+      colourImages: 7,
+      smallImages: 7,
+    });
+    const warning = (code: string) => report.warnings.find((w) => w.code === code);
+    expect(warning('duplicates')!.examples).toEqual([
+      'train/cats/a.jpg = train/cats/a-copy.jpg = val/cats/a-again.jpg',
+    ]);
+    expect(warning('train_val_leakage')!.examples).toEqual(['val/cats/a-again.jpg']);
+    expect(warning('small_classes')!.examples).toEqual(['dogs: 2', 'cats: 5']);
+    expect(warning('conflicting_labels')).toBeUndefined();
+    // The same report comes back with the dataset.
+    const id = response.json<{ id: string }>().id;
+    const again = await h.app.inject({ url: `/v1/datasets/${id}`, headers: auth() });
+    expect(again.json<{ report: unknown }>().report).toEqual(report);
+  });
+
   const badUploads: [string, () => Promise<Buffer>, number, string][] = [
     [
       'not a zip',
@@ -254,8 +291,12 @@ describe('jobs', () => {
     expect(job.status).toBe('queued');
     expect(job.baseModel).toBe('mobilenet_v2_0.35');
     expect(job.spec).toMatchObject({
-      featureExtraction: { epochs: 10, learningRate: 0.001 },
-      fineTuning: { enabled: true, epochs: 5, learningRate: 0.0001 },
+      featureExtraction: { epochs: 100, learningRate: 0.05 },
+      search: { enabled: true, folds: 4, hiddenUnits: [] },
+      baseline: { enabled: true, allowShip: true },
+      classWeights: 'auto',
+      augmentation: { horizontalFlip: 'auto' },
+      fineTuning: { enabled: true, epochs: 5, learningRate: 0.0001, patience: 2 },
       validationSplit: 0.2,
       seed: 42,
     });

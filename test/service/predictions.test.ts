@@ -37,8 +37,9 @@ beforeAll(async () => {
     url: '/v1/jobs',
     payload: {
       datasetId: dataset.json<{ id: string }>().id,
-      featureExtraction: { epochs: 10, batchSize: 4, learningRate: 0.005 },
       fineTuning: { enabled: false },
+      // Blue vs red is separable by raw pixels; these tests need the base in the model.
+      baseline: { allowShip: false },
     },
     headers: auth(),
   });

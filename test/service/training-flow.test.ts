@@ -78,10 +78,9 @@ describe('training through the queue and a sandboxed worker', () => {
       backend: 'wasm',
       error: null,
     });
+    // Phase 1 is the head search (one record), then each fine-tuning epoch.
     expect(finished.history.map((e) => `${e.phase}:${e.epoch}`)).toEqual([
       'featureExtraction:1',
-      'featureExtraction:2',
-      'featureExtraction:3',
       'fineTuning:1',
       'fineTuning:2',
     ]);
@@ -109,7 +108,7 @@ describe('training through the queue and a sandboxed worker', () => {
     expect(model.metrics.featureExtraction.perClass).toHaveLength(2);
     expect(model.metrics.fineTuning.count).toBe(model.metrics.featureExtraction.count);
     expect(model.metrics.fineTuning.confusionMatrix).toHaveLength(2);
-    expect(['featureExtraction', 'fineTuning']).toContain(model.kept);
+    expect(['featureExtraction', 'fineTuning', 'baseline']).toContain(model.kept);
     const listed = (await h.app.inject({ url: '/v1/models', headers: auth() })).json<{
       items: { id: string }[];
     }>();
@@ -127,11 +126,8 @@ describe('training through the queue and a sandboxed worker', () => {
   });
 
   it('cancels a running job within seconds', async () => {
-    const created = await submit({
-      featureExtraction: { epochs: 1000, batchSize: 2 },
-      fineTuning: { enabled: false },
-    });
-    await waitFor(created.id, (j) => j.status === 'running' && j.phase === 'featureExtraction');
+    const created = await submit({ fineTuning: { epochs: 1000, batchSize: 2, patience: 100 } });
+    await waitFor(created.id, (j) => j.status === 'running' && j.phase === 'fineTuning');
     const asked = Date.now();
     const response = await h.app.inject({
       method: 'POST',

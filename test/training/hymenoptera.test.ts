@@ -23,11 +23,20 @@ describe.skipIf(!available)(
       });
       const { report } = result;
       expect(result.backend.name).toBe('wasm');
-      expect(report.split).toEqual({ method: 'given', train: 245, val: 153 });
+      expect(report.split).toEqual({
+        method: 'given',
+        train: 245,
+        val: 153,
+        droppedFromValidation: 0,
+      });
       // One "ant" is a GIF placeholder of another size; it still decodes, nothing is skipped.
       expect(report.skipped).toEqual([]);
-      expect(report.phases.featureExtraction.history).toHaveLength(10);
-      expect(report.phases.fineTuning?.history).toHaveLength(5);
+      const fine = report.phases.fineTuning!;
+      expect(fine.history.length).toBeLessThanOrEqual(5);
+      expect(fine.history.length).toBe(fine.stoppedEarly ? fine.bestEpoch + 2 : 5);
+      expect(report.search.chosen.features[0]).toBe('top');
+      expect(report.baseline!.transferGain).toBeGreaterThan(0.2);
+      expect(report.kept).not.toBe('baseline');
       expect(report.evaluation.accuracy).toBeGreaterThanOrEqual(0.9);
       expect(report.evaluation.perClass.map((c) => c.label)).toEqual(['ants', 'bees']);
       expect(tf.memory().numTensors).toBe(before);

@@ -13,8 +13,9 @@ import { choosePhase, trainTransferModel } from '../../src/training/transfer-tra
 import { createTinyBase, syntheticDataset, TINY_ENTRY } from '../helpers/tiny-base.js';
 
 const spec = resolveTrainingSpec({
-  featureExtraction: { epochs: 6, batchSize: 8, learningRate: 0.05 },
+  featureExtraction: { learningRate: 0.05 },
   fineTuning: { epochs: 2, batchSize: 8, learningRate: 0.005 },
+  search: { folds: 3 },
   validationSplit: 0.25,
   seed: 3,
 });
@@ -50,21 +51,43 @@ describe('trainTransferModel', () => {
       expect(p.imagesPerSecond).toBeGreaterThan(0);
     });
     const epochEnds = events.filter((p) => p.val);
+    // Phase 1 is the head search (one event with its held-out result), then fine-tuning epochs.
     expect(epochEnds.map((p) => `${p.stage}:${p.epoch}`)).toEqual([
-      ...[1, 2, 3, 4, 5, 6].map((e) => `featureExtraction:${e}`),
-      'fineTuning:1',
-      'fineTuning:2',
+      'featureExtraction:1',
+      ...report.phases.fineTuning!.history.map((h) => `fineTuning:${h.epoch}`),
     ]);
     expect(epochEnds.every((p) => p.batch === p.batches && p.loss !== undefined)).toBe(true);
     expect(report.labels).toEqual(['cool', 'warm']);
-    expect(report.split).toEqual({ method: 'stratified', train: 24, val: 8 });
-    expect(report.phases.featureExtraction.history).toHaveLength(6);
-    expect(report.phases.fineTuning?.history).toHaveLength(2);
+    expect(report.split).toEqual({
+      method: 'stratified',
+      train: 24,
+      val: 8,
+      droppedFromValidation: 0,
+    });
+    // The search: every transfer feature set × the L2 grid, mirroring tried, and the baseline.
+    const sets = new Set(report.search.tried.map((t) => t.features.join('+')));
+    expect([...sets].sort()).toEqual(['colour', 'gray', 'top', 'top+gray']); // no mid layer in the tiny base
+    expect(report.search.tried).toContainEqual(report.search.chosen);
+    for (const t of report.search.tried) {
+      expect(t.cvAccuracy).toBeGreaterThanOrEqual(0);
+      expect(t.cvLoss).toBeGreaterThanOrEqual(0);
+      expect(t.iterations % 10).toBe(0);
+    }
+    expect(report.baseline!.chosen.features).not.toContain('top');
+    expect(report.baseline!.transferGain).toBeCloseTo(
+      report.phases.featureExtraction.evaluation.accuracy - report.baseline!.evaluation.accuracy,
+      9,
+    );
+    expect(report.classWeights).toEqual({ cool: 1, warm: 1 });
+    expect(report.calibration.temperature).toBeGreaterThan(0);
+    expect(report.calibration.fittedOn).toBe(
+      report.kept === 'fineTuning' ? 'held-out fold' : 'out-of-fold',
+    );
+    expect(report.phases.fineTuning!.history.length).toBeGreaterThanOrEqual(1);
+    expect(report.phases.fineTuning!.history.length).toBeLessThanOrEqual(2);
     expect(report.phases.fineTuning?.unfreezeFrom).toBe('block_2_expand');
     expect(report.evaluation.accuracy).toBeGreaterThan(0.8);
     expect(report.evaluation.confusionMatrix.flat().reduce((a, b) => a + b)).toBe(8);
-    const keptPhase = report.phases[report.kept]!;
-    expect(report.evaluation).toEqual(keptPhase.evaluation);
     disposeModelWeights(classifier, base);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -88,7 +111,11 @@ describe('trainTransferModel', () => {
 
   it('trains the head only when fine-tuning is disabled', async () => {
     const base = createTinyBase();
-    const headOnly = resolveTrainingSpec({ ...spec, fineTuning: { enabled: false } });
+    const headOnly = resolveTrainingSpec({
+      ...spec,
+      fineTuning: { enabled: false },
+      baseline: { enabled: false },
+    });
     const { report, classifier } = await trainTransferModel({
       base,
       entry: TINY_ENTRY,
@@ -190,6 +217,113 @@ describe('trainTransferModel', () => {
     actual.forEach((row, i) =>
       row.forEach((value, j) => expect(Math.abs(value - expected[i]![j]!)).toBeLessThan(1e-4)),
     );
+    disposeModelWeights(classifier, base);
+  });
+});
+
+describe('choices made on the training split only', () => {
+  /** Given train/val split; the validation labels can be corrupted without touching training. */
+  function givenSplit(corruptVal: boolean) {
+    const data = syntheticDataset(16);
+    const examples = data.examples.map((e) => {
+      const val = Number(e.key.split('/')[1]!.split('.')[0]) % 4 === 0;
+      const flipped = e.label === 'cool' ? 'warm' : 'cool';
+      return {
+        ...e,
+        split: val ? ('val' as const) : ('train' as const),
+        label: val && corruptVal ? flipped : e.label,
+      };
+    });
+    return { examples, loadPixels: data.loadPixels };
+  }
+
+  it('the search, early stopping, calibration and what ships ignore validation labels', async () => {
+    const run = async (corrupt: boolean) => {
+      const base = createTinyBase();
+      const { report, classifier } = await trainTransferModel({
+        base,
+        entry: TINY_ENTRY,
+        ...givenSplit(corrupt),
+        spec,
+        backend: 'wasm',
+      });
+      disposeModelWeights(classifier, base);
+      return report;
+    };
+    const honest = await run(false);
+    const corrupted = await run(true);
+    const choices = (r: typeof honest) => ({
+      tried: r.search.tried,
+      chosen: r.search.chosen,
+      baseline: r.baseline?.chosen,
+      kept: r.kept,
+      bestEpoch: r.phases.fineTuning?.bestEpoch,
+      temperature: r.calibration.temperature,
+    });
+    expect(choices(corrupted)).toEqual(choices(honest));
+    // …while the validation report does see the corruption.
+    expect(corrupted.evaluation.accuracy).toBeLessThan(0.5);
+    expect(honest.evaluation.accuracy).toBeGreaterThan(0.8);
+  });
+
+  it('ships the raw-pixel baseline when the base sees nothing, unless the spec forbids it', async () => {
+    // A blind base: all-zero weights give every image the same features.
+    const blind = () => {
+      const base = createTinyBase();
+      for (const layer of base.layers)
+        layer.setWeights(layer.getWeights().map((w) => tf.zerosLike(w)));
+      return base;
+    };
+    const noFineTuning = resolveTrainingSpec({ ...spec, fineTuning: { enabled: false } });
+    const base = blind();
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      ...syntheticDataset(12),
+      spec: noFineTuning,
+      backend: 'wasm',
+    });
+    expect(report.kept).toBe('baseline');
+    expect(report.keptReason).toMatch(/base's features do not fit this data/);
+    expect(report.baseline!.shipped).toBe(true);
+    expect(report.evaluation.accuracy).toBe(1);
+    expect(report.baseline!.transferGain).toBeLessThanOrEqual(0);
+    // The shipped model reads only the thumbnail: no base layer left in it.
+    expect(classifier.layers.some((l) => l.name.startsWith('block_'))).toBe(false);
+    disposeModelWeights(classifier, base);
+
+    const forbidden = blind();
+    const kept = await trainTransferModel({
+      base: forbidden,
+      entry: TINY_ENTRY,
+      ...syntheticDataset(12),
+      spec: resolveTrainingSpec({ ...noFineTuning, baseline: { allowShip: false } }),
+      backend: 'wasm',
+    });
+    expect(kept.report.kept).toBe('featureExtraction');
+    expect(kept.report.keptReason).toMatch(/spec forbids shipping it/);
+    disposeModelWeights(kept.classifier, forbidden);
+  });
+
+  it('weights classes by their frequency when they are imbalanced (auto)', async () => {
+    const data = syntheticDataset(16);
+    const examples = data.examples.filter(
+      (e) => e.label === 'cool' || Number(e.key.split('/')[1]!.split('.')[0]) < 6,
+    );
+    const base = createTinyBase();
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      examples,
+      loadPixels: data.loadPixels,
+      spec,
+      backend: 'wasm',
+    });
+    // 12 cool and 4 or 5 warm training images: n / (2 × n_c).
+    const train = report.split.train;
+    const cool = 12;
+    expect(report.classWeights.cool).toBeCloseTo(train / (2 * cool), 9);
+    expect(report.classWeights.warm).toBeCloseTo(train / (2 * (train - cool)), 9);
     disposeModelWeights(classifier, base);
   });
 });
