@@ -4,6 +4,7 @@
  * ../shared has it) it trains with the default spec through `trainFromFolder`, then scores the
  * exported model on held-out images the job never saw, next to a raw-pixel logistic
  * regression (grey 28×28, L2 chosen by 5-fold CV) trained on the same images. Prints JSON.
+ * `-- --sets positions,glyphs` runs only some sets.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -132,9 +133,11 @@ async function exportedAccuracy(
 }
 
 async function main(): Promise<void> {
+  // `--sets a,b` runs only those (hymenoptera included by name).
+  const only = process.argv.find((a, i) => process.argv[i - 1] === '--sets')?.split(',');
   const root = mkdtempSync(join(tmpdir(), 'graft-quality-'));
   const sets: { name: string; train: string; test: string; classes: string[] }[] = [];
-  for (const set of SYNTHETIC_SETS) {
+  for (const set of SYNTHETIC_SETS.filter((s) => !only || only.includes(s.name))) {
     const perClass = set.name === 'patterns' ? 60 : 30;
     await writeSyntheticSet(set, join(root, set.name, 'train'), perClass, 1);
     await writeSyntheticSet(set, join(root, set.name, 'test'), 20, 2);
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
     });
   }
   const shared = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'hymenoptera');
-  if (existsSync(shared))
+  if (existsSync(shared) && (!only || only.includes('hymenoptera')))
     sets.push({
       name: 'hymenoptera',
       train: join(shared, 'train'),

@@ -8,8 +8,10 @@ import { seededRandom } from '../src/training/phase-trainer.js';
  * Graft's defaults on data nobody tuned for (never for choosing them).
  * - glyphs: small grey drawings of the digits 0–9 in several fonts, sizes, slants and
  *   positions, with pen noise;
- * - aligned-glyphs: centred 28×28 digits in one font (MNIST-like), where raw pixels are strong
- *   and mirroring is wrong;
+ * - sketches: small grey line drawings of ten shapes, roughly centred (QuickDraw-like), where
+ *   raw pixels are strong — and left and right arrows, where mirroring is wrong;
+ * - positions: a blob in one of ten places, where the class is its position — invisible to
+ *   globally pooled CNN features (negative transfer);
  * - patterns: colour textures of ten kinds (stripes, checks, dots, rings, waves, …) at random
  *   scales, phases, angles and colours — where raw pixels are weak.
  */
@@ -51,23 +53,63 @@ const glyphs: SyntheticSet = {
   },
 };
 
-/** Centred digits in one font with little jitter, MNIST-like: raw pixels are strong here. */
-const alignedGlyphs: SyntheticSet = {
-  name: 'aligned-glyphs',
-  classes: glyphs.classes,
-  size: 28,
+/** Unit-square outlines of ten simple drawings; two are mirror images of each other. */
+const SKETCHES: Record<string, string> = {
+  circle: 'M50 10 A40 40 0 1 1 49.9 10 Z',
+  square: 'M15 15 H85 V85 H15 Z',
+  triangle: 'M50 12 L88 85 H12 Z',
+  star: 'M50 8 L61 38 L93 38 L67 57 L77 89 L50 70 L23 89 L33 57 L7 38 L39 38 Z',
+  'arrow-left': 'M85 50 H20 M40 28 L18 50 L40 72',
+  'arrow-right': 'M15 50 H80 M60 28 L82 50 L60 72',
+  cross: 'M20 20 L80 80 M80 20 L20 80',
+  house: 'M20 88 V45 L50 15 L80 45 V88 Z M42 88 V65 H58 V88',
+  zigzag: 'M10 70 L28 30 L46 70 L64 30 L82 70',
+  spiral: 'M50 50 m0 -6 a6 6 0 1 1 -6 6 a12 12 0 1 1 12 12 a18 18 0 1 1 -18 -18 a24 24 0 1 1 24 24',
+};
+
+/** Grey line drawings, small and roughly centred (QuickDraw-like): raw pixels do well here. */
+const sketches: SyntheticSet = {
+  name: 'sketches',
+  classes: Object.keys(SKETCHES),
+  size: 32,
   grey: true,
   draw: (label, random) => {
-    const size = 20 + random() * 3;
-    const x = 14 + (random() - 0.5) * 2;
-    const y = 14 + size * 0.36 + (random() - 0.5) * 2;
-    const ink = Math.floor(random() * 40);
-    const stroke = 0.5 + random() * 1.2;
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28">
-      <rect width="28" height="28" fill="white"/>
-      <text x="${x}" y="${y}" font-family="DejaVu Sans" font-size="${size}" text-anchor="middle"
-        fill="rgb(${ink},${ink},${ink})" stroke="rgb(${ink},${ink},${ink})" stroke-width="${stroke}"
-        transform="rotate(${(random() - 0.5) * 8} 14 14)">${label}</text></svg>`;
+    const path = Object.values(SKETCHES)[label]!;
+    const scale = (0.22 + random() * 0.08) * (0.8 + random() * 0.4);
+    const dx = 16 - 50 * scale + (random() - 0.5) * 5;
+    const dy = 16 - 50 * scale + (random() - 0.5) * 5;
+    const angle = (random() - 0.5) * 30;
+    const width = (1 + random() * 2) / scale;
+    const stray = `M${random() * 100} ${random() * 100} L${random() * 100} ${random() * 100}`;
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32">
+      <rect width="32" height="32" fill="white"/>
+      <g transform="rotate(${angle} 16 16) translate(${dx} ${dy}) scale(${scale})" fill="none"
+        stroke="black" stroke-width="${width}" stroke-linecap="round" stroke-linejoin="round">
+        <path d="${path}"/><path d="${stray}" stroke-width="${width / 2}" opacity="${random() * 0.6}"/>
+      </g></svg>`;
+  },
+};
+
+/**
+ * A small blob in one of ten places (a 2 × 5 grid) on a noisy ground: the class is *where*,
+ * which globally pooled CNN features cannot see and raw pixels see at once (negative transfer).
+ */
+const positions: SyntheticSet = {
+  name: 'positions',
+  classes: Array.from({ length: 10 }, (_, i) => `cell-${i}`),
+  size: 40,
+  grey: true,
+  draw: (label, random) => {
+    const x = 4 + (label % 5) * 8 + 4 + (random() - 0.5) * 3;
+    const y = 10 + Math.floor(label / 5) * 20 + (random() - 0.5) * 6;
+    const noise = Array.from({ length: 30 }, () => {
+      const g = 80 + Math.floor(random() * 120);
+      return `<rect x="${random() * 40}" y="${random() * 40}" width="2" height="2" fill="rgb(${g},${g},${g})"/>`;
+    }).join('');
+    const ink = Math.floor(random() * 60);
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">
+      <rect width="40" height="40" fill="rgb(150,150,150)"/>${noise}
+      <circle cx="${x}" cy="${y}" r="${2.5 + random() * 1.5}" fill="rgb(${ink},${ink},${ink})"/></svg>`;
   },
 };
 
@@ -138,7 +180,7 @@ const patterns: SyntheticSet = {
   },
 };
 
-export const SYNTHETIC_SETS = [glyphs, alignedGlyphs, patterns];
+export const SYNTHETIC_SETS = [glyphs, sketches, patterns, positions];
 
 /** Writes `perClass` images of every class under `dir/<class>/`, reproducibly from `seed`. */
 export async function writeSyntheticSet(

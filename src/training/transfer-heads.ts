@@ -95,6 +95,11 @@ function classWeightsOf(input: HeadsInput): number[] {
   if (spec.classWeights === 'auto')
     return counts.map((n) => (n > 0 ? total / (counts.length * n) : 1));
   const given = spec.classWeights;
+  const unknown = Object.keys(given).filter((label) => !input.labels.includes(label));
+  if (unknown.length > 0)
+    throw new Error(
+      `classWeights names ${unknown.map((l) => `'${l}'`).join(', ')}, not a class of this dataset (classes: ${input.labels.join(', ')})`,
+    );
   return input.labels.map((label) => given[label] ?? 1);
 }
 
@@ -157,7 +162,7 @@ function searchSpace(input: HeadsInput, originalCount: number): SearchSpace {
   };
 }
 
-/** Rows of `fold` that are originals, and the out-of-fold outputs there. */
+/** Indices of the rows that `keep` accepts. */
 function rowsOf(rows: SearchRows, keep: (i: number) => boolean): number[] {
   return [...rows.y.keys()].filter(keep);
 }
@@ -263,7 +268,7 @@ export async function searchAndFit(
       history: [],
       evaluation: evaluatePredictions(headVal, valY, labels),
       bestEpoch: chosen.iterations,
-      stoppedEarly: true,
+      stoppedEarly: chosen.iterations < chosen.maxEpochs,
     };
     h.tracker.trained('featureExtraction', 1, {
       epoch: 1,

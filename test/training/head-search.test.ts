@@ -39,6 +39,22 @@ describe('temperature scaling', () => {
     expect(after).toBeLessThan(0.05);
   });
 
+  it('trusts a few held-out images less than many (prior on T = 1)', () => {
+    const overconfident = (n: number) => {
+      const probabilities = new Float32Array(n * 2);
+      const truth: number[] = [];
+      for (let i = 0; i < n; i++) {
+        probabilities.set([0.99, 0.01], i * 2);
+        truth.push(i % 10 < 7 ? 0 : 1); // right 70% of the time
+      }
+      return fitTemperature(probabilities, truth, 2);
+    };
+    const few = overconfident(20);
+    const many = overconfident(2000);
+    expect(few).toBeGreaterThan(1);
+    expect(few).toBeLessThan(many);
+  });
+
   it('leaves a calibrated model alone (temperature near 1)', () => {
     const random = seededRandom(9);
     const probabilities = new Float32Array(2000 * 2);

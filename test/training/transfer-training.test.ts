@@ -328,6 +328,24 @@ describe('choices made on the training split only', () => {
   });
 });
 
+describe('class weights given by label', () => {
+  it('refuses a label that is not a class, naming the classes', async () => {
+    const base = createTinyBase();
+    await expect(
+      trainTransferModel({
+        base,
+        entry: TINY_ENTRY,
+        ...syntheticDataset(6),
+        spec: resolveTrainingSpec({ ...spec, classWeights: { cool: 1, hot: 3 } }),
+        backend: 'wasm',
+      }),
+    ).rejects.toThrow(
+      /classWeights names 'hot', not a class of this dataset \(classes: cool, warm\)/,
+    );
+    disposeModelWeights(base);
+  });
+});
+
 describe('trainTransferModel with unreadable images', () => {
   it('fails with a clear error, freeing every tensor, when a class has no readable image left', async () => {
     await selectBackend('wasm');
