@@ -79,7 +79,11 @@ export function stepSize(setting: HeadSetting): number {
   return setting.hiddenUnits > 0 ? setting.learningRate / 5 : setting.learningRate;
 }
 
-/** Stratified folds of examples by a hash of their keys: the same image always lands in the same fold. */
+/**
+ * Stratified folds by a hash of each example's key: the same image always lands in the same
+ * fold, and examples sharing a key (copies of one image, by content hash) share a fold. Each
+ * class starts at another fold, so classes with a single image do not all sit in fold 0.
+ */
 export function assignFolds(
   keys: readonly string[],
   labels: readonly number[],
@@ -89,11 +93,12 @@ export function assignFolds(
   const result = new Int32Array(keys.length);
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => byClass.set(label, [...(byClass.get(label) ?? []), i]));
-  for (const members of byClass.values()) {
-    members
-      .map((i) => ({ i, rank: stableHash(`fold:${seed}:${keys[i]}`) }))
-      .sort((a, b) => a.rank - b.rank)
-      .forEach(({ i }, position) => (result[i] = position % folds));
+  for (const [label, members] of byClass) {
+    const unique = [...new Set(members.map((i) => keys[i]!))]
+      .map((key) => ({ key, rank: stableHash(`fold:${seed}:${key}`) }))
+      .sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : 1));
+    const foldOf = new Map(unique.map(({ key }, position) => [key, (position + label) % folds]));
+    for (const i of members) result[i] = foldOf.get(keys[i]!)!;
   }
   return result;
 }

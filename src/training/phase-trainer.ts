@@ -130,6 +130,8 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
     metrics: ['accuracy'],
   });
   const rows = inputsOf(train.x)[0]!.shape[0];
+  if (rows === 0 || inputsOf(val.x)[0]!.shape[0] === 0)
+    throw new Error(`${options.phase}: nothing to train on or to judge it by`);
   const batches = Math.ceil(rows / batchSize);
   const random = seededRandom(options.seed);
   const history: EpochRecord[] = [];

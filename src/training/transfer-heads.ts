@@ -55,6 +55,8 @@ export interface CachedRows {
   boundary?: tf.Tensor;
   y: Int32Array;
   keys: string[];
+  /** What identifies an image for folds: its content hash when known, else its key. */
+  groups: string[];
   mirrored: Uint8Array;
 }
 
@@ -107,7 +109,7 @@ function searchRows(input: HeadsInput, folds: number, classWeights: number[]): S
   const { train } = input;
   const originals = [...train.y.keys()].filter((i) => !train.mirrored[i]);
   const byOriginal = assignFolds(
-    originals.map((i) => train.keys[i]!),
+    originals.map((i) => train.groups[i]!),
     originals.map((i) => train.y[i]!),
     folds,
     input.input.spec.seed,
@@ -307,7 +309,14 @@ export async function searchAndFit(
       labels,
     );
 
-    if (spec.fineTuning.enabled && snapshot) {
+    // Fine-tuning learns from the other folds and is judged on fold 0: it needs both, and every
+    // class among what it learns from, or it would ship a model blind to a class.
+    const fitRows = rowsOf(rows, (i) => rows.fold[i] !== 0 && (chosen.mirror || !rows.mirrored[i]));
+    const unseen = labels.filter((_, c) => !fitRows.some((i) => rows.y[i] === c));
+    const canFineTune = fold0.length > 0 && unseen.length === 0;
+    if (spec.fineTuning.enabled && !canFineTune)
+      keptReason = `fine-tuning was skipped: with a fold of the training split held out, no image of ${unseen.map((l) => `'${l}'`).join(', ') || 'any class'} is left to fine-tune on (add images)`;
+    if (spec.fineTuning.enabled && snapshot && canFineTune) {
       const trainable = [...snapshot.keys()];
       const foldHead = buildHead(chosen, fit.weights, 1, search.stats, classes, 'graft_ft');
       created.push(...foldHead.layers);
@@ -337,10 +346,6 @@ export async function searchAndFit(
           e.dispose();
           return [b, picked];
         };
-        const fitRows = rowsOf(
-          rows,
-          (i) => rows.fold[i] !== 0 && (chosen.mirror || !rows.mirrored[i]),
-        );
         const trainX = inputsFor(train, fitRows);
         const heldX = inputsFor(train, fold0);
         const valX = inputsFor(val, [...val.y.keys()]);

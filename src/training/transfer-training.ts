@@ -86,6 +86,7 @@ export async function trainTransferModel(
   const skipped: TrainingReport['skipped'] = [];
   const owned: tf.Tensor[] = [];
   let shipped: tf.LayersModel | undefined;
+  let candidate: tf.LayersModel | undefined;
   const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
     const result = await cacheFrozenOutputs(
       extractor,
@@ -109,6 +110,7 @@ export async function trainTransferModel(
       boundary: spec.fineTuning.enabled ? result.outputs[blockNames.length] : undefined,
       y: Int32Array.from(result.examples.map((e) => split.labels.indexOf(e.label))),
       keys: result.examples.map((e) => e.key),
+      groups: result.examples.map((e) => e.contentHash ?? e.key),
       mirrored: Uint8Array.from(result.mirrored.map((m) => (m ? 1 : 0))),
     };
     return rows;
@@ -132,6 +134,7 @@ export async function trainTransferModel(
       val,
       tracker,
     });
+    candidate = outcome.classifier;
     const passes = originals(train).length + val.y.length;
     const report: TrainingReport = {
       labels: split.labels,
@@ -170,9 +173,10 @@ export async function trainTransferModel(
     return { report, classifier: outcome.classifier };
   } finally {
     owned.forEach((tensor) => tensor.dispose());
-    // Feature-block layers (thumbnails) the shipped model does not use own weights too.
+    // Feature-block layers (thumbnails) the shipped model does not use own weights too, and
+    // a model that failed to export is not shipped.
     const keep = new Set([...base.layers, ...(shipped?.layers ?? [])]);
-    for (const layer of extractor.layers)
+    for (const layer of new Set([...extractor.layers, ...(candidate?.layers ?? [])]))
       if (!keep.has(layer)) layer.weights.forEach((w) => w.dispose());
   }
 }

@@ -328,6 +328,29 @@ describe('choices made on the training split only', () => {
   });
 });
 
+describe('tiny datasets', () => {
+  it('skips fine-tuning, saying why, when holding out a fold would leave a class unseen', async () => {
+    const data = syntheticDataset(2);
+    const examples = data.examples.map((e) => ({
+      ...e,
+      split: e.key.endsWith('/0.png') ? ('train' as const) : ('val' as const),
+    }));
+    const base = createTinyBase();
+    const { report, classifier } = await trainTransferModel({
+      base,
+      entry: TINY_ENTRY,
+      examples,
+      loadPixels: data.loadPixels,
+      spec: resolveTrainingSpec({ ...spec, baseline: { enabled: false } }),
+      backend: 'wasm',
+    });
+    expect(report.split).toMatchObject({ method: 'given', train: 2, val: 2 });
+    expect(report.phases.fineTuning).toBeUndefined();
+    expect(report.keptReason).toMatch(/fine-tuning was skipped: .*no image of '(cool|warm)'/);
+    disposeModelWeights(classifier, base);
+  });
+});
+
 describe('class weights given by label', () => {
   it('refuses a label that is not a class, naming the classes', async () => {
     const base = createTinyBase();
