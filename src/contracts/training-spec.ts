@@ -132,7 +132,7 @@ export const TRAINING_SPEC_DEFAULTS: TrainingSpec = {
     dropout: 0.2,
     hiddenUnits: 0,
   },
-  fineTuning: { enabled: true, epochs: 10, learningRate: 1e-4, batchSize: 32, patience: 2 },
+  fineTuning: { enabled: true, epochs: 5, learningRate: 1e-4, batchSize: 32, patience: 2 },
   augmentation: { horizontalFlip: 'auto' },
   search: { enabled: true, folds: 4, hiddenUnits: [] },
   baseline: { enabled: true, allowShip: true },

@@ -296,7 +296,7 @@ describe('jobs', () => {
       baseline: { enabled: true, allowShip: true },
       classWeights: 'auto',
       augmentation: { horizontalFlip: 'auto' },
-      fineTuning: { enabled: true, epochs: 10, learningRate: 0.0001, patience: 2 },
+      fineTuning: { enabled: true, epochs: 5, learningRate: 0.0001, patience: 2 },
       validationSplit: 0.2,
       seed: 42,
     });

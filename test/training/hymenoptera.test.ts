@@ -32,8 +32,8 @@ describe.skipIf(!available)(
       // One "ant" is a GIF placeholder of another size; it still decodes, nothing is skipped.
       expect(report.skipped).toEqual([]);
       const fine = report.phases.fineTuning!;
-      expect(fine.history.length).toBeLessThanOrEqual(10);
-      expect(fine.history.length).toBe(fine.stoppedEarly ? fine.bestEpoch + 2 : 10);
+      expect(fine.history.length).toBeLessThanOrEqual(5);
+      expect(fine.history.length).toBe(fine.stoppedEarly ? fine.bestEpoch + 2 : 5);
       expect(report.search.chosen.features[0]).toBe('top');
       expect(report.baseline!.transferGain).toBeGreaterThan(0.2);
       expect(report.kept).not.toBe('baseline');
