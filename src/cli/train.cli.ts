@@ -13,7 +13,8 @@ const USAGE = `Usage: npm run train -- --data <folder> [--base <id|folder|url>] 
   --data   one sub-folder per class, or train/ and val/ each with one sub-folder per class
   --base   catalog id (see GET /v1/base-models), a folder with model.json, or a model.json URL
   --spec   training job spec JSON (the API's POST /v1/jobs body, without datasetId)
-  --epochs-finetune 0 disables fine-tuning
+  --epochs-head     most phase-1 epochs (full batch; cross-validated early stopping ends sooner)
+  --epochs-finetune most fine-tuning epochs; 0 disables fine-tuning
   --out    where to write model.json, weights.bin and metadata.json
   --json   print one JSON summary on stdout (progress goes to stderr)
 Environment: GRAFT_TFJS_BACKEND, GRAFT_MODEL_MIRROR, GRAFT_DATA_DIR`;

@@ -134,7 +134,7 @@ export const TRAINING_SPEC_DEFAULTS: TrainingSpec = {
   },
   fineTuning: { enabled: true, epochs: 5, learningRate: 1e-4, batchSize: 32, patience: 2 },
   augmentation: { horizontalFlip: 'auto' },
-  search: { enabled: true, folds: 4, hiddenUnits: [] },
+  search: { enabled: true, folds: 5, hiddenUnits: [] },
   baseline: { enabled: true, allowShip: true },
   classWeights: 'auto',
   validationSplit: 0.2,

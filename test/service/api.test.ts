@@ -292,7 +292,7 @@ describe('jobs', () => {
     expect(job.baseModel).toBe('mobilenet_v2_0.35');
     expect(job.spec).toMatchObject({
       featureExtraction: { epochs: 100, learningRate: 0.05 },
-      search: { enabled: true, folds: 4, hiddenUnits: [] },
+      search: { enabled: true, folds: 5, hiddenUnits: [] },
       baseline: { enabled: true, allowShip: true },
       classWeights: 'auto',
       augmentation: { horizontalFlip: 'auto' },
