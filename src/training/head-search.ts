@@ -215,30 +215,44 @@ function bestOf(candidates: Chosen[]): Chosen {
   return candidates.reduce((a, b) => (better(b.best, a.best) ? b : a));
 }
 
-async function searchFamily(
+/**
+ * Cross-validates settings (sharing features and head shape) and records them. Settings
+ * without mirrored copies train on the originals alone: half the rows, half the cost.
+ */
+function evaluator(
   rows: SearchRows,
-  sets: BlockName[][],
-  space: SearchSpace,
   stats: Map<BlockName, Standardisation>,
-  options: { mirror: boolean; tryHidden: boolean; tryMirror: boolean; seed: number },
+  folds: number,
+  seed: number,
   record: (settings: TriedSetting[]) => void,
   signal?: AbortSignal,
-): Promise<Chosen> {
-  // Settings without mirrored copies train on the originals alone: half the rows, half the cost.
+) {
   let plain: { rows: SearchRows; index: number[] } | undefined;
-  const run = async (settings: HeadSetting[]) => {
+  const run = async (settings: HeadSetting[]): Promise<Chosen[]> => {
     const mirrored = settings[0]!.mirror && rows.mirrored.some((m) => m === 1);
     if (!mirrored) plain ??= originalsOnly(rows);
     const view = mirrored ? rows : plain!.rows;
     const x = featureMatrix(view, settings[0]!.features, stats);
     try {
-      const results = await crossValidate(view, x, settings, space.folds, options.seed, signal);
+      const results = await crossValidate(view, x, settings, folds, seed, signal);
       record(results.map((r) => r.best));
       return mirrored ? results : results.map((r) => expand(r, plain!.index, rows));
     } finally {
       x.dispose();
     }
   };
+  const dispose = () => {
+    if (plain) tf.dispose(Object.values(plain.rows.blocks));
+  };
+  return { run, dispose };
+}
+
+async function searchFamily(
+  sets: BlockName[][],
+  space: SearchSpace,
+  options: { mirror: boolean; tryHidden: boolean; tryMirror: boolean },
+  run: (settings: HeadSetting[]) => Promise<Chosen[]>,
+): Promise<Chosen> {
   // When mirroring is itself searched, the other choices are made without it (cheaper), then
   // it is tried.
   const startMirror = options.tryMirror ? false : options.mirror;
@@ -252,22 +266,18 @@ async function searchFamily(
       learningRate: space.learningRate,
       maxEpochs: space.maxEpochs,
     }));
-  try {
-    let best = bestOf((await sequential(sets, (f) => run(linear(f)))).flat());
-    if (options.tryHidden && space.hidden.length > 0) {
-      const hidden = space.hidden.map(({ units, dropout }) => ({
-        ...best.best,
-        hiddenUnits: units,
-        dropout,
-      }));
-      best = bestOf([best, ...(await sequential(hidden, (s) => run([s]))).flat()]);
-    }
-    if (options.tryMirror)
-      best = bestOf([best, ...(await run([{ ...best.best, mirror: !best.best.mirror }]))]);
-    return best;
-  } finally {
-    if (plain) tf.dispose(Object.values(plain.rows.blocks));
+  let best = bestOf((await sequential(sets, (f) => run(linear(f)))).flat());
+  if (options.tryHidden && space.hidden.length > 0) {
+    const hidden = space.hidden.map(({ units, dropout }) => ({
+      ...best.best,
+      hiddenUnits: units,
+      dropout,
+    }));
+    best = bestOf([best, ...(await sequential(hidden, (s) => run([s]))).flat()]);
   }
+  if (options.tryMirror)
+    best = bestOf([best, ...(await run([{ ...best.best, mirror: !best.best.mirror }]))]);
+  return best;
 }
 
 /** The same rows without their mirrored copies, and where each came from. */
@@ -298,25 +308,6 @@ function expand(chosen: Chosen, index: number[], rows: SearchRows): Chosen {
     outOfFold.set(chosen.outOfFold.subarray(i * c, (i + 1) * c), full * c),
   );
   return { ...chosen, outOfFold };
-}
-
-async function searchFixed(
-  rows: SearchRows,
-  setting: HeadSetting,
-  folds: number,
-  stats: Map<BlockName, Standardisation>,
-  seed: number,
-  record: (settings: TriedSetting[]) => void,
-  signal?: AbortSignal,
-): Promise<Chosen> {
-  const x = featureMatrix(rows, setting.features, stats);
-  try {
-    const [result] = await crossValidate(rows, x, [setting], folds, seed, signal);
-    record([result!.best]);
-    return result!;
-  } finally {
-    x.dispose();
-  }
 }
 
 async function sequential<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
@@ -357,36 +348,35 @@ export async function searchHeads(
     tried.push(...settings);
     onProgress?.(tried.length, expected);
   };
-  const transfer = space.fixed
-    ? await searchFixed(rows, space.fixed, space.folds, stats, seed, record, signal)
-    : await searchFamily(
-        rows,
-        space.transferSets,
-        space,
-        stats,
-        { mirror: hasMirrors, tryHidden: true, tryMirror, seed },
-        record,
-        signal,
-      );
-  const baseline =
-    space.baselineSets.length > 0
-      ? await searchFamily(
-          rows,
-          space.baselineSets,
+  const { run, dispose } = evaluator(rows, stats, space.folds, seed, record, signal);
+  try {
+    const transfer = space.fixed
+      ? (await run([space.fixed]))[0]!
+      : await searchFamily(
+          space.transferSets,
           space,
-          stats,
-          { mirror: false, tryHidden: false, tryMirror: false, seed: seed + 7 },
-          record,
-          signal,
-        )
-      : undefined;
-  return {
-    transfer,
-    ...(baseline ? { baseline } : {}),
-    tried,
-    stats,
-    seconds: (performance.now() - started) / 1000,
-  };
+          { mirror: hasMirrors, tryHidden: true, tryMirror },
+          run,
+        );
+    const baseline =
+      space.baselineSets.length > 0
+        ? await searchFamily(
+            space.baselineSets,
+            space,
+            { mirror: false, tryHidden: false, tryMirror: false },
+            run,
+          )
+        : undefined;
+    return {
+      transfer,
+      ...(baseline ? { baseline } : {}),
+      tried,
+      stats,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    dispose();
+  }
 }
 
 /**

@@ -232,13 +232,19 @@ export async function searchAndFit(
       (done, total) => h.tracker.searched(done, total),
     );
     const chosen = search.transfer.best;
+    // Fine-tuning learns from the other folds and is judged on fold 0: it needs both, and every
+    // class among what it learns from, or it would ship a model blind to a class.
+    const fitRows = rowsOf(rows, (i) => rows.fold[i] !== 0 && (chosen.mirror || !rows.mirrored[i]));
+    const unseen = labels.filter((_, c) => !fitRows.some((i) => rows.y[i] === c));
+    const canFineTune = fold0.length > 0 && unseen.length === 0;
+    const fineTune = spec.fineTuning.enabled && canFineTune;
     const fitStarted = performance.now();
     const fit = await fitSetting(
       rows,
       chosen,
       search.stats,
       spec.seed,
-      spec.fineTuning.enabled ? 0 : undefined,
+      fineTune ? 0 : undefined,
       input.signal,
     );
     const head = buildHead(chosen, fit.weights, 0, search.stats, classes);
@@ -303,20 +309,12 @@ export async function searchAndFit(
     };
     let keptReason = spec.fineTuning.enabled ? '' : 'fine-tuning was disabled';
     let phase2: PhaseReport | undefined;
-    let fold0Transfer = evaluatePredictions(
-      pick(fit.heldOut ?? new Float32Array(0), fold0, classes),
-      y(fold0),
-      labels,
-    );
+    /** The fine-tuned model's evaluation on fold 0, when it is the one kept. */
+    let fineTunedFold0: Evaluation | undefined;
 
-    // Fine-tuning learns from the other folds and is judged on fold 0: it needs both, and every
-    // class among what it learns from, or it would ship a model blind to a class.
-    const fitRows = rowsOf(rows, (i) => rows.fold[i] !== 0 && (chosen.mirror || !rows.mirrored[i]));
-    const unseen = labels.filter((_, c) => !fitRows.some((i) => rows.y[i] === c));
-    const canFineTune = fold0.length > 0 && unseen.length === 0;
     if (spec.fineTuning.enabled && !canFineTune)
       keptReason = `fine-tuning was skipped: with a fold of the training split held out, no image of ${unseen.map((l) => `'${l}'`).join(', ') || 'any class'} is left to fine-tune on (add images)`;
-    if (spec.fineTuning.enabled && snapshot && canFineTune) {
+    if (fineTune && snapshot) {
       const trainable = [...snapshot.keys()];
       const foldHead = buildHead(chosen, fit.weights, 1, search.stats, classes, 'graft_ft');
       created.push(...foldHead.layers);
@@ -383,10 +381,15 @@ export async function searchAndFit(
             bestEpoch: outcome.bestEpoch,
             stoppedEarly: outcome.stoppedEarly,
           };
-          const decision = choosePhase(fold0Transfer, outcome.evaluation);
+          const headFold0 = evaluatePredictions(
+            pick(fit.heldOut!, fold0, classes),
+            y(fold0),
+            labels,
+          );
+          const decision = choosePhase(headFold0, outcome.evaluation);
           keptReason = `${decision.reason} (on a held-out fold of the training split, ${fold0.length} images)`;
           if (decision.kept === 'fineTuning') {
-            fold0Transfer = outcome.evaluation;
+            fineTunedFold0 = outcome.evaluation;
             transfer = {
               kept: 'fineTuning',
               model: classifierOf(foldHead, chosen.features, 'graft_ft_join'),
@@ -418,15 +421,13 @@ export async function searchAndFit(
       bValX.dispose();
       const bEvaluation = evaluatePredictions(bVal, valY, labels);
       const bOutOfFold = pick(search.baseline.outOfFold, originals, classes);
-      const bFold0 = evaluatePredictions(
-        pick(search.baseline.outOfFold, fold0, classes),
-        y(fold0),
-        labels,
-      );
       // Not worse is enough: the simpler model wins ties (no base to run, a smaller model).
+      // A fine-tuned model was judged on fold 0 alone, so the baseline is too.
       const wins =
         b.cvLoss <= chosen.cvLoss &&
-        (transfer.kept !== 'fineTuning' || bFold0.loss <= fold0Transfer.loss);
+        (!fineTunedFold0 ||
+          evaluatePredictions(pick(search.baseline.outOfFold, fold0, classes), y(fold0), labels)
+            .loss <= fineTunedFold0.loss);
       const ships = wins && spec.baseline.allowShip;
       baselineReport = {
         chosen: b,

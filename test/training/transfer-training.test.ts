@@ -20,6 +20,21 @@ const spec = resolveTrainingSpec({
   seed: 3,
 });
 
+/** The core on the tiny base and synthetic data, with the wasm backend. */
+function trainTiny(
+  base: tf.LayersModel,
+  data: Pick<Parameters<typeof trainTransferModel>[0], 'examples' | 'loadPixels'>,
+  trainingSpec: typeof spec,
+) {
+  return trainTransferModel({
+    base,
+    entry: TINY_ENTRY,
+    ...data,
+    spec: trainingSpec,
+    backend: 'wasm',
+  });
+}
+
 beforeAll(async () => {
   await selectBackend('wasm');
 });
@@ -116,13 +131,7 @@ describe('trainTransferModel', () => {
       fineTuning: { enabled: false },
       baseline: { enabled: false },
     });
-    const { report, classifier } = await trainTransferModel({
-      base,
-      entry: TINY_ENTRY,
-      ...syntheticDataset(8),
-      spec: headOnly,
-      backend: 'wasm',
-    });
+    const { report, classifier } = await trainTiny(base, syntheticDataset(8), headOnly);
     expect(report.phases.fineTuning).toBeUndefined();
     expect(report).toMatchObject({
       kept: 'featureExtraction',
@@ -240,13 +249,7 @@ describe('choices made on the training split only', () => {
   it('the search, early stopping, calibration and what ships ignore validation labels', async () => {
     const run = async (corrupt: boolean) => {
       const base = createTinyBase();
-      const { report, classifier } = await trainTransferModel({
-        base,
-        entry: TINY_ENTRY,
-        ...givenSplit(corrupt),
-        spec,
-        backend: 'wasm',
-      });
+      const { report, classifier } = await trainTiny(base, givenSplit(corrupt), spec);
       disposeModelWeights(classifier, base);
       return report;
     };
@@ -276,13 +279,7 @@ describe('choices made on the training split only', () => {
     };
     const noFineTuning = resolveTrainingSpec({ ...spec, fineTuning: { enabled: false } });
     const base = blind();
-    const { report, classifier } = await trainTransferModel({
-      base,
-      entry: TINY_ENTRY,
-      ...syntheticDataset(12),
-      spec: noFineTuning,
-      backend: 'wasm',
-    });
+    const { report, classifier } = await trainTiny(base, syntheticDataset(12), noFineTuning);
     expect(report.kept).toBe('baseline');
     expect(report.keptReason).toMatch(/base's features do not fit this data/);
     expect(report.baseline!.shipped).toBe(true);
@@ -293,13 +290,11 @@ describe('choices made on the training split only', () => {
     disposeModelWeights(classifier, base);
 
     const forbidden = blind();
-    const kept = await trainTransferModel({
-      base: forbidden,
-      entry: TINY_ENTRY,
-      ...syntheticDataset(12),
-      spec: resolveTrainingSpec({ ...noFineTuning, baseline: { allowShip: false } }),
-      backend: 'wasm',
-    });
+    const kept = await trainTiny(
+      forbidden,
+      syntheticDataset(12),
+      resolveTrainingSpec({ ...noFineTuning, baseline: { allowShip: false } }),
+    );
     expect(kept.report.kept).toBe('featureExtraction');
     expect(kept.report.keptReason).toMatch(/spec forbids shipping it/);
     disposeModelWeights(kept.classifier, forbidden);
@@ -355,13 +350,11 @@ describe('class weights given by label', () => {
   it('refuses a label that is not a class, naming the classes', async () => {
     const base = createTinyBase();
     await expect(
-      trainTransferModel({
+      trainTiny(
         base,
-        entry: TINY_ENTRY,
-        ...syntheticDataset(6),
-        spec: resolveTrainingSpec({ ...spec, classWeights: { cool: 1, hot: 3 } }),
-        backend: 'wasm',
-      }),
+        syntheticDataset(6),
+        resolveTrainingSpec({ ...spec, classWeights: { cool: 1, hot: 3 } }),
+      ),
     ).rejects.toThrow(
       /classWeights names 'hot', not a class of this dataset \(classes: cool, warm\)/,
     );
