@@ -1,5 +1,16 @@
 import { resolve } from 'node:path';
-import { BACKEND_ORDER, isBackendName, type BackendName } from '../tfjs/tfjs-backend.js';
+
+/** The tfjs backends Graft can train on, best first (src/tfjs starts them). */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+export function isBackendName(value: string): value is BackendName {
+  return (BACKEND_ORDER as readonly string[]).includes(value);
+}
+
+/** Where an API replica or a worker connects when DATABASE_URL / REDIS_URL are unset. */
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/graft';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Every setting Graft reads from the environment, parsed once (this is the only reader). */
 export interface Config {

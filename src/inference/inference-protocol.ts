@@ -1,4 +1,4 @@
-import type { Preprocessing } from '../training/base-model-catalog.js';
+import type { Preprocessing } from '../training/trained-model.js';
 
 /** Messages between the API thread and the inference thread. */
 

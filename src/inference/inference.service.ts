@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
-import { compiledModulePath } from '../runtime/compiled-path.js';
+import type { ModelRunner } from '../services/model-runner.js';
 import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
 
 export interface InferenceOptions {
@@ -15,7 +16,7 @@ export interface InferenceOptions {
  * Runs predictions on a worker thread so tensors never block the API's event loop. If the
  * thread dies, pending requests fail and the next request starts a new one.
  */
-export class InferenceService {
+export class InferenceService implements ModelRunner {
   private worker?: Worker;
   private ready?: Promise<void>;
   private nextId = 1;

@@ -3,14 +3,13 @@
  * a queue per model whose pending requests are run as one batch. The API's event loop only
  * decodes images (sharp, off-thread too) and passes pixels here.
  */
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendName } from '../config/config.js';
 import { readLayersModelDir } from '../storage/layers-model-files.js';
-import { selectBackend, type BackendName } from '../tfjs/tfjs-backend.js';
-import { freezeBatchNorm } from '../training/frozen-batch-norm.js';
-import { disposeModelWeights } from '../training/model-surgery.js';
-import { pixelsToBatch } from '../training/preprocessing.js';
-import { join } from 'node:path';
+import { selectBackend } from '../tfjs/tfjs-backend.js';
+import { disposeModelWeights, freezeBatchNorm, pixelsToBatch } from '../training/trained-model.js';
 import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
 
 interface Options {

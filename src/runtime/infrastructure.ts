@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../config/config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 /*
@@ -11,10 +12,13 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
  * applying migrations. Explicit DATABASE_URL / REDIS_URL always win.
  */
 
-export const DEFAULT_POSTGRES = { host: '127.0.0.1', port: 5432, user: 'postgres' };
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-/** What API replicas and workers use when DATABASE_URL is unset. */
-export const DEFAULT_DATABASE_URL = `postgresql://${DEFAULT_POSTGRES.user}@${DEFAULT_POSTGRES.host}:${DEFAULT_POSTGRES.port}/graft`;
+const defaultServer = new URL(DEFAULT_DATABASE_URL);
+/** The server looked for first: the one API replicas and workers use when DATABASE_URL is unset. */
+export const DEFAULT_POSTGRES = {
+  host: defaultServer.hostname,
+  port: Number(defaultServer.port),
+  user: defaultServer.username,
+};
 
 export interface Started {
   url: string;

@@ -3,7 +3,6 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import yauzl from 'yauzl';
-import { DomainError } from '../services/domain-error.js';
 import { IMAGE_EXTENSIONS, MAX_INPUT_PIXELS } from './image-decoder.js';
 
 const SPLIT_FOLDERS = new Map<string, 'train' | 'val'>([
@@ -48,8 +47,25 @@ export interface ArchiveSummary {
   split: boolean;
 }
 
-const invalid = (code: string, message: string, status = 400) =>
-  new DomainError(status, code, message);
+/** Why a zip is refused as a whole. Stable codes; the caller decides what a client sees. */
+export type DatasetArchiveErrorCode =
+  | 'invalid_archive'
+  | 'invalid_file_name'
+  | 'unsafe_path'
+  | 'too_many_files'
+  | 'file_too_large'
+  | 'zip_bomb'
+  | 'archive_too_large';
+
+export class DatasetArchiveError extends Error {
+  override name = 'DatasetArchiveError';
+  constructor(
+    readonly code: DatasetArchiveErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function openZip(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
@@ -59,7 +75,7 @@ function openZip(path: string): Promise<yauzl.ZipFile> {
       (error, zip) => {
         if (error || !zip)
           reject(
-            invalid(
+            new DatasetArchiveError(
               'invalid_archive',
               `not a readable zip file: ${error?.message ?? 'unknown error'}`,
             ),
@@ -152,23 +168,25 @@ export async function readDatasetArchive(
         });
         continue;
       }
+      let size: Awaited<ReturnType<typeof inspectImage>>;
       try {
-        const size = await inspectImage(data);
-        await onImage({
-          path: entry.fileName,
-          label: parts[0]!,
-          ...(splitName ? { split: splitName } : {}),
-          data,
-          extension,
-          ...size,
-        });
+        size = await inspectImage(data);
       } catch (error) {
-        if (error instanceof DomainError) throw error;
         rejected.push({
           path: entry.fileName,
           reason: `not a decodable image: ${(error as Error).message}`,
         });
+        continue;
       }
+      // Outside the try: what onImage throws (a limit, a failed write) ends the upload.
+      await onImage({
+        path: entry.fileName,
+        label: parts[0]!,
+        ...(splitName ? { split: splitName } : {}),
+        data,
+        extension,
+        ...size,
+      });
     }
     return { rejected, split };
   } finally {
@@ -181,7 +199,7 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
   return new Promise((resolve, reject) => {
     const entries: yauzl.Entry[] = [];
     let total = 0;
-    const fail = (error: DomainError) => {
+    const fail = (error: DatasetArchiveError) => {
       zip.close();
       reject(error);
     };
@@ -189,7 +207,7 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
       // eslint-disable-next-line no-control-regex -- control characters are what we refuse
       if (/[\u0000-\u001f\u007f]/.test(entry.fileName)) {
         return fail(
-          invalid(
+          new DatasetArchiveError(
             'invalid_file_name',
             `the zip holds a file name with control characters: ${JSON.stringify(entry.fileName)}`,
           ),
@@ -198,34 +216,34 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
       if (!isJunk(entry.fileName)) {
         if (entries.length >= limits.maxEntries)
           return fail(
-            invalid('too_many_files', `the zip holds more than ${limits.maxEntries} files`, 413),
+            new DatasetArchiveError(
+              'too_many_files',
+              `the zip holds more than ${limits.maxEntries} files`,
+            ),
           );
         if (entry.uncompressedSize > limits.maxEntryBytes) {
           return fail(
-            invalid(
+            new DatasetArchiveError(
               'file_too_large',
               `${entry.fileName} is ${entry.uncompressedSize} bytes uncompressed; the limit is ${limits.maxEntryBytes}`,
-              413,
             ),
           );
         }
         const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
         if (ratio > limits.maxCompressionRatio && entry.uncompressedSize > 1024 ** 2) {
           return fail(
-            invalid(
+            new DatasetArchiveError(
               'zip_bomb',
               `${entry.fileName} expands ${Math.round(ratio)}x: refusing a likely zip bomb`,
-              413,
             ),
           );
         }
         total += entry.uncompressedSize;
         if (total > limits.maxTotalBytes)
           return fail(
-            invalid(
+            new DatasetArchiveError(
               'archive_too_large',
               `the zip expands to more than ${limits.maxTotalBytes} bytes`,
-              413,
             ),
           );
         entries.push(entry);
@@ -235,7 +253,7 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
     zip.on('end', () => resolve(entries));
     zip.on('error', (error: Error) =>
       reject(
-        invalid(
+        new DatasetArchiveError(
           /relative path|absolute path/i.test(error.message) ? 'unsafe_path' : 'invalid_archive',
           `rejected zip: ${error.message}`,
         ),

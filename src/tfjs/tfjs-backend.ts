@@ -1,10 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { BACKEND_ORDER, type BackendName } from '../config/config.js';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
-
-/** The backends Graft can train on, best first. */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_ORDER)[number];
 
 export interface BackendAttempt {
   backend: BackendName;
@@ -84,8 +81,4 @@ export async function selectBackend(forced?: BackendName): Promise<BackendInfo> 
   }
   const tried = attempts.map((a) => `${a.backend}: ${a.reason ?? 'failed'}`).join('; ');
   throw new Error(`No tfjs backend could be started (${tried})`);
-}
-
-export function isBackendName(value: string): value is BackendName {
-  return (BACKEND_ORDER as readonly string[]).includes(value);
 }

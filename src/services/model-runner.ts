@@ -1,0 +1,15 @@
+import type { Preprocessing } from '../training/base-model-catalog.js';
+
+/**
+ * What services need from whatever runs trained models: src/inference's InferenceService,
+ * passed in by the composition root, so services never import the layer above them.
+ */
+export interface ModelRunner {
+  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
+  predict(
+    model: { id: string; artifactKey: string; preprocessing: Preprocessing },
+    images: Uint8Array[],
+  ): Promise<Float32Array[]>;
+  /** Drops a model from memory (it was deleted). */
+  evict(modelId: string): void;
+}
