@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { TrainingSpecError } from '../contracts/training-spec.js';
 import { trainFromFolder, type FolderTrainingResult } from '../services/folder-training.service.js';
-import { selectionSummary } from '../training/report-summary.js';
+import { reportSummary, stageDetails } from '../training/report-summary.js';
 import type { TrainingProgress } from '../training/training-types.js';
 
 const USAGE = `Usage: npm run train -- --data <folder> [--base <id|folder|url>] [--spec <file.json>]
@@ -58,44 +58,56 @@ function describe(p: TrainingProgress): string {
   return `[${(p.progress * 100).toFixed(0).padStart(3)}%] ${where}${metrics}${val} (${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds.toFixed(0)} s)`;
 }
 
+/**
+ * The `--json` output: this run's backend and base, the report summary the API also serves,
+ * and how each stage ran. `valAccuracy` and each phase's `valAccuracy`/`valLoss` keep the keys
+ * scripts written against earlier versions read.
+ */
 export function summary(result: FolderTrainingResult, outDir?: string) {
-  const { report } = result;
-  const phase = (p: typeof report.phases.featureExtraction | undefined) =>
-    p && {
-      valAccuracy: p.evaluation.accuracy,
-      valLoss: p.evaluation.loss,
-      epochs: p.epochs,
-      learningRate: p.learningRate,
-      imagesPerSecond: p.imagesPerSecond,
-      seconds: p.seconds,
-      bestEpoch: p.bestEpoch,
-      stoppedEarly: p.stoppedEarly,
-      ...(p.unfreezeFrom
-        ? { unfreezeFrom: p.unfreezeFrom, trainableLayers: p.trainableLayers }
-        : {}),
-    };
+  const reported = reportSummary(result.report);
+  const { featureCache, featureExtraction, fineTuning } = stageDetails(result.report);
+  const validated = (evaluation: { accuracy: number; loss: number }) => ({
+    valAccuracy: evaluation.accuracy,
+    valLoss: evaluation.loss,
+  });
   return {
     backend: result.backend.name,
     backendAttempts: result.backend.attempts,
-    base: report.base.id,
+    base: result.report.base.id,
     baseLoadedFrom: result.loadedFrom,
-    labels: report.labels,
-    split: report.split,
-    skipped: report.skipped,
-    featureCache: report.featureCache,
+    labels: result.report.labels,
+    ...reported,
+    valAccuracy: reported.evaluation.accuracy,
+    featureCache,
     phases: {
-      featureExtraction: phase(report.phases.featureExtraction),
-      fineTuning: phase(report.phases.fineTuning) ?? null,
+      featureExtraction: { ...featureExtraction, ...validated(reported.featureExtraction) },
+      ...(fineTuning && reported.fineTuning
+        ? { fineTuning: { ...fineTuning, ...validated(reported.fineTuning) } }
+        : {}),
     },
-    ...selectionSummary(report),
-    kept: report.kept,
-    keptReason: report.keptReason,
-    valAccuracy: report.evaluation.accuracy,
-    perClass: report.evaluation.perClass,
-    confusionMatrix: report.evaluation.confusionMatrix,
     wallSeconds: result.wallSeconds,
     ...(outDir ? { out: outDir } : {}),
   };
+}
+
+function printSummary(output: ReturnType<typeof summary>): void {
+  console.log(
+    `backend ${output.backend}, base ${output.base}, ${output.split.train} train / ${output.split.val} val images`,
+  );
+  console.log(`head-only val accuracy ${output.featureExtraction.accuracy.toFixed(4)}`);
+  if (output.fineTuning)
+    console.log(`fine-tuned val accuracy ${output.fineTuning.accuracy.toFixed(4)}`);
+  if (output.baseline)
+    console.log(
+      `raw-pixel baseline val accuracy ${output.baseline.evaluation.accuracy.toFixed(4)} (transfer gain ${((output.transferGain ?? 0) * 100).toFixed(1)} points)`,
+    );
+  console.log(
+    `calibration: temperature ${output.calibration.temperature.toFixed(3)}, ECE ${output.calibration.eceBefore.toFixed(4)} → ${output.calibration.eceAfter.toFixed(4)}`,
+  );
+  console.log(`kept ${output.kept}: ${output.keptReason}`);
+  console.log(
+    `wall time ${output.wallSeconds.toFixed(1)} s${output.out ? `, model in ${output.out}` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -135,27 +147,7 @@ async function main(): Promise<void> {
   });
   const output = summary(result, outDir);
   if (values.json) console.log(JSON.stringify(output, null, 2));
-  else {
-    console.log(
-      `backend ${output.backend}, base ${output.base}, ${output.split.train} train / ${output.split.val} val images`,
-    );
-    console.log(
-      `head-only val accuracy ${output.phases.featureExtraction?.valAccuracy.toFixed(4)}`,
-    );
-    if (output.phases.fineTuning)
-      console.log(`fine-tuned val accuracy ${output.phases.fineTuning.valAccuracy.toFixed(4)}`);
-    if (output.baseline)
-      console.log(
-        `raw-pixel baseline val accuracy ${output.baseline.evaluation.accuracy.toFixed(4)} (transfer gain ${((output.transferGain ?? 0) * 100).toFixed(1)} points)`,
-      );
-    console.log(
-      `calibration: temperature ${output.calibration.temperature.toFixed(3)}, ECE ${output.calibration.eceBefore.toFixed(4)} → ${output.calibration.eceAfter.toFixed(4)}`,
-    );
-    console.log(`kept ${output.kept}: ${output.keptReason}`);
-    console.log(
-      `wall time ${output.wallSeconds.toFixed(1)} s${outDir ? `, model in ${outDir}` : ''}`,
-    );
-  }
+  else printSummary(output);
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import {
 
 export const TRAIN_JOB_NAME = 'train';
 const WORKERS_KEY = 'graft:workers';
+const heartbeatKey = (workerId: string): string => `${WORKERS_KEY}:${workerId}`;
 
 export type TrainingQueue = Queue<TrainingJobPayload>;
 
@@ -48,11 +49,16 @@ export async function beat(
   heartbeat: Omit<WorkerHeartbeat, 'seenAt'>,
 ): Promise<void> {
   const value: WorkerHeartbeat = { ...heartbeat, seenAt: new Date().toISOString() };
-  await redis.set(`${WORKERS_KEY}:${heartbeat.id}`, JSON.stringify(value), 'EX', 30);
+  await redis.set(heartbeatKey(heartbeat.id), JSON.stringify(value), 'EX', 30);
+}
+
+/** A worker shutting down leaves at once instead of when its heartbeat expires. */
+export async function endBeat(redis: Redis, workerId: string): Promise<void> {
+  await redis.del(heartbeatKey(workerId));
 }
 
 export async function liveWorkers(redis: Redis): Promise<WorkerHeartbeat[]> {
-  const keys = await redis.keys(`${WORKERS_KEY}:*`);
+  const keys = await redis.keys(heartbeatKey('*'));
   if (keys.length === 0) return [];
   const values = await redis.mget(keys);
   return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import type { LabelledExample } from '../training/dataset-split.js';
+import { SPLIT_FOLDERS, type LabelledExample, type SplitName } from '../training/dataset-split.js';
 import { IMAGE_EXTENSIONS } from './image-decoder.js';
 
 async function subfolders(dir: string): Promise<string[]> {
@@ -29,17 +29,19 @@ async function imagesIn(dir: string): Promise<string[]> {
 export async function listImageFolder(root: string): Promise<LabelledExample[]> {
   if (!(await stat(root)).isDirectory()) throw new Error(`${root} is not a folder`);
   const top = await subfolders(root);
-  const valName = top.find((name) => name === 'val' || name === 'validation');
+  const folderOf = (side: SplitName) => top.find((name) => SPLIT_FOLDERS.get(name) === side);
+  const trainName = folderOf('train');
+  const valName = folderOf('val');
   const examples: LabelledExample[] = [];
-  const addClasses = async (dir: string, split?: 'train' | 'val') => {
+  const addClasses = async (dir: string, split?: SplitName) => {
     for (const label of await subfolders(dir)) {
       for (const path of await imagesIn(join(dir, label))) {
         examples.push({ key: relative(root, path), label, ...(split ? { split } : {}) });
       }
     }
   };
-  if (top.includes('train') && valName) {
-    await addClasses(join(root, 'train'), 'train');
+  if (trainName && valName) {
+    await addClasses(join(root, trainName), 'train');
     await addClasses(join(root, valName), 'val');
   } else {
     await addClasses(root);

@@ -1,13 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
 import { modelToArtifacts, serializeArtifacts } from './model-artifacts.js';
-import { selectionSummary } from './report-summary.js';
+import { reportSummary, stageDetails } from './report-summary.js';
 import type { TrainingReport } from './training-types.js';
 
-/** What metadata.json holds beside an exported model. */
+/**
+ * What metadata.json holds beside an exported model: what loading it needs (labels in output
+ * order, preprocessing), the spec and backend, the report summary, how each stage ran and the
+ * per-epoch history. Format 2: the summary's keys replaced format 1's `metrics` and `timings`.
+ */
 export function modelMetadata(report: TrainingReport) {
   const { featureExtraction, fineTuning } = report.phases;
   return {
-    format: 'graft-model/1',
+    format: 'graft-model/2',
     labels: report.labels,
     baseModel: report.base.id,
     base: report.base,
@@ -15,23 +19,9 @@ export function modelMetadata(report: TrainingReport) {
     preprocessing: report.base.preprocessing,
     backend: report.backend,
     spec: report.spec,
-    split: report.split,
-    kept: report.kept,
-    keptReason: report.keptReason,
-    metrics: {
-      kept: report.evaluation,
-      featureExtraction: featureExtraction.evaluation,
-      ...(fineTuning ? { fineTuning: fineTuning.evaluation } : {}),
-    },
-    // Probabilities are calibrated: the temperature is already folded into the output layer.
-    ...selectionSummary(report),
+    ...reportSummary(report),
+    stages: stageDetails(report),
     history: [...featureExtraction.history, ...(fineTuning?.history ?? [])],
-    timings: {
-      featureCacheSeconds: report.featureCache.seconds,
-      featureExtractionSeconds: featureExtraction.seconds,
-      fineTuningSeconds: fineTuning?.seconds ?? 0,
-      totalSeconds: report.totalSeconds,
-    },
     createdAt: new Date().toISOString(),
   };
 }

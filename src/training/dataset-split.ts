@@ -1,9 +1,25 @@
+/** The side of a given split an image sits on. */
+export type SplitName = 'train' | 'val';
+
+/**
+ * Top-level folder names (in a zip or an image folder) that mark a dataset as already split,
+ * and the side each stands for.
+ */
+export const SPLIT_FOLDERS: ReadonlyMap<string, SplitName> = new Map([
+  ['train', 'train'],
+  ['val', 'val'],
+  ['validation', 'val'],
+]);
+
+export const isSplitName = (value: unknown): value is SplitName =>
+  value === 'train' || value === 'val';
+
 /** A labelled image as the training core sees it: an opaque key and its class. */
 export interface LabelledExample {
   key: string;
   label: string;
   /** Set when the dataset came already split (train/ and val/ folders). */
-  split?: 'train' | 'val';
+  split?: SplitName;
   /** sha256 of the file: identical images never sit on both sides of the split. */
   contentHash?: string;
 }

@@ -1,6 +1,5 @@
 /** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
-import { loadConfig } from '../config/config.js';
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../runtime/infrastructure.js';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig } from '../config/config.js';
 import { startTrainingWorker } from './training-worker.js';
 
 const config = loadConfig();

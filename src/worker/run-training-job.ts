@@ -1,176 +1,81 @@
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config/config.js';
 import { resolveTrainingSpec } from '../contracts/training-spec.js';
-import type { Prisma } from '../db/generated/client.js';
-import { DatasetsRepository } from '../db/datasets.repository.js';
-import type { Db } from '../db/prisma-client.js';
-import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { DatasetsRepository } from '../db/datasets.repository.js';
+import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { TransferRunOptions } from '../services/transfer-run.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { runTransfer } from '../services/transfer-run.js';
-import { selectBackend } from '../tfjs/tfjs-backend.js';
-import { selectionSummary } from '../training/report-summary.js';
-import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
+import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
+import type { TrainingReport } from '../training/training-types.js';
+import { claimJob } from './job-claim.js';
+import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
+import type { JobOutcome } from './job-outcome.js';
+import { ProgressRecorder } from './progress-recorder.js';
 
-export interface JobRunnerDeps {
-  db: Db;
+/** Trains on a job's examples: `runTransfer` in the worker, a stub in tests. */
+export type Trainer = (
+  run: Required<Omit<TransferRunOptions, 'config'>>,
+) => Promise<{ report: TrainingReport }>;
+
+export interface TrainingJobDeps {
+  jobs: TrainingJobsRepository;
+  datasets: DatasetsRepository;
   store: ArtifactStore;
-  config: Config;
+  train: Trainer;
+  /** The tfjs backend this worker trains on; asked only once a job is about to train. */
+  backendName: () => Promise<string>;
   /** How often progress is written and the cancel flag read. */
-  progressIntervalMs?: number;
+  progressIntervalMs: number;
 }
 
-export type JobOutcome = 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+type DatasetImageRow = Awaited<ReturnType<DatasetsRepository['images']>>[number];
 
-interface EpochSummary {
-  phase: string;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss: number;
-  valAccuracy: number;
-}
+const toExample = (image: DatasetImageRow): LabelledExample => ({
+  key: image.storageKey,
+  label: image.label,
+  ...(isSplitName(image.split) ? { split: image.split } : {}),
+  ...(image.contentHash ? { contentHash: image.contentHash } : {}),
+});
 
-function metricsOf(report: TrainingReport) {
-  return {
-    kept: report.kept,
-    keptReason: report.keptReason,
-    evaluation: report.evaluation,
-    featureExtraction: report.phases.featureExtraction.evaluation,
-    fineTuning: report.phases.fineTuning?.evaluation ?? null,
-    unfreezeFrom: report.phases.fineTuning?.unfreezeFrom ?? null,
-    split: report.split,
-    skipped: report.skipped,
-    ...selectionSummary(report),
-    seconds: {
-      featureCache: report.featureCache.seconds,
-      search: report.search.seconds,
-      featureExtraction: report.phases.featureExtraction.seconds,
-      fineTuning: report.phases.fineTuning?.seconds ?? 0,
-      total: report.totalSeconds,
-    },
-  };
+function abortLinkedTo(signal: AbortSignal | undefined): AbortController {
+  const controller = new AbortController();
+  signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
 }
 
 /**
- * Runs one training job end to end: claims the row, trains with the pure core, stores the
- * artifacts, records the model. Progress goes to Postgres (throttled); the persistent cancel
- * flag is read at the same pace and aborts training within a batch.
+ * Runs one delivered training job: claims the row, trains, and records the model or why there
+ * is none. Progress goes to Postgres, throttled; the persistent cancel flag is read at the
+ * same pace and aborts training within a batch.
  */
 export async function runTrainingJob(
-  deps: JobRunnerDeps,
+  deps: TrainingJobDeps,
   jobId: string,
   signal?: AbortSignal,
 ): Promise<JobOutcome> {
-  const jobs = new TrainingJobsRepository(deps.db);
-  const row = await jobs.findById(jobId);
-  if (!row) return 'skipped';
-  if (!row.datasetId) {
-    await jobs.fail(jobId, 'its dataset was deleted before training started');
-    return 'failed';
-  }
-  // A job flagged for cancelling whose worker died is finished here, not restarted.
-  if (row.cancelRequested) return (await jobs.cancel(jobId)) ? 'cancelled' : 'skipped';
-  const backend = await selectBackend(deps.config.tfjsBackend);
-  const claimed =
-    row.status === 'queued'
-      ? await jobs.markRunning(jobId, backend.name)
-      : row.status === 'running' && (await jobs.resumeStalled(jobId, backend.name));
-  if (!claimed) return 'skipped';
-
-  const controller = new AbortController();
-  signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  const claim = await claimJob(deps.jobs, jobId, deps.backendName);
+  if ('outcome' in claim) return claim.outcome;
+  const { job } = claim;
+  const controller = abortLinkedTo(signal);
   const modelId = randomUUID();
-  const artifactKey = `models/${modelId}`;
-  const history: EpochSummary[] = [];
-  let lastWrite = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const interval = deps.progressIntervalMs ?? 1000;
-  const onProgress = (p: TrainingProgress) => {
-    if (
-      p.val &&
-      p.epoch !== undefined &&
-      (p.stage === 'featureExtraction' || p.stage === 'fineTuning')
-    ) {
-      history.push({
-        phase: p.stage,
-        epoch: p.epoch,
-        loss: p.loss ?? NaN,
-        accuracy: p.accuracy ?? NaN,
-        valLoss: p.val.loss,
-        valAccuracy: p.val.accuracy,
-      });
-    }
-    const now = Date.now();
-    if (now - lastWrite < interval && !p.val) return;
-    lastWrite = now;
-    writing = writing
-      .then(async () => {
-        await jobs.recordProgress(jobId, {
-          phase: p.stage,
-          progress: Math.min(0.99, p.progress),
-          epoch: p.epoch ?? null,
-          epochs: p.epochs ?? null,
-          etaSeconds: p.etaSeconds,
-          history: history as unknown as Prisma.InputJsonValue,
-        });
-        if (await jobs.isCancelRequested(jobId))
-          controller.abort(new Error('cancelled by request'));
-      })
-      .catch(() => undefined);
-  };
-
+  const slot: ModelSlot = { modelId, artifactKey: `models/${modelId}` };
+  const progress = new ProgressRecorder(deps.jobs, jobId, {
+    intervalMs: deps.progressIntervalMs,
+    onCancelRequested: () => controller.abort(new Error('cancelled by request')),
+  });
   try {
-    const spec = resolveTrainingSpec(row.spec);
-    const images = await new DatasetsRepository(deps.db).images(row.datasetId);
-    const { report } = await runTransfer({
-      spec,
-      config: deps.config,
-      examples: images.map((image) => ({
-        key: image.storageKey,
-        label: image.label,
-        ...(image.split === 'train' || image.split === 'val' ? { split: image.split } : {}),
-        ...(image.contentHash ? { contentHash: image.contentHash } : {}),
-      })),
+    const { report } = await deps.train({
+      spec: resolveTrainingSpec(job.spec),
+      examples: (await deps.datasets.images(job.datasetId)).map(toExample),
       readImage: (key) => deps.store.get(key),
       signal: controller.signal,
-      onProgress,
-      writeArtifact: (name, data) => deps.store.put(`${artifactKey}/${name}`, data),
+      onProgress: progress.record,
+      writeArtifact: (name, data) => deps.store.put(`${slot.artifactKey}/${name}`, data),
     });
-    const metrics = metricsOf(report) as unknown as Prisma.InputJsonValue;
-    await writing;
-    const stored = await jobs.succeed(
-      jobId,
-      row.tenantId,
-      row.datasetId,
-      {
-        id: modelId,
-        baseModel: report.base.id,
-        labels: report.labels,
-        inputSize: report.base.preprocessing.size,
-        preprocessing: report.base.preprocessing as unknown as Prisma.InputJsonValue,
-        metrics,
-        kept: report.kept,
-        keptReason: report.keptReason,
-        artifactKey,
-      },
-      metrics,
-      history as unknown as Prisma.InputJsonValue,
-    );
-    if (!stored) {
-      // Cancelled after the last check: the request wins over the finished training.
-      await deps.store.remove(artifactKey);
-      return (await jobs.cancel(jobId)) ? 'cancelled' : 'skipped';
-    }
-    return 'succeeded';
+    await progress.settled();
+    return await recordSucceeded(deps, job, slot, { report, history: progress.history });
   } catch (error) {
-    await writing;
-    await deps.store.remove(artifactKey);
-    if (controller.signal.aborted) {
-      await jobs.cancel(jobId);
-      return 'cancelled';
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    await jobs.fail(jobId, message);
-    return 'failed';
+    // A write still in flight may be the one that saw the cancel flag.
+    await progress.settled();
+    return recordStopped(deps, jobId, slot, { error, aborted: controller.signal.aborted });
   }
 }

@@ -1,13 +1,14 @@
 import { Worker } from 'bullmq';
+import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
-import { isTrainingJobPayload, type TrainingJobPayload } from '../contracts/training-job.js';
+import type { TrainingJobPayload } from '../contracts/training-job.js';
 import { createDb } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { createRedis } from '../queue/redis-connection.js';
-import { beat, workerId } from '../queue/training-queue.js';
-import { compiledModulePath } from '../runtime/compiled-path.js';
+import { beat, endBeat, workerId } from '../queue/training-queue.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
-import type { JobOutcome } from './run-training-job.js';
+import { recordWorkerFailure } from './job-finish.js';
+import type { JobOutcome } from './job-outcome.js';
 
 /** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
 export const processorPath = (): string => compiledModulePath('worker/training.processor.js');
@@ -30,14 +31,11 @@ export async function startTrainingWorker(
     concurrency: config.workerConcurrency,
     useWorkerThreads: false,
   });
-  // Failures outside our code (the sandboxed child killed, out of memory, stalled twice) never
-  // reach runTrainingJob: record them, or the row would say "running" forever.
   const db = createDb(config.databaseUrl);
   const jobs = new TrainingJobsRepository(db);
+  // An event handler has no caller to report to: a failed write is dropped, never thrown.
   worker.on('failed', (job, error) => {
-    if (job && isTrainingJobPayload(job.data)) {
-      void jobs.fail(job.data.jobId, `the worker failed: ${error.message}`).catch(() => undefined);
-    }
+    void recordWorkerFailure(jobs, job, error).catch(() => undefined);
   });
   const heartbeat = {
     id: workerId(),
@@ -55,7 +53,7 @@ export async function startTrainingWorker(
     async close() {
       clearInterval(timer);
       await worker.close();
-      await connection.del(`graft:workers:${heartbeat.id}`).catch(() => undefined);
+      await endBeat(connection, heartbeat.id).catch(() => undefined);
       connection.disconnect();
       await db.$disconnect();
     },

@@ -60,14 +60,15 @@ describe('npm run train', () => {
       base: string;
       labels: string[];
       skipped: { key: string; reason: string }[];
-      phases: {
-        featureExtraction: { valAccuracy: number };
-        fineTuning: { unfreezeFrom: string };
-      };
+      evaluation: { accuracy: number };
+      featureExtraction: { accuracy: number };
+      unfreezeFrom: string | null;
       kept: string;
-      valAccuracy: number;
       search: { tried: unknown[] };
       calibration: { temperature: number };
+      valAccuracy: number;
+      featureCache: { images: number };
+      phases: { featureExtraction: { valAccuracy: number }; fineTuning?: { valAccuracy: number } };
       wallSeconds: number;
     };
     expect(report.backend).toBe('wasm');
@@ -77,8 +78,13 @@ describe('npm run train', () => {
       { key: 'red/broken.jpg', reason: expect.any(String) as string },
     ]);
     // Solid blue vs red: every candidate separates them; the simplest that does ships.
-    expect(report.valAccuracy).toBe(1);
-    expect(report.phases.fineTuning.unfreezeFrom).toBe('Conv_1');
+    expect(report.evaluation.accuracy).toBe(1);
+    expect(report.featureExtraction.accuracy).toBeGreaterThan(0);
+    expect(report.unfreezeFrom).toBe('Conv_1');
+    expect(report.featureCache.images).toBeGreaterThanOrEqual(12);
+    // The keys earlier versions printed are still there, and agree with the summary.
+    expect(report.valAccuracy).toBe(report.evaluation.accuracy);
+    expect(report.phases.featureExtraction.valAccuracy).toBe(report.featureExtraction.accuracy);
     expect(['featureExtraction', 'fineTuning', 'baseline']).toContain(report.kept);
     expect(report.search.tried.length).toBeGreaterThanOrEqual(8);
     expect(report.calibration.temperature).toBeGreaterThan(0);
@@ -87,10 +93,19 @@ describe('npm run train', () => {
       expect(existsSync(join(out, file))).toBe(true);
     }
     const metadata = JSON.parse(readFileSync(join(out, 'metadata.json'), 'utf8')) as {
+      format: string;
       labels: string[];
       preprocessing: object;
+      evaluation: unknown;
+      search: unknown;
+      calibration: unknown;
     };
+    expect(metadata.format).toBe('graft-model/2');
     expect(metadata.labels).toEqual(['blue', 'red']);
+    // One summary: metadata.json and the CLI say the same thing under the same keys.
+    expect(metadata.evaluation).toEqual(report.evaluation);
+    expect(metadata.search).toEqual(report.search);
+    expect(metadata.calibration).toEqual(report.calibration);
     expect(metadata.preprocessing).toEqual({
       size: 224,
       resize: 'cover',

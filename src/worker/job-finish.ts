@@ -1,0 +1,86 @@
+import { isTrainingJobPayload } from '../contracts/training-job.js';
+import type { EpochRecordView, TrainingSummary } from '../contracts/training-summary.js';
+import type { Prisma } from '../db/generated/client.js';
+import type { NewModel, TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+import { reportSummary } from '../training/report-summary.js';
+import type { TrainingReport } from '../training/training-types.js';
+import type { ClaimedJob } from './job-claim.js';
+import type { JobOutcome } from './job-outcome.js';
+
+export interface FinishDeps {
+  jobs: TrainingJobsRepository;
+  store: ArtifactStore;
+}
+
+/** Where a run's artifacts go, under the id its model row will have. */
+export interface ModelSlot {
+  modelId: string;
+  artifactKey: string;
+}
+
+const json = (value: unknown) => value as Prisma.InputJsonValue;
+
+function newModel(slot: ModelSlot, report: TrainingReport, metrics: TrainingSummary): NewModel {
+  return {
+    id: slot.modelId,
+    baseModel: report.base.id,
+    labels: report.labels,
+    inputSize: report.base.preprocessing.size,
+    preprocessing: json(report.base.preprocessing),
+    metrics: json(metrics),
+    kept: report.kept,
+    keptReason: report.keptReason,
+    artifactKey: slot.artifactKey,
+  };
+}
+
+/**
+ * Records a finished training: the job succeeds and its model row appears, in one guarded
+ * transaction. A cancel that arrived after the last check wins over the finished training.
+ */
+export async function recordSucceeded(
+  deps: FinishDeps,
+  job: ClaimedJob,
+  slot: ModelSlot,
+  trained: { report: TrainingReport; history: readonly EpochRecordView[] },
+): Promise<JobOutcome> {
+  const metrics = reportSummary(trained.report);
+  const model = newModel(slot, trained.report, metrics);
+  const history = json(trained.history);
+  if (await deps.jobs.succeed(job.id, job.tenantId, job.datasetId, model, json(metrics), history))
+    return 'succeeded';
+  await deps.store.remove(slot.artifactKey);
+  return (await deps.jobs.cancel(job.id)) ? 'cancelled' : 'skipped';
+}
+
+/** Ends a run that threw: its partial artifacts go; an abort is a cancel, anything else a failure. */
+export async function recordStopped(
+  deps: FinishDeps,
+  jobId: string,
+  slot: ModelSlot,
+  stop: { error: unknown; aborted: boolean },
+): Promise<JobOutcome> {
+  await deps.store.remove(slot.artifactKey);
+  if (stop.aborted) {
+    await deps.jobs.cancel(jobId);
+    return 'cancelled';
+  }
+  const message = stop.error instanceof Error ? stop.error.message : String(stop.error);
+  await deps.jobs.fail(jobId, message);
+  return 'failed';
+}
+
+/**
+ * BullMQ's `failed` event: failures outside our code (the sandboxed child killed, out of
+ * memory, stalled too often) never reach the handler, so the row would say "running" forever.
+ * Returns whether a row was marked failed; a finished job is left as it is.
+ */
+export async function recordWorkerFailure(
+  jobs: TrainingJobsRepository,
+  job: { data: unknown } | undefined,
+  error: Error,
+): Promise<boolean> {
+  if (!job || !isTrainingJobPayload(job.data)) return false;
+  return jobs.fail(job.data.jobId, `the worker failed: ${error.message}`);
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
+import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
+import type { TrainingProgress } from '../../src/training/training-types.js';
+import { ProgressRecorder } from '../../src/worker/progress-recorder.js';
+import { seedJob } from './job-seeds.js';
+import { epochEnd } from './stub-trainer.js';
+import { startTestDatabase, type TestDatabase } from './worker-database.js';
+
+let database: TestDatabase;
+let jobs: TrainingJobsRepository;
+const store = new LocalArtifactStore(mkdtempSync(join(tmpdir(), 'graft-progress-store-')));
+
+beforeAll(async () => {
+  database = await startTestDatabase();
+  jobs = new TrainingJobsRepository(database.db);
+});
+
+afterAll(async () => {
+  await database?.close();
+});
+
+const batch = (progress: number): TrainingProgress => ({
+  stage: 'featureExtraction',
+  epoch: 1,
+  epochs: 2,
+  batch: 1,
+  batches: 4,
+  loss: 0.7,
+  imagesPerSecond: 50,
+  progress,
+  etaSeconds: 9,
+});
+
+async function runningJob(): Promise<string> {
+  const { jobId } = await seedJob(database.db, store, { status: 'running' });
+  return jobId;
+}
+
+describe('ProgressRecorder', () => {
+  it('writes the first batch, skips batches within the interval, always writes epoch ends', async () => {
+    const jobId = await runningJob();
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      intervalMs: 60_000,
+      onCancelRequested: () => undefined,
+    });
+    const row = () => database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
+    recorder.record(batch(0.1));
+    recorder.record({
+      stage: 'features',
+      batch: 2,
+      batches: 4,
+      imagesPerSecond: 50,
+      progress: 0.2,
+      etaSeconds: 8,
+    });
+    await recorder.settled();
+    expect(await row()).toMatchObject({
+      phase: 'featureExtraction',
+      progress: 0.1,
+      epoch: 1,
+      epochs: 2,
+      history: [],
+    });
+    // The core reports 1 when done; 'succeeded' is the only state that says so.
+    recorder.record({ ...epochEnd, epoch: 2, epochs: 2, progress: 1 });
+    await recorder.settled();
+    const entry = {
+      phase: 'featureExtraction',
+      epoch: 2,
+      loss: 0.4,
+      accuracy: 0.8,
+      valLoss: 0.5,
+      valAccuracy: 0.75,
+    };
+    expect(recorder.history).toEqual([entry]);
+    expect(await row()).toMatchObject({
+      progress: 0.99,
+      epoch: 2,
+      etaSeconds: 1,
+      history: [entry],
+    });
+  });
+
+  it('keeps a missing training accuracy as null, and reads the cancel flag on each write', async () => {
+    const jobId = await runningJob();
+    let cancels = 0;
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      intervalMs: 0,
+      onCancelRequested: () => cancels++,
+    });
+    recorder.record({ ...epochEnd, accuracy: undefined });
+    await recorder.settled();
+    expect(cancels).toBe(0);
+    await database.db.trainingJob.update({ where: { id: jobId }, data: { cancelRequested: true } });
+    recorder.record(batch(0.6));
+    await recorder.settled();
+    expect(cancels).toBe(1);
+    expect(recorder.history[0]).toMatchObject({ loss: 0.4, accuracy: null });
+  });
+});
