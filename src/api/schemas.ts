@@ -1,131 +1,135 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { literals, ref, type Named } from '../contracts/schema-ref.js';
+import { BaseModel, Dataset, Job, Model, VIEW_SCHEMAS } from '../contracts/resource-views.js';
 import { TrainingSpecInput } from '../contracts/training-spec.js';
-import { DATASET_WARNING_CODES } from '../training/dataset-report.js';
+import { TRAINING_SUMMARY_SCHEMAS } from '../contracts/training-summary.js';
 
-/** One schema library everywhere: these TypeBox schemas validate requests and shape responses. */
+/*
+ * The API's schemas: they validate requests, shape responses, type the handlers, and are the
+ * source of the API document (openapi.yaml is generated from them; see openapi-document.ts).
+ * Named schemas (`$id`) are published once under components.schemas and referred to by `ref`.
+ */
 
 export const Problem = Type.Object(
   {
-    type: Type.String(),
+    type: Type.String({ description: 'urn:graft:problem:<code>' }),
     title: Type.String(),
     status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
+    detail: Type.String({ description: 'What went wrong and what to do, for a person' }),
+    code: Type.String({ description: 'Stable, for programs' }),
   },
-  { additionalProperties: true },
+  {
+    $id: 'Problem',
+    additionalProperties: true,
+    description: 'An error (RFC 9457 problem details); some codes add fields such as `errors`',
+  },
 );
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
+// Optional with defaults: Fastify's Ajv fills them in before a handler runs (see `withDefaults`).
 export const PageQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 });
 
-export const page = <T extends TSchema>(item: T) =>
-  Type.Object({
-    items: Type.Array(item),
-    total: Type.Integer(),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  });
+/** A query after validation, whose optional fields with defaults are filled in. */
+export const withDefaults = <T extends object>(query: T) => query as Required<T>;
 
-const ClassCount = Type.Object({ name: Type.String(), count: Type.Integer() });
-const Rejected = Type.Object({ path: Type.String(), reason: Type.String() });
+const page = <T extends TSchema>(item: T, $id: string) =>
+  Type.Object(
+    {
+      items: Type.Array(ref(item)),
+      total: Type.Integer({ description: 'Items in all pages' }),
+      limit: Type.Integer(),
+      offset: Type.Integer(),
+    },
+    { $id, description: 'A page, newest first' },
+  );
 
-const DatasetWarning = Type.Object({
-  code: Type.Union(DATASET_WARNING_CODES.map((code) => Type.Literal(code))),
-  message: Type.String(),
-  examples: Type.Array(Type.String()),
-});
+/**
+ * A multipart form, streamed by the handler (never buffered), so this schema only documents it:
+ * without `type: object`, JSON Schema applies `properties` and `required` to objects alone, and
+ * the (absent) parsed body always passes.
+ */
+export const multipartForm = <T extends Record<string, TSchema>>(
+  properties: T,
+  required: (keyof T & string)[],
+) => ({ properties, required });
 
-const DatasetReport = Type.Object({
-  images: Type.Integer(),
-  duplicateGroups: Type.Integer(),
-  leakedValImages: Type.Integer(),
-  imbalanceRatio: Type.Number(),
-  greyImages: Type.Integer(),
-  colourImages: Type.Integer(),
-  smallImages: Type.Integer(),
-  warnings: Type.Array(DatasetWarning),
-});
+export const UploadForm = multipartForm(
+  {
+    file: Type.String({ format: 'binary', description: 'The zip, one folder per class' }),
+    name: Type.String({ description: 'Defaults to dataset-<first 8 characters of its id>' }),
+  },
+  ['file'],
+);
 
-export const Dataset = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  status: Type.String(),
-  imageCount: Type.Integer(),
-  split: Type.String(),
-  classes: Type.Array(ClassCount),
-  rejected: Type.Array(Rejected),
-  /** Null for datasets uploaded before reports existed. */
-  report: Type.Union([DatasetReport, Type.Null()]),
-  createdAt: Type.String(),
-});
+export const PredictForm = multipartForm(
+  {
+    file: Type.Array(Type.String({ format: 'binary' }), {
+      minItems: 1,
+      maxItems: 32,
+      description: 'One or more images (repeat the field)',
+    }),
+  },
+  ['file'],
+);
 
-/** The training spec (see contracts/training-spec.ts) plus the dataset to train on. */
 export const CreateJobBody = Type.Object(
   {
-    datasetId: Type.String({ minLength: 1, maxLength: 64 }),
+    datasetId: Type.String({ minLength: 1, maxLength: 64, description: 'One of your datasets' }),
     ...TrainingSpecInput.properties,
   },
   { additionalProperties: false },
 );
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const BaseModelCatalog = Type.Object({
+  default: Type.String(),
+  items: Type.Array(ref(BaseModel)),
+});
 
-export const Job = Type.Object({
-  id: Type.String(),
-  status: Type.Union(
-    ['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+export const PredictQuery = Type.Object({
+  topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 5 })),
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+});
+
+/** Checked in full by the handler (which answers 413 for too many images). */
+export const PredictJsonBody = Type.Object({
+  image: Type.Optional(
+    Type.String({ description: 'One image, base64 (a data: URL prefix is fine)' }),
   ),
-  datasetId: Nullable(Type.String()),
-  baseModel: Type.String(),
-  spec: Type.Any(),
-  phase: Nullable(Type.String()),
-  progress: Type.Number(),
-  epoch: Nullable(Type.Integer()),
-  epochs: Nullable(Type.Integer()),
-  etaSeconds: Nullable(Type.Number()),
-  history: Type.Array(Type.Any()),
-  metrics: Type.Any(),
-  modelId: Nullable(Type.String()),
-  error: Nullable(Type.String()),
-  backend: Nullable(Type.String()),
-  cancelRequested: Type.Boolean(),
-  createdAt: Type.String(),
-  startedAt: Nullable(Type.String()),
-  finishedAt: Nullable(Type.String()),
+  images: Type.Optional(Type.Array(Type.String(), { description: 'At most 32 images, base64' })),
 });
 
-export const Model = Type.Object({
-  id: Type.String(),
-  jobId: Nullable(Type.String()),
-  datasetId: Nullable(Type.String()),
-  baseModel: Type.String(),
-  labels: Type.Array(Type.String()),
-  inputSize: Type.Integer(),
-  preprocessing: Type.Any(),
-  kept: Type.String(),
-  keptReason: Type.String(),
-  metrics: Type.Any(),
-  createdAt: Type.String(),
-});
+export const Ready = Type.Object(
+  {
+    status: literals(['ready', 'not_ready'] as const),
+    postgres: Type.Boolean(),
+    redis: Type.Boolean(),
+    workers: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        backend: Type.String(),
+        concurrency: Type.Integer(),
+        seenAt: Type.String({ format: 'date-time' }),
+      }),
+    ),
+  },
+  { $id: 'Ready', description: 'Whether PostgreSQL and Redis answer, and the live workers' },
+);
 
-export const BaseModel = Type.Object({
-  id: Type.String(),
-  description: Type.String(),
-  architecture: Type.String(),
-  inputSize: Type.Integer(),
-  preprocessing: Type.Any(),
-  license: Type.String(),
-  trainedOn: Type.String(),
-  featureLayer: Type.String(),
-  unfreezePoints: Type.Array(Type.String()),
-  defaultUnfreezeFrom: Type.String(),
-  default: Type.Boolean(),
-  weights: Type.String(),
-});
+export const DatasetPage = page(Dataset, 'DatasetPage');
+export const JobPage = page(Job, 'JobPage');
+export const ModelPage = page(Model, 'ModelPage');
 
-/** Problem responses every authenticated route may give. */
-export const authErrors = { 401: Problem, 404: Problem, 500: Problem };
+/** Every named schema, in the order the document lists them. */
+export const NAMED_SCHEMAS = [
+  Problem,
+  ...VIEW_SCHEMAS,
+  ...TRAINING_SUMMARY_SCHEMAS,
+  DatasetPage,
+  JobPage,
+  ModelPage,
+  Ready,
+] as Named[];

@@ -40,7 +40,7 @@ export class DatasetsRepository {
           classes: dataset.classes,
           rejected: dataset.rejected,
           split: dataset.split,
-          report: dataset.report as unknown as Prisma.InputJsonValue,
+          report: dataset.report,
           sizeBytes: BigInt(dataset.sizeBytes),
         },
       });

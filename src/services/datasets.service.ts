@@ -1,38 +1,49 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
-import { DatasetsRepository, type NewDatasetImage } from '../db/datasets.repository.js';
-import type { Db } from '../db/prisma-client.js';
+import type { DatasetsRepository, NewDatasetImage } from '../db/datasets.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { readDatasetArchive } from '../storage/dataset-archive.js';
-import { datasetReport, type DatasetReport } from '../training/dataset-report.js';
+import {
+  DatasetArchiveError,
+  readDatasetArchive,
+  type DatasetArchiveErrorCode,
+} from '../storage/dataset-archive.js';
+import type { DatasetReportView, DatasetView } from '../contracts/resource-views.js';
+import { datasetReport } from '../training/dataset-report.js';
 import { DomainError, notFound } from './domain-error.js';
+
+/** A zip that cannot be read is a bad request; one too big to inflate is too large. */
+const ARCHIVE_STATUS: Record<DatasetArchiveErrorCode, number> = {
+  invalid_archive: 400,
+  invalid_file_name: 400,
+  unsafe_path: 400,
+  too_many_files: 413,
+  file_too_large: 413,
+  zip_bomb: 413,
+  archive_too_large: 413,
+};
 
 type DatasetRow = NonNullable<Awaited<ReturnType<DatasetsRepository['find']>>>;
 
-export function datasetView(row: DatasetRow) {
+export function datasetView(row: DatasetRow): DatasetView {
   return {
     id: row.id,
     name: row.name,
     status: row.status,
     imageCount: row.imageCount,
-    split: row.split,
+    split: row.split as DatasetView['split'],
     classes: row.classes as { name: string; count: number }[],
     rejected: row.rejected as { path: string; reason: string }[],
-    report: (row.report as DatasetReport | null) ?? null,
+    report: (row.report as DatasetReportView | null) ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }
 
 export class DatasetsService {
-  private readonly datasets: DatasetsRepository;
-
   constructor(
-    db: Db,
+    private readonly datasets: DatasetsRepository,
     private readonly store: ArtifactStore,
     private readonly config: Config,
-  ) {
-    this.datasets = new DatasetsRepository(db);
-  }
+  ) {}
 
   /**
    * Creates a dataset from an uploaded zip. Images are stored as they are validated; if the
@@ -81,6 +92,9 @@ export class DatasetsService {
       return datasetView(row);
     } catch (error) {
       await this.store.remove(prefix);
+      if (error instanceof DatasetArchiveError) {
+        throw new DomainError(ARCHIVE_STATUS[error.code], error.code, error.message);
+      }
       throw error;
     }
   }

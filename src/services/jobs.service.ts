@@ -3,10 +3,11 @@ import {
   TrainingSpecError,
   type TrainingSpec,
 } from '../contracts/training-spec.js';
-import { DatasetsRepository } from '../db/datasets.repository.js';
+import type { EpochRecordView, StoredTrainingSummary } from '../contracts/training-summary.js';
+import type { JobView } from '../contracts/resource-views.js';
+import type { DatasetsRepository } from '../db/datasets.repository.js';
 import type { Prisma } from '../db/generated/client.js';
-import type { Db } from '../db/prisma-client.js';
-import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { dropQueued, enqueueTraining, type TrainingQueue } from '../queue/training-queue.js';
 import { DEFAULT_BASE_ID, findBaseModel } from '../training/base-model-catalog.js';
 import { DomainError, notFound } from './domain-error.js';
@@ -16,7 +17,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type JobRow = NonNullable<Awaited<ReturnType<TrainingJobsRepository['find']>>>;
 
-export function jobView(row: JobRow) {
+export function jobView(row: JobRow): JobView {
   const spec = row.spec as unknown as TrainingSpec;
   return {
     id: row.id,
@@ -24,13 +25,13 @@ export function jobView(row: JobRow) {
     datasetId: row.datasetId,
     baseModel: spec.baseModel ?? DEFAULT_BASE_ID,
     spec,
-    phase: row.phase,
+    phase: row.phase as JobView['phase'],
     progress: row.progress,
     epoch: row.epoch,
     epochs: row.epochs,
     etaSeconds: row.etaSeconds,
-    history: row.history as unknown[],
-    metrics: row.metrics,
+    history: row.history as unknown as EpochRecordView[],
+    metrics: row.metrics as unknown as StoredTrainingSummary | null,
     modelId: row.model?.id ?? null,
     error: row.error,
     backend: row.backend,
@@ -64,16 +65,11 @@ function checkBaseModel(spec: TrainingSpec): void {
 }
 
 export class JobsService {
-  private readonly jobs: TrainingJobsRepository;
-  private readonly datasets: DatasetsRepository;
-
   constructor(
-    db: Db,
+    private readonly jobs: TrainingJobsRepository,
+    private readonly datasets: DatasetsRepository,
     private readonly queue: TrainingQueue,
-  ) {
-    this.jobs = new TrainingJobsRepository(db);
-    this.datasets = new DatasetsRepository(db);
-  }
+  ) {}
 
   async create(tenantId: string, body: Record<string, unknown>) {
     const { datasetId, ...specInput } = body;

@@ -1,11 +1,8 @@
-import type { Db } from '../db/prisma-client.js';
-import { ModelsRepository } from '../db/models.repository.js';
-import type { InferenceService } from '../inference/inference.service.js';
-import { exportModelZip } from '../inference/model-export.js';
-import type { ArtifactStore } from '../storage/artifact-store.js';
+import type { ModelsRepository } from '../db/models.repository.js';
 import { decodeImage, ImageDecodeError } from '../storage/image-decoder.js';
 import type { Preprocessing } from '../training/base-model-catalog.js';
 import { DomainError, notFound } from './domain-error.js';
+import type { ModelRunner } from './model-runner.js';
 
 export interface Prediction {
   label: string;
@@ -31,15 +28,10 @@ export function rank(
 }
 
 export class PredictionsService {
-  private readonly models: ModelsRepository;
-
   constructor(
-    db: Db,
-    private readonly store: ArtifactStore,
-    private readonly inference: InferenceService,
-  ) {
-    this.models = new ModelsRepository(db);
-  }
+    private readonly models: ModelsRepository,
+    private readonly inference: ModelRunner,
+  ) {}
 
   private async model(tenantId: string, id: string) {
     const row = await this.models.find(tenantId, id);
@@ -79,17 +71,5 @@ export class PredictionsService {
       results: scores.map((s) => ({ predictions: rank(s, model.labels, options) })),
       latencyMs: performance.now() - started,
     };
-  }
-
-  async exportZip(tenantId: string, modelId: string) {
-    const model = await this.model(tenantId, modelId);
-    return exportModelZip(this.store, model);
-  }
-
-  async delete(tenantId: string, modelId: string): Promise<void> {
-    const deleted = await this.models.delete(tenantId, modelId);
-    if (!deleted) throw notFound('model', modelId);
-    this.inference.evict(modelId);
-    await this.store.remove(deleted.artifactKey);
   }
 }

@@ -1,3 +1,5 @@
+import { DATASET_WARNING_CODES, type DatasetReportView } from '../contracts/resource-views.js';
+
 /*
  * What a person should know about a dataset before training on it: exact duplicates, the same
  * image in train and val (leakage), the same image under two labels, class imbalance, classes
@@ -17,34 +19,11 @@ export interface ImageFacts {
   grey: boolean;
 }
 
-export const DATASET_WARNING_CODES = [
-  'duplicates',
-  'train_val_leakage',
-  'conflicting_labels',
-  'class_imbalance',
-  'small_classes',
-  'small_images',
-  'mixed_colour',
-] as const;
+export { DATASET_WARNING_CODES };
 
-export interface DatasetWarning {
-  code: (typeof DATASET_WARNING_CODES)[number];
-  message: string;
-  /** Up to EXAMPLES paths (or groups of paths) that show it. */
-  examples: string[];
-}
-
-export interface DatasetReport {
-  images: number;
-  duplicateGroups: number;
-  /** Val images identical to a train image: dropped from validation when training. */
-  leakedValImages: number;
-  imbalanceRatio: number;
-  greyImages: number;
-  colourImages: number;
-  smallImages: number;
-  warnings: DatasetWarning[];
-}
+/** The report's shape is the API's (contracts/resource-views.ts): one declaration. */
+export type DatasetReport = DatasetReportView;
+export type DatasetWarning = DatasetReport['warnings'][number];
 
 export interface ReportThresholds {
   /** Classes with fewer images than this are flagged (training needs more to generalise). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FEATURE_BLOCKS, type TriedSettingView } from '../contracts/training-summary.js';
 import { stableHash } from './dataset-split.js';
 import { trainBank, type BankModel, type BankWeights, type GroupResult } from './head-bank.js';
 
@@ -11,7 +12,7 @@ import { trainBank, type BankModel, type BankWeights, type GroupResult } from '.
  */
 
 /** Cached feature blocks: pooled top, pooled earlier depth, grey 28×28 and colour 14×14 thumbnails. */
-export type BlockName = 'top' | 'mid' | 'gray' | 'colour';
+export type BlockName = (typeof FEATURE_BLOCKS)[number];
 
 export interface HeadSetting {
   features: BlockName[];
@@ -26,12 +27,8 @@ export interface HeadSetting {
   maxEpochs: number;
 }
 
-export interface TriedSetting extends HeadSetting {
-  cvAccuracy: number;
-  cvLoss: number;
-  /** Full-batch steps at the best checkpoint (early stopping). */
-  iterations: number;
-}
+/** A setting with its cross-validated scores: the report's shape (contracts/training-summary.ts). */
+export type TriedSetting = TriedSettingView;
 
 export interface SearchRows {
   /** Raw features, one row per training row (originals and their mirrored copies). */

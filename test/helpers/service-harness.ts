@@ -6,10 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { ApiKeysRepository } from '../../src/db/api-keys.repository.js';
-import { createDb, type Db } from '../../src/db/prisma-client.js';
-import { createRedis } from '../../src/queue/redis-connection.js';
-import { createTrainingQueue, type TrainingQueue } from '../../src/queue/training-queue.js';
+import type { Db } from '../../src/db/prisma-client.js';
+import type { TrainingQueue } from '../../src/queue/training-queue.js';
 import {
   applyMigrations,
   DEFAULT_POSTGRES,
@@ -18,7 +16,7 @@ import {
   ensureRedis,
   type Started,
 } from '../../src/runtime/infrastructure.js';
-import { artifactStoreFor } from '../../src/storage/artifact-store.js';
+import { wireApi } from '../../src/runtime/wiring.js';
 import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
 
 /**
@@ -62,19 +60,15 @@ export async function startHarness(options: {
   // Sandboxed processors are forked from this process and read the same variables.
   Object.assign(process.env, env);
   const config = loadConfig(process.env) as Harness['config'];
-  const db = createDb(config.databaseUrl);
-  const redis = createRedis(config.redisUrl, 'queue');
-  const queue = createTrainingQueue(config.queueName, redis);
+  const parts = wireApi(config);
+  const { db, redis, queue } = parts;
   const app = await buildApp({
     config,
-    db,
-    redis,
-    queue,
-    store: artifactStoreFor(dataDir),
+    services: parts.services,
+    health: { db, redis },
     logger: false,
   });
   const worker = options.worker ? await startTrainingWorker(config) : undefined;
-  const keys = new ApiKeysRepository(db);
   return {
     app,
     db,
@@ -82,14 +76,12 @@ export async function startHarness(options: {
     queue,
     config,
     worker,
-    newKey: async (tenant) => (await keys.create(tenant)).key,
+    newKey: async (tenant) => (await parts.services.keys.create(tenant)).key,
     async close() {
       await worker?.close();
       await app.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      redis.disconnect();
-      await db.$disconnect();
+      await parts.close();
       if (postgres.source === 'local')
         await dropDatabase(DEFAULT_POSTGRES, database).catch(() => undefined);
       await postgres.stop?.();

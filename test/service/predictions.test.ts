@@ -8,47 +8,38 @@ import yauzl from 'yauzl';
 import { InferenceService } from '../../src/inference/inference.service.js';
 import { decodeImage } from '../../src/storage/image-decoder.js';
 import type { Preprocessing } from '../../src/training/base-model-catalog.js';
-import { colourDataset, multipart, photo } from '../helpers/dataset-zips.js';
+import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
+import type { components } from '../client/openapi-types.js';
+import { colourDataset, photo } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 let h: Harness;
-let key: string;
+let api: GraftClient;
 let modelId: string;
+let labels: string[];
 let red: Buffer;
 let blue: Buffer;
 
-interface Prediction {
-  label: string;
-  score: number;
-}
+type Prediction = NonNullable<components['schemas']['PredictResponse']['predictions']>[number];
 
 beforeAll(async () => {
   h = await startHarness({ worker: true });
-  key = await h.newKey('acme');
-  const body = multipart('colours.zip', await colourDataset(6));
-  const dataset = await h.app.inject({
-    method: 'POST',
-    url: '/v1/datasets',
-    payload: body.payload,
-    headers: { ...body.headers, ...auth() },
-  });
-  const job = await h.app.inject({
-    method: 'POST',
-    url: '/v1/jobs',
-    payload: {
-      datasetId: dataset.json<{ id: string }>().id,
+  api = injectClient(h.app, await h.newKey('acme'));
+  const dataset = await api.POST(
+    '/v1/datasets',
+    formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
+  );
+  const job = await api.POST('/v1/jobs', {
+    body: {
+      datasetId: dataset.data!.id,
       fineTuning: { enabled: false },
       // Blue vs red is separable by raw pixels; these tests need the base in the model.
       baseline: { allowShip: false },
     },
-    headers: auth(),
   });
-  const jobId = job.json<{ id: string }>().id;
+  const jobId = job.data!.id;
   for (let i = 0; i < 480; i++) {
-    const state = (await h.app.inject({ url: `/v1/jobs/${jobId}`, headers: auth() })).json<{
-      status: string;
-      modelId: string | null;
-    }>();
+    const state = (await api.GET('/v1/jobs/{id}', { params: { path: { id: jobId } } })).data!;
     if (state.status === 'succeeded') {
       modelId = state.modelId!;
       break;
@@ -57,6 +48,7 @@ beforeAll(async () => {
       throw new Error(`training ${state.status}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  labels = (await api.GET('/v1/models/{id}', { params: { path: { id: modelId } } })).data!.labels;
   red = await photo([215, 35, 45], 77);
   blue = await photo([35, 55, 215], 78);
 });
@@ -65,101 +57,133 @@ afterAll(async () => {
   await h?.close();
 });
 
-function auth(k?: string) {
-  return { authorization: `Bearer ${k ?? key}` };
-}
+const PROBLEM_JSON = /^application\/problem\+json/;
+const problem = (status: number, code: string, detail: unknown = expect.any(String)) => ({
+  type: `urn:graft:problem:${code}`,
+  title: code.replaceAll('_', ' '),
+  status,
+  detail,
+  code,
+});
 
-const predictJson = (payload: object, query = '', k?: string) =>
-  h.app.inject({
-    method: 'POST',
-    url: `/v1/models/${modelId}/predict${query}`,
-    payload,
-    headers: auth(k),
+type Query = { topK?: number; threshold?: number };
+const jpeg = (image: Buffer, name = 'image.jpg') => file(image, name, 'image/jpeg');
+const predictPath = (query: Query, id = modelId) => ({
+  path: { id },
+  // The document marks topK required (it has a default): send the default, 5, unless given.
+  query: { topK: 5, ...query },
+});
+const predictJson = (
+  body: { image?: string; images?: string[] },
+  query: Query = {},
+  client = api,
+  id = modelId,
+) => client.POST('/v1/models/{id}/predict', { params: predictPath(query, id), body });
+const predictFiles = (images: File[], query: Query = {}) =>
+  api.POST('/v1/models/{id}/predict', {
+    params: predictPath(query),
+    ...formBody('/v1/models/{id}/predict', { file: images }),
   });
+
+/** Every class, highest first, scores calibrated probabilities that sum to 1. */
+function expectAllClassesRanked(predictions: Prediction[]) {
+  expect(predictions.map((p) => p.label).sort()).toEqual([...labels].sort());
+  for (let i = 1; i < predictions.length; i++)
+    expect(predictions[i - 1]!.score).toBeGreaterThanOrEqual(predictions[i]!.score);
+  expect(Math.abs(predictions.reduce((sum, p) => sum + p.score, 0) - 1)).toBeLessThan(1e-5);
+}
 
 describe('POST /v1/models/:id/predict', () => {
   it('classifies one multipart image: scores descending, all classes summing to 1', async () => {
-    const body = multipart('red.jpg', red);
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `/v1/models/${modelId}/predict`,
-      payload: body.payload,
-      headers: { ...body.headers, ...auth() },
+    const started = performance.now();
+    const { data, response } = await predictFiles([jpeg(red, 'red.jpg')]);
+    const roundTrip = performance.now() - started;
+    expect(response.status).toBe(200);
+    expect(data).toEqual({
+      modelId,
+      predictions: [
+        { label: 'red', score: expect.any(Number) as number },
+        { label: 'blue', score: expect.any(Number) as number },
+      ],
+      latencyMs: expect.any(Number) as number,
     });
-    expect(response.statusCode).toBe(200);
-    const result = response.json<{
-      modelId: string;
-      predictions: Prediction[];
-      latencyMs: number;
-    }>();
-    expect(result.modelId).toBe(modelId);
-    expect(result.predictions.map((p) => p.label)).toEqual(['red', 'blue']);
-    expect(result.predictions[0]!.score).toBeGreaterThanOrEqual(result.predictions[1]!.score);
-    expect(result.predictions.reduce((sum, p) => sum + p.score, 0)).toBeCloseTo(1, 5);
-    expect(result.latencyMs).toBeGreaterThan(0);
+    expectAllClassesRanked(data!.predictions!);
+    // The server's own measure of the request fits inside the client's.
+    expect(data!.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(data!.latencyMs).toBeLessThanOrEqual(roundTrip);
+    // The same bytes as base64 JSON are prepared, and scored, the same way.
+    const json = await predictJson({ image: red.toString('base64') });
+    for (const [i, p] of json.data!.predictions!.entries()) {
+      expect(p.label).toBe(data!.predictions![i]!.label);
+      expect(Math.abs(p.score - data!.predictions![i]!.score)).toBeLessThan(1e-6);
+    }
   });
 
   it('takes base64 JSON, one image or a batch answered in order', async () => {
     const single = await predictJson({
       image: `data:image/jpeg;base64,${blue.toString('base64')}`,
     });
-    expect(single.json<{ predictions: Prediction[] }>().predictions[0]!.label).toBe('blue');
+    expect(single.response.status).toBe(200);
+    expect(single.data!.results).toBeUndefined();
+    expect(single.data!.predictions![0]!.label).toBe('blue');
+    expectAllClassesRanked(single.data!.predictions!);
     const batch = await predictJson({ images: [red, blue, red].map((b) => b.toString('base64')) });
-    const results = batch.json<{ results: { predictions: Prediction[] }[] }>().results;
+    expect(batch.response.status).toBe(200);
+    expect(batch.data).toEqual({
+      modelId,
+      results: [expect.any(Object), expect.any(Object), expect.any(Object)] as object[],
+      latencyMs: expect.any(Number) as number,
+    });
+    const results = batch.data!.results!;
     expect(results.map((r) => r.predictions[0]!.label)).toEqual(['red', 'blue', 'red']);
+    for (const r of results) expectAllClassesRanked(r.predictions);
+    // The same image in one batch scores the same wherever it sits.
+    for (const [i, p] of results[2]!.predictions.entries())
+      expect(Math.abs(p.score - results[0]!.predictions[i]!.score)).toBeLessThan(1e-6);
   });
 
   it('takes several multipart files as a batch', async () => {
-    const boundary = '----graftbatch';
-    const part = (name: string, data: Buffer) => [
-      Buffer.from(
-        `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: image/jpeg\r\n\r\n`,
-      ),
-      data,
-      Buffer.from('\r\n'),
-    ];
     // 20 files: more than the 12 parts an upload may have; a batch may have 32.
     const images = [blue, red, ...Array.from({ length: 18 }, (_, i) => (i % 2 ? red : blue))];
-    const payload = Buffer.concat([
-      ...images.flatMap((image, i) => part(`${i}.jpg`, image)),
-      Buffer.from(`--${boundary}--\r\n`),
-    ]);
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `/v1/models/${modelId}/predict`,
-      payload,
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth() },
-    });
-    expect(response.statusCode).toBe(200);
-    const labels = response
-      .json<{ results: { predictions: Prediction[] }[] }>()
-      .results.map((r) => r.predictions[0]!.label);
-    expect(labels).toEqual(images.map((image) => (image === red ? 'red' : 'blue')));
+    const { data, response } = await predictFiles(
+      images.map((image, i) => jpeg(image, `${i}.jpg`)),
+    );
+    expect(response.status).toBe(200);
+    expect(data!.predictions).toBeUndefined();
+    expect(data!.results!.map((r) => r.predictions[0]!.label)).toEqual(
+      images.map((image) => (image === red ? 'red' : 'blue')),
+    );
+    for (const r of data!.results!) expectAllClassesRanked(r.predictions);
   });
 
   it('applies topK and threshold', async () => {
-    const top1 = await predictJson({ image: red.toString('base64') }, '?topK=1');
-    expect(top1.json<{ predictions: Prediction[] }>().predictions).toHaveLength(1);
-    const strict = await predictJson({ image: red.toString('base64') }, '?threshold=1');
-    const all = (await predictJson({ image: red.toString('base64') })).json<{
-      predictions: Prediction[];
-    }>().predictions;
-    expect(strict.json<{ predictions: Prediction[] }>().predictions).toEqual(
-      all.filter((p) => p.score >= 1),
-    );
-    expect((await predictJson({ image: red.toString('base64') }, '?topK=0')).statusCode).toBe(400);
+    const image = red.toString('base64');
+    const all = (await predictJson({ image }, { topK: 1000 })).data!.predictions!;
+    expectAllClassesRanked(all);
+    expect((await predictJson({ image }, { topK: 1 })).data!.predictions).toEqual(all.slice(0, 1));
+    for (const threshold of [0.5, 1]) {
+      const kept = (await predictJson({ image }, { threshold })).data!.predictions;
+      expect(kept).toEqual(all.filter((p) => p.score >= threshold));
+    }
+    // Two classes summing to 1: the top one is at least 0.5.
+    expect(all.filter((p) => p.score >= 0.5).length).toBeGreaterThanOrEqual(1);
+    const zero = await predictJson({ image }, { topK: 0 });
+    expect(zero.response.status).toBe(400);
+    expect(zero.error).toMatchObject({
+      ...problem(400, 'invalid_request'),
+      errors: [{ path: '/topK', message: 'must be >= 1' }],
+    });
   });
 
   it('refuses bad input with problem+json', async () => {
-    const notImage = multipart('x.jpg', Buffer.from('definitely not an image'));
+    const huge = await sharp({
+      create: { width: 12_000, height: 9_000, channels: 3, background: 'white' },
+    })
+      .png()
+      .toBuffer();
     const cases = [
       [
-        await h.app.inject({
-          method: 'POST',
-          url: `/v1/models/${modelId}/predict`,
-          payload: notImage.payload,
-          headers: { ...notImage.headers, ...auth() },
-        }),
+        await predictFiles([jpeg(Buffer.from('definitely not an image'), 'x.jpg')]),
         422,
         'invalid_image',
       ],
@@ -170,45 +194,31 @@ describe('POST /v1/models/:id/predict', () => {
         413,
         'invalid_request',
       ],
-      [
-        await predictJson({
-          image: (
-            await sharp({
-              create: { width: 12_000, height: 9_000, channels: 3, background: 'white' },
-            })
-              .png()
-              .toBuffer()
-          ).toString('base64'),
-        }),
-        413,
-        'image_too_large',
-      ],
+      [await predictJson({ image: huge.toString('base64') }), 413, 'image_too_large'],
     ] as const;
-    for (const [response, status, code] of cases) {
-      expect(response.statusCode, code).toBe(status);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(response.json()).toMatchObject({ code });
+    for (const [{ error, response }, status, code] of cases) {
+      expect(response.status, code).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(PROBLEM_JSON);
+      expect(error, code).toEqual(problem(status, code));
     }
-    const unknown = await h.app.inject({
-      method: 'POST',
-      url: '/v1/models/00000000-0000-0000-0000-000000000000/predict',
-      payload: { image: red.toString('base64') },
-      headers: auth(),
-    });
-    expect(unknown.statusCode).toBe(404);
+    const missing = '00000000-0000-0000-0000-000000000000';
+    const unknown = await predictJson({ image: red.toString('base64') }, {}, api, missing);
+    expect(unknown.response.status).toBe(404);
+    expect(unknown.error).toEqual(problem(404, 'not_found', `model ${missing} does not exist`));
   });
 
   it('keeps other tenants out: 404 on predict, export and delete', async () => {
-    const other = await h.newKey('globex');
-    expect((await predictJson({ image: red.toString('base64') }, '', other)).statusCode).toBe(404);
-    expect(
-      (await h.app.inject({ url: `/v1/models/${modelId}/export`, headers: auth(other) }))
-        .statusCode,
-    ).toBe(404);
-    expect(
-      (await h.app.inject({ method: 'DELETE', url: `/v1/models/${modelId}`, headers: auth(other) }))
-        .statusCode,
-    ).toBe(404);
+    const other = injectClient(h.app, await h.newKey('globex'));
+    const notFound = problem(404, 'not_found', `model ${modelId} does not exist`);
+    const path = { params: { path: { id: modelId } } };
+    const predicted = await predictJson({ image: red.toString('base64') }, {}, other);
+    const exported = await other.GET('/v1/models/{id}/export', { ...path, parseAs: 'arrayBuffer' });
+    const deleted = await other.DELETE('/v1/models/{id}', path);
+    for (const { error, response } of [predicted, exported, deleted]) {
+      expect(response.status).toBe(404);
+      expect(error).toEqual(notFound);
+    }
+    expect((await api.GET('/v1/models/{id}', path)).data!.id).toBe(modelId);
   });
 });
 
@@ -263,11 +273,14 @@ describe('the inference thread', () => {
 
 describe('GET /v1/models/:id/export and DELETE /v1/models/:id', () => {
   it('exports a zip that plain tfjs runs to the same predictions (within 1e-4)', async () => {
-    const response = await h.app.inject({ url: `/v1/models/${modelId}/export`, headers: auth() });
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toBe('application/zip');
+    const { data, response } = await api.GET('/v1/models/{id}/export', {
+      params: { path: { id: modelId } },
+      parseAs: 'arrayBuffer',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/zip');
     const dir = mkdtempSync(join(tmpdir(), 'graft-export-'));
-    expect(await unzip(response.rawPayload, dir)).toEqual([
+    expect(await unzip(Buffer.from(data!), dir)).toEqual([
       'README.md',
       'metadata.json',
       'model.json',
@@ -301,9 +314,10 @@ describe('GET /v1/models/:id/export and DELETE /v1/models/:id', () => {
       ['red.jpg', red],
       ['blue.jpg', blue],
     ] as const) {
-      const served = (await predictJson({ image: image.toString('base64') }, '?topK=1000')).json<{
-        predictions: Prediction[];
-      }>().predictions;
+      const served = (await predictJson({ image: image.toString('base64') }, { topK: 1000 })).data!
+        .predictions!;
+      expectAllClassesRanked(served);
+      expect(exported[name]!.map((e) => e.label)).toEqual(labels);
       const local = [...exported[name]!].sort((a, b) => b.score - a.score);
       expect(local[0]!.label).toBe(served[0]!.label);
       for (const p of served)
@@ -317,14 +331,17 @@ describe('GET /v1/models/:id/export and DELETE /v1/models/:id', () => {
     const row = await h.db.model.findUniqueOrThrow({ where: { id: modelId } });
     const files = join(h.config.dataDir, 'artifacts', row.artifactKey);
     expect(existsSync(files)).toBe(true);
-    expect(
-      (await h.app.inject({ method: 'DELETE', url: `/v1/models/${modelId}`, headers: auth() }))
-        .statusCode,
-    ).toBe(204);
+    const path = { params: { path: { id: modelId } } };
+    const deleted = await api.DELETE('/v1/models/{id}', path);
+    expect(deleted.response.status).toBe(204);
+    expect(deleted.data).toBeUndefined();
     expect(existsSync(files)).toBe(false);
-    expect((await h.app.inject({ url: `/v1/models/${modelId}`, headers: auth() })).statusCode).toBe(
-      404,
-    );
-    expect((await predictJson({ image: red.toString('base64') })).statusCode).toBe(404);
+    const notFound = problem(404, 'not_found', `model ${modelId} does not exist`);
+    expect((await api.GET('/v1/models/{id}', path)).error).toEqual(notFound);
+    const predicted = await predictJson({ image: red.toString('base64') });
+    expect(predicted.response.status).toBe(404);
+    expect(predicted.error).toEqual(notFound);
+    const listed = await api.GET('/v1/models', { params: { query: { limit: 100, offset: 0 } } });
+    expect(listed.data!.items.map((m) => m.id)).not.toContain(modelId);
   });
 });

@@ -1,60 +1,47 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourDataset, multipart } from '../helpers/dataset-zips.js';
+import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
+import type { components, paths } from '../client/openapi-types.js';
+import { colourDataset } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 let h: Harness;
-let key: string;
+let api: GraftClient;
 let datasetId: string;
 
-interface JobView {
-  id: string;
-  status: string;
-  phase: string | null;
-  progress: number;
-  history: { phase: string; epoch: number; valAccuracy: number }[];
-  modelId: string | null;
-  error: string | null;
-  backend: string | null;
-  metrics: Record<string, unknown> | null;
-}
+type Job = components['schemas']['Job'];
+type Summary = components['schemas']['TrainingSummary'];
+type JobRequest = Omit<
+  paths['/v1/jobs']['post']['requestBody']['content']['application/json'],
+  'datasetId'
+>;
 
 beforeAll(async () => {
   h = await startHarness({ worker: true });
-  key = await h.newKey('acme');
-  const body = multipart('colours.zip', await colourDataset(6));
-  const response = await h.app.inject({
-    method: 'POST',
-    url: '/v1/datasets',
-    payload: body.payload,
-    headers: { ...body.headers, authorization: `Bearer ${key}` },
-  });
-  datasetId = response.json<{ id: string }>().id;
+  api = injectClient(h.app, await h.newKey('acme'));
+  const { data } = await api.POST(
+    '/v1/datasets',
+    formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
+  );
+  datasetId = data!.id;
 });
 
 afterAll(async () => {
   await h?.close();
 });
 
-const auth = () => ({ authorization: `Bearer ${key}` });
-const submit = async (spec: Record<string, unknown>) =>
-  (
-    await h.app.inject({
-      method: 'POST',
-      url: '/v1/jobs',
-      payload: { datasetId, ...spec },
-      headers: auth(),
-    })
-  ).json<JobView>();
-const job = async (id: string) =>
-  (await h.app.inject({ url: `/v1/jobs/${id}`, headers: auth() })).json<JobView>();
+async function submit(spec: JobRequest): Promise<Job> {
+  const { data, response } = await api.POST('/v1/jobs', { body: { datasetId, ...spec } });
+  expect(response.status).toBe(202);
+  return data!;
+}
 
-async function waitFor(
-  id: string,
-  done: (j: JobView) => boolean,
-  timeoutMs = 120_000,
-): Promise<JobView> {
+async function job(id: string): Promise<Job> {
+  return (await api.GET('/v1/jobs/{id}', { params: { path: { id } } })).data!;
+}
+
+async function waitFor(id: string, done: (j: Job) => boolean, timeoutMs = 120_000): Promise<Job> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = await job(id);
@@ -65,11 +52,63 @@ async function waitFor(
   }
 }
 
+/**
+ * What the report says was kept must be what its numbers say (src/training/transfer-heads.ts):
+ * the shipped model is the kept phase, calibrated, and the reason quotes the comparison on a
+ * held-out fold of the training split that decided it.
+ */
+function expectKeptToMatchReport(metrics: Summary, history: Job['history']) {
+  const { kept, keptReason, baseline } = metrics;
+  expect(['featureExtraction', 'fineTuning']).toContain(kept);
+  const shipped = kept === 'fineTuning' ? metrics.fineTuning! : metrics.featureExtraction;
+  // Calibration divides the logits by one temperature: it never changes which class wins.
+  expect(metrics.evaluation.confusionMatrix).toEqual(shipped.confusionMatrix);
+  expect(metrics.evaluation.accuracy).toBe(shipped.accuracy);
+  expect(metrics.calibration!.fittedOn).toBe(
+    kept === 'fineTuning' ? 'held-out fold' : 'out-of-fold',
+  );
+  expect(baseline!.shipped).toBe(false);
+  expect(metrics.transferGain).toBeCloseTo(shipped.accuracy - baseline!.evaluation.accuracy, 12);
+
+  const decision =
+    /^(negative transfer: )?fine-tuning validated at (\S+) accuracy \(loss (\S+)\), (?:head-only at|worse than head-only) (\S+) accuracy \(loss (\S+)\)(?:; the head-only weights were restored)? \(on a held-out fold of the training split, \d+ images\)(; the raw-pixel baseline cross-validated better, but the spec forbids shipping it)?$/.exec(
+      keptReason,
+    );
+  expect(decision, keptReason).not.toBeNull();
+  const [, negative, ...quoted] = decision!;
+  const baselineBetter = quoted.pop();
+  expect(kept).toBe(negative ? 'featureExtraction' : 'fineTuning');
+  // Its fine-tuning side is the best epoch's held-out record in the history.
+  const best = history.find(
+    (e) => e.phase === 'fineTuning' && e.epoch === metrics.earlyStopping!.fineTuning!.bestEpoch,
+  )!;
+  expect(quoted.slice(0, 2)).toEqual([best.valAccuracy.toFixed(4), best.valLoss.toFixed(4)]);
+  // Kept: higher accuracy, or equal accuracy and no higher loss (quoted to 4 places: ≤ / ≥).
+  const [fineTuned, fineTunedLoss, headOnly, headOnlyLoss] = quoted.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const sign = negative ? -1 : 1;
+  expect(
+    sign * (fineTuned - headOnly) > 0 ||
+      (fineTuned === headOnly && sign * (headOnlyLoss - fineTunedLoss) >= 0),
+    keptReason,
+  ).toBe(true);
+  // The baseline is said to be better only if it cross-validated at no higher loss.
+  if (baselineBetter)
+    expect(baseline!.chosen.cvLoss).toBeLessThanOrEqual(metrics.search!.chosen.cvLoss);
+}
+
 describe('training through the queue and a sandboxed worker', () => {
   it('runs both phases, succeeds and lists the model with both phases’ metrics', async () => {
     const created = await submit({
       featureExtraction: { epochs: 3, batchSize: 8 },
       fineTuning: { epochs: 2, batchSize: 8 },
+      // Blue vs red is separable by raw pixels, so the baseline would ship: this is about the
+      // two transfer phases and the guard between them.
+      baseline: { allowShip: false },
     });
     const finished = await waitFor(created.id, (j) => !['queued', 'running'].includes(j.status));
     expect(finished).toMatchObject({
@@ -77,6 +116,7 @@ describe('training through the queue and a sandboxed worker', () => {
       progress: 1,
       backend: 'wasm',
       error: null,
+      cancelRequested: false,
     });
     // Phase 1 is the head search (one record), then each fine-tuning epoch.
     expect(finished.history.map((e) => `${e.phase}:${e.epoch}`)).toEqual([
@@ -84,59 +124,81 @@ describe('training through the queue and a sandboxed worker', () => {
       'fineTuning:1',
       'fineTuning:2',
     ]);
-    const model = (
-      await h.app.inject({ url: `/v1/models/${finished.modelId}`, headers: auth() })
-    ).json<{
-      labels: string[];
-      baseModel: string;
-      kept: string;
-      jobId: string;
-      datasetId: string;
-      metrics: {
-        featureExtraction: { confusionMatrix: number[][]; perClass: unknown[]; count: number };
-        fineTuning: { count: number; confusionMatrix: number[][] };
-        kept: string;
-      };
-    }>();
+    const { data: model } = await api.GET('/v1/models/{id}', {
+      params: { path: { id: finished.modelId! } },
+    });
     expect(model).toMatchObject({
+      id: finished.modelId,
       labels: ['blue', 'red'],
       baseModel: 'mobilenet_v2_0.35',
+      inputSize: 224,
       jobId: created.id,
       datasetId,
     });
-    expect(model.metrics.featureExtraction.confusionMatrix).toHaveLength(2);
-    expect(model.metrics.featureExtraction.perClass).toHaveLength(2);
-    expect(model.metrics.fineTuning.count).toBe(model.metrics.featureExtraction.count);
-    expect(model.metrics.fineTuning.confusionMatrix).toHaveLength(2);
-    expect(['featureExtraction', 'fineTuning', 'baseline']).toContain(model.kept);
-    const listed = (await h.app.inject({ url: '/v1/models', headers: auth() })).json<{
-      items: { id: string }[];
-    }>();
-    expect(listed.items.map((m) => m.id)).toContain(finished.modelId);
+    // The model's metrics are the job's, with the shipped accuracy up front.
+    const metrics = finished.metrics!;
+    expect(model!.metrics).toEqual({ accuracy: metrics.evaluation.accuracy, ...metrics });
+    expect([model!.kept, model!.keptReason]).toEqual([metrics.kept, metrics.keptReason]);
+
+    // 6 images a class, 20% held out per class.
+    expect(metrics.split).toEqual({
+      method: 'stratified',
+      train: 10,
+      val: 2,
+      droppedFromValidation: 0,
+    });
+    expect(metrics.skipped).toEqual([]);
+    expect(metrics.classWeights).toEqual({ blue: 1, red: 1 });
+    expect(metrics.unfreezeFrom).toBe('Conv_1');
+    expect(metrics.search).toMatchObject({ enabled: true, folds: 5 });
+    // Two epochs with a patience of two cannot stop early.
+    expect(metrics.earlyStopping!.fineTuning).toEqual({
+      bestEpoch: expect.any(Number) as number,
+      stoppedEarly: false,
+    });
+    for (const evaluation of [
+      metrics.evaluation,
+      metrics.featureExtraction,
+      metrics.fineTuning!,
+      metrics.baseline!.evaluation,
+    ]) {
+      expect(evaluation.count).toBe(2);
+      expect(evaluation.perClass.map((c) => [c.label, c.support])).toEqual([
+        ['blue', 1],
+        ['red', 1],
+      ]);
+      expect(evaluation.confusionMatrix.flat().reduce((a, b) => a + b, 0)).toBe(2);
+    }
+    // The head's one history record is its validation evaluation.
+    expect(finished.history[0]).toMatchObject({
+      valAccuracy: metrics.featureExtraction.accuracy,
+      valLoss: metrics.featureExtraction.loss,
+    });
+    expectKeptToMatchReport(metrics, finished.history);
+
+    const listed = await api.GET('/v1/models', { params: { query: { limit: 20, offset: 0 } } });
+    expect(listed.data!.items).toContainEqual(model);
     const modelRow = await h.db.model.findUniqueOrThrow({ where: { id: finished.modelId! } });
-    for (const file of ['model.json', 'weights.bin', 'metadata.json']) {
-      expect(existsSync(join(h.config.dataDir, 'artifacts', modelRow.artifactKey, file))).toBe(
+    for (const name of ['model.json', 'weights.bin', 'metadata.json']) {
+      expect(existsSync(join(h.config.dataDir, 'artifacts', modelRow.artifactKey, name))).toBe(
         true,
       );
     }
-    const ready = (await h.app.inject({ url: '/readyz' })).json<{
-      workers: { backend: string }[];
-    }>();
-    expect(ready.workers.map((w) => w.backend)).toContain('wasm');
+    const ready = await injectClient(h.app).GET('/readyz');
+    expect(ready.data!.workers.map((w) => w.backend)).toContain('wasm');
   });
 
   it('cancels a running job within seconds', async () => {
     const created = await submit({ fineTuning: { epochs: 1000, batchSize: 2, patience: 100 } });
     await waitFor(created.id, (j) => j.status === 'running' && j.phase === 'fineTuning');
     const asked = Date.now();
-    const response = await h.app.inject({
-      method: 'POST',
-      url: `/v1/jobs/${created.id}/cancel`,
-      headers: auth(),
+    const { data, response } = await api.POST('/v1/jobs/{id}/cancel', {
+      params: { path: { id: created.id } },
     });
-    expect(response.statusCode).toBe(202);
+    expect(response.status).toBe(202);
+    expect(data).toMatchObject({ id: created.id, cancelRequested: true });
     const cancelled = await waitFor(created.id, (j) => j.status !== 'running', 15_000);
-    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled).toMatchObject({ status: 'cancelled', modelId: null, error: null });
     expect(Date.now() - asked).toBeLessThan(10_000);
     expect(await h.db.model.count({ where: { jobId: created.id } })).toBe(0);
   });
@@ -151,10 +213,9 @@ describe('training through the queue and a sandboxed worker', () => {
       (j) => !['queued', 'running'].includes(j.status),
       60_000,
     );
-    expect(failed.status).toBe('failed');
+    expect(failed).toMatchObject({ status: 'failed', modelId: null, metrics: null });
     expect(failed.error).toMatch(
       /Could not download base model from https:\/\/127\.0\.0\.1:9\/nowhere\/model\.json/,
     );
-    expect(failed.modelId).toBeNull();
   });
 });

@@ -8,7 +8,10 @@ import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { DatasetsService } from '../../services/datasets.service.js';
 import { DomainError } from '../../services/domain-error.js';
-import { authErrors, Dataset, IdParams, page, PageQuery, Problem } from '../schemas.js';
+import { exampleDataset } from '../examples.js';
+import { AUTH_PROBLEMS, json, NoContent, problems } from '../responses.js';
+import { Dataset } from '../../contracts/resource-views.js';
+import { DatasetPage, IdParams, PageQuery, withDefaults, UploadForm } from '../schemas.js';
 
 /** Streams the multipart `file` part to a temporary file; `name` may come before or after it. */
 async function receiveUpload(request: FastifyRequest, tmpDir: string) {
@@ -60,21 +63,19 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
   datasets: DatasetsService;
   tmpDir: string;
 }> = async (app, { datasets, tmpDir }) => {
-  app.addHook('onRequest', app.authenticate);
-
   app.post(
     '/datasets',
     {
       schema: {
-        summary: 'Upload a labelled image dataset (zip, one folder per class)',
-        consumes: ['multipart/form-data'],
+        operationId: 'uploadDataset',
+        tags: ['datasets'],
+        summary: 'Upload a labelled image dataset',
+        description:
+          'A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored.',
+        body: { content: { 'multipart/form-data': { schema: UploadForm } } },
         response: {
-          201: Dataset,
-          400: Problem,
-          413: Problem,
-          415: Problem,
-          422: Problem,
-          ...authErrors,
+          201: json(Dataset, 'Created', exampleDataset),
+          ...problems(400, 413, 415, 422, ...AUTH_PROBLEMS),
         },
       },
     },
@@ -90,13 +91,40 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
 
   app.get(
     '/datasets',
-    { schema: { querystring: PageQuery, response: { 200: page(Dataset), ...authErrors } } },
-    (request) => datasets.list(request.principal.tenantId, request.query),
+    {
+      schema: {
+        operationId: 'listDatasets',
+        tags: ['datasets'],
+        summary: 'List datasets, newest first',
+        querystring: PageQuery,
+        response: {
+          200: json(DatasetPage, 'A page', {
+            items: [exampleDataset],
+            total: 1,
+            limit: 20,
+            offset: 0,
+          }),
+          ...problems(400, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    (request) => datasets.list(request.principal.tenantId, withDefaults(request.query)),
   );
 
   app.get(
     '/datasets/:id',
-    { schema: { params: IdParams, response: { 200: Dataset, ...authErrors } } },
+    {
+      schema: {
+        operationId: 'getDataset',
+        tags: ['datasets'],
+        summary: 'One dataset, with its class counts, rejected files and report',
+        params: IdParams,
+        response: {
+          200: json(Dataset, 'The dataset', exampleDataset),
+          ...problems(400, 404, ...AUTH_PROBLEMS),
+        },
+      },
+    },
     (request) => datasets.get(request.principal.tenantId, request.params.id),
   );
 
@@ -104,13 +132,16 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
     '/datasets/:id',
     {
       schema: {
+        operationId: 'deleteDataset',
+        tags: ['datasets'],
+        summary: 'Delete a dataset and its images (409 while a queued or running job uses it)',
         params: IdParams,
-        response: { 204: { type: 'null' }, 409: Problem, ...authErrors },
+        response: { 204: NoContent, ...problems(400, 404, 409, ...AUTH_PROBLEMS) },
       },
     },
     async (request, reply) => {
       await datasets.delete(request.principal.tenantId, request.params.id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

@@ -3,20 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Redis } from 'ioredis';
 import type { Db } from '../../db/prisma-client.js';
 import { liveWorkers } from '../../queue/training-queue.js';
-
-const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  postgres: Type.Boolean(),
-  redis: Type.Boolean(),
-  workers: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      backend: Type.String(),
-      concurrency: Type.Integer(),
-      seenAt: Type.String(),
-    }),
-  ),
-});
+import { exampleReady } from '../examples.js';
+import { json, problems } from '../responses.js';
+import { Ready } from '../schemas.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; redis: Redis }> = async (
   app,
@@ -24,13 +13,42 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; redis: Redis }> =
 ) => {
   app.get(
     '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        operationId: 'healthz',
+        tags: ['health'],
+        summary: 'The process is up',
+        security: [],
+        response: {
+          200: json(Type.Object({ status: Type.Literal('ok') }), 'Up', { status: 'ok' }),
+          ...problems(400, 500),
+        },
+      },
+    },
     () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/readyz',
-    { schema: { response: { 200: Ready, 503: Ready } } },
+    {
+      schema: {
+        operationId: 'readyz',
+        tags: ['health'],
+        summary: 'PostgreSQL and Redis are reachable; lists live workers and their tfjs backends',
+        security: [],
+        response: {
+          200: json(Ready, 'Ready', exampleReady),
+          // A readiness probe, so "not ready" is a 503 with the same body, not a problem.
+          503: json(Ready, 'Not ready', {
+            ...exampleReady,
+            status: 'not_ready',
+            redis: false,
+            workers: [],
+          }),
+          ...problems(400, 500),
+        },
+      },
+    },
     async (_request, reply) => {
       const withTimeout = <T>(work: Promise<T>) =>
         Promise.race([

@@ -1,19 +1,28 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { JobsService } from '../../services/jobs.service.js';
-import { authErrors, CreateJobBody, IdParams, Job, page, PageQuery, Problem } from '../schemas.js';
+import { exampleCreateJob, exampleJob } from '../examples.js';
+import { AUTH_PROBLEMS, json, problems } from '../responses.js';
+import { Job } from '../../contracts/resource-views.js';
+import { CreateJobBody, IdParams, JobPage, PageQuery, withDefaults } from '../schemas.js';
 
 export const jobsRoutes: FastifyPluginAsyncTypebox<{ jobs: JobsService }> = async (
   app,
   { jobs },
 ) => {
-  app.addHook('onRequest', app.authenticate);
-
   app.post(
     '/jobs',
     {
       schema: {
-        body: CreateJobBody,
-        response: { 202: Job, 400: Problem, 422: Problem, 503: Problem, ...authErrors },
+        operationId: 'createJob',
+        tags: ['jobs'],
+        summary: 'Submit a training job',
+        description:
+          'The dataset and a training spec; every spec field is optional and the job shows the spec with defaults filled in. Unknown fields are refused.',
+        body: { ...CreateJobBody, examples: [exampleCreateJob] },
+        response: {
+          202: json(Job, 'Queued', { ...exampleJob, status: 'queued', metrics: null }),
+          ...problems(400, 422, 503, ...AUTH_PROBLEMS),
+        },
       },
     },
     async (request, reply) =>
@@ -22,19 +31,58 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<{ jobs: JobsService }> = asyn
 
   app.get(
     '/jobs',
-    { schema: { querystring: PageQuery, response: { 200: page(Job), ...authErrors } } },
-    (request) => jobs.list(request.principal.tenantId, request.query),
+    {
+      schema: {
+        operationId: 'listJobs',
+        tags: ['jobs'],
+        summary: 'List jobs, newest first',
+        querystring: PageQuery,
+        response: {
+          200: json(JobPage, 'A page', { items: [exampleJob], total: 1, limit: 20, offset: 0 }),
+          ...problems(400, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    (request) => jobs.list(request.principal.tenantId, withDefaults(request.query)),
   );
 
   app.get(
     '/jobs/:id',
-    { schema: { params: IdParams, response: { 200: Job, ...authErrors } } },
+    {
+      schema: {
+        operationId: 'getJob',
+        tags: ['jobs'],
+        summary: "A job's status, progress, per-epoch history and metrics",
+        params: IdParams,
+        response: {
+          200: json(Job, 'The job', exampleJob),
+          ...problems(400, 404, ...AUTH_PROBLEMS),
+        },
+      },
+    },
     (request) => jobs.get(request.principal.tenantId, request.params.id),
   );
 
   app.post(
     '/jobs/:id/cancel',
-    { schema: { params: IdParams, response: { 202: Job, 409: Problem, ...authErrors } } },
+    {
+      schema: {
+        operationId: 'cancelJob',
+        tags: ['jobs'],
+        summary: 'Cancel a queued job at once, or a running one within seconds',
+        params: IdParams,
+        response: {
+          202: json(Job, 'Cancelled or cancelling', {
+            ...exampleJob,
+            status: 'cancelled',
+            cancelRequested: true,
+            metrics: null,
+            modelId: null,
+          }),
+          ...problems(400, 404, 409, ...AUTH_PROBLEMS),
+        },
+      },
+    },
     async (request, reply) =>
       reply.code(202).send(await jobs.cancel(request.principal.tenantId, request.params.id)),
   );

@@ -1,48 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ModelsService } from '../../services/models.service.js';
 import { BASE_MODEL_CATALOG, type BaseModelEntry } from '../../training/base-model-catalog.js';
-import { authErrors, BaseModel, IdParams, Model, page, PageQuery } from '../schemas.js';
-import { Type } from '@sinclair/typebox';
-
-export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> = async (
-  app,
-  { models },
-) => {
-  app.addHook('onRequest', app.authenticate);
-
-  app.get(
-    '/models',
-    { schema: { querystring: PageQuery, response: { 200: page(Model), ...authErrors } } },
-    (request) => models.list(request.principal.tenantId, request.query),
-  );
-
-  app.get(
-    '/models/:id',
-    { schema: { params: IdParams, response: { 200: Model, ...authErrors } } },
-    (request) => models.get(request.principal.tenantId, request.params.id),
-  );
-
-  app.get(
-    '/base-models',
-    {
-      schema: {
-        response: {
-          200: Type.Object({ default: Type.String(), items: Type.Array(BaseModel) }),
-          ...authErrors,
-        },
-      },
-    },
-    () => ({
-      default: BASE_MODEL_CATALOG.find((entry) => entry.default)!.id,
-      items: BASE_MODEL_CATALOG.map((entry) => ({
-        ...entry,
-        inputSize: entry.preprocessing.size,
-        default: entry.default === true,
-        weights: weightsOf(entry.source),
-      })),
-    }),
-  );
-};
+import { exampleModel } from '../examples.js';
+import { AUTH_PROBLEMS, binary, json, NoContent, problems } from '../responses.js';
+import { Model } from '../../contracts/resource-views.js';
+import { BaseModelCatalog, IdParams, ModelPage, PageQuery, withDefaults } from '../schemas.js';
 
 /** Where a catalog entry's weights come from, as the API lists it. */
 function weightsOf(source: BaseModelEntry['source']): string {
@@ -57,3 +19,126 @@ function weightsOf(source: BaseModelEntry['source']): string {
       return 'local';
   }
 }
+
+function catalogView() {
+  return {
+    default: BASE_MODEL_CATALOG.find((entry) => entry.default)!.id,
+    items: BASE_MODEL_CATALOG.map((entry) => ({
+      id: entry.id,
+      description: entry.description,
+      architecture: entry.architecture,
+      inputSize: entry.preprocessing.size,
+      preprocessing: entry.preprocessing,
+      license: entry.license,
+      trainedOn: entry.trainedOn,
+      featureLayer: entry.featureLayer,
+      unfreezePoints: entry.unfreezePoints,
+      defaultUnfreezeFrom: entry.defaultUnfreezeFrom,
+      default: entry.default === true,
+      weights: weightsOf(entry.source),
+    })),
+  };
+}
+
+export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> = async (
+  app,
+  { models },
+) => {
+  app.get(
+    '/models',
+    {
+      schema: {
+        operationId: 'listModels',
+        tags: ['models'],
+        summary: 'List trained models, newest first',
+        querystring: PageQuery,
+        response: {
+          200: json(ModelPage, 'A page', { items: [exampleModel], total: 1, limit: 20, offset: 0 }),
+          ...problems(400, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    (request) => models.list(request.principal.tenantId, withDefaults(request.query)),
+  );
+
+  app.get(
+    '/models/:id',
+    {
+      schema: {
+        operationId: 'getModel',
+        tags: ['models'],
+        summary:
+          "A model's labels, base, both phases' metrics, what shipped and why, per-class metrics and confusion matrix",
+        params: IdParams,
+        response: {
+          200: json(Model, 'The model', exampleModel),
+          ...problems(400, 404, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    (request) => models.get(request.principal.tenantId, request.params.id),
+  );
+
+  app.get(
+    '/models/:id/export',
+    {
+      schema: {
+        operationId: 'exportModel',
+        tags: ['models'],
+        summary: 'Download the model (zip of model.json, weights.bin, metadata.json and a README)',
+        params: IdParams,
+        response: {
+          200: binary(
+            'application/zip',
+            'The zip; plain @tensorflow/tfjs loads it (see its README)',
+          ),
+          ...problems(400, 404, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    async (request, reply) => {
+      const zip = await models.exportZip(request.principal.tenantId, request.params.id);
+      return reply
+        .type('application/zip')
+        .header(
+          'content-disposition',
+          `attachment; filename="graft-model-${request.params.id}.zip"`,
+        )
+        .send(zip);
+    },
+  );
+
+  app.delete(
+    '/models/:id',
+    {
+      schema: {
+        operationId: 'deleteModel',
+        tags: ['models'],
+        summary: 'Delete the model and its files',
+        params: IdParams,
+        response: { 204: NoContent, ...problems(400, 404, ...AUTH_PROBLEMS) },
+      },
+    },
+    async (request, reply) => {
+      await models.delete(request.principal.tenantId, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  const catalog = catalogView();
+  app.get(
+    '/base-models',
+    {
+      schema: {
+        operationId: 'listBaseModels',
+        tags: ['models'],
+        summary: 'The base-model catalog, and which entry is the default',
+        response: {
+          200: json(BaseModelCatalog, 'The catalog', catalog),
+          ...problems(...AUTH_PROBLEMS),
+        },
+      },
+    },
+    () => catalog,
+  );
+};

@@ -1,26 +1,16 @@
 import type {} from '@fastify/multipart';
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../services/domain-error.js';
 import type { PredictionsService } from '../../services/predictions.service.js';
-import { authErrors, IdParams, Problem } from '../schemas.js';
+import { examplePrediction } from '../examples.js';
+import { AUTH_PROBLEMS, json, problems } from '../responses.js';
+import { PredictResponse } from '../../contracts/resource-views.js';
+import { IdParams, PredictForm, PredictJsonBody, PredictQuery, withDefaults } from '../schemas.js';
 
 const MAX_IMAGES = 32;
 const MAX_IMAGE_BYTES = 20 * 1024 ** 2;
 const MAX_JSON_BYTES = 64 * 1024 ** 2;
-
-const Predictions = Type.Array(Type.Object({ label: Type.String(), score: Type.Number() }));
-const PredictResponse = Type.Object({
-  modelId: Type.String(),
-  predictions: Type.Optional(Predictions),
-  results: Type.Optional(Type.Array(Type.Object({ predictions: Predictions }))),
-  latencyMs: Type.Number(),
-});
-const PredictQuery = Type.Object({
-  topK: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
-  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-});
 
 function fromBase64(value: unknown, index: number): Buffer {
   if (typeof value !== 'string')
@@ -79,23 +69,38 @@ async function readImages(request: FastifyRequest): Promise<{ images: Buffer[]; 
 export const predictionsRoutes: FastifyPluginAsyncTypebox<{
   predictions: PredictionsService;
 }> = async (app, { predictions }) => {
-  app.addHook('onRequest', app.authenticate);
-
   app.post(
     '/models/:id/predict',
     {
       // Large batches belong in multipart; a JSON body is held as one string while parsed.
       bodyLimit: MAX_JSON_BYTES,
       schema: {
+        operationId: 'predict',
+        tags: ['models'],
+        summary: 'Classify images with the model',
+        description: `One image (multipart field \`file\`, or JSON \`{"image": "<base64>"}\`) answers \`predictions\`; several (several multipart files, or \`{"images": [...]}\`, at most ${MAX_IMAGES}) answer \`results\`, one per image, in order. Scores are calibrated probabilities (all classes sum to 1); \`predictions\` lists the top \`topK\` at or above \`threshold\`, highest first. Images are prepared exactly as in training. Not an image: 422; over ${MAX_IMAGE_BYTES / 1024 ** 2} MiB or too many pixels: 413.`,
         params: IdParams,
         querystring: PredictQuery,
+        body: {
+          content: {
+            'application/json': {
+              schema: {
+                ...PredictJsonBody,
+                // A 1×1 PNG.
+                examples: [
+                  {
+                    image:
+                      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC',
+                  },
+                ],
+              },
+            },
+            'multipart/form-data': { schema: PredictForm },
+          },
+        },
         response: {
-          200: PredictResponse,
-          400: Problem,
-          413: Problem,
-          415: Problem,
-          422: Problem,
-          ...authErrors,
+          200: json(PredictResponse, 'Predictions', examplePrediction),
+          ...problems(400, 404, 413, 415, 422, ...AUTH_PROBLEMS),
         },
       },
     },
@@ -105,7 +110,7 @@ export const predictionsRoutes: FastifyPluginAsyncTypebox<{
         request.principal.tenantId,
         request.params.id,
         images,
-        request.query,
+        withDefaults(request.query),
       );
       return batch
         ? result
@@ -114,23 +119,6 @@ export const predictionsRoutes: FastifyPluginAsyncTypebox<{
             predictions: result.results[0]!.predictions,
             latencyMs: result.latencyMs,
           };
-    },
-  );
-
-  app.get('/models/:id/export', { schema: { params: IdParams } }, async (request, reply) => {
-    const zip = await predictions.exportZip(request.principal.tenantId, request.params.id);
-    return reply
-      .type('application/zip')
-      .header('content-disposition', `attachment; filename="graft-model-${request.params.id}.zip"`)
-      .send(zip);
-  });
-
-  app.delete(
-    '/models/:id',
-    { schema: { params: IdParams, response: { 204: { type: 'null' }, ...authErrors } } },
-    async (request, reply) => {
-      await predictions.delete(request.principal.tenantId, request.params.id);
-      return reply.code(204).send();
     },
   );
 };

@@ -1,0 +1,43 @@
+import type { SwaggerOptions } from '@fastify/swagger';
+import type { Config } from '../config/config.js';
+
+/** The document's frame; paths and schemas come from the routes. */
+export function documentOptions(config: Pick<Config, 'host' | 'port'>): SwaggerOptions {
+  return {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Graft API',
+        version: '1.0.0',
+        description: [
+          'Self-hosted transfer learning for image classifiers. Upload a labelled dataset (zip),',
+          'submit a training job, poll it, and use the resulting model.',
+          'Every /v1 route needs `Authorization: Bearer <API key>` (`npm run keys:create -- --tenant <name>`).',
+          'Errors are `application/problem+json` (RFC 9457) with a stable `code`.',
+        ].join(' '),
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: `http://${config.host}:${config.port}`, description: 'This server' }],
+      security: [{ apiKey: [] }],
+      tags: [
+        { name: 'datasets', description: 'Labelled image datasets: upload, inspect, delete' },
+        { name: 'jobs', description: 'Training jobs: submit, poll, cancel' },
+        {
+          name: 'models',
+          description: 'Trained models: evaluate, predict, export; the base-model catalog',
+        },
+        { name: 'health', description: 'Liveness and readiness probes (no API key)' },
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of your tenant' },
+        },
+      },
+    },
+    // Named schemas keep their names under components.schemas.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { ref } from '../contracts/schema-ref.js';
+import { Problem } from './schemas.js';
+
+/** What each problem status means on this API, for the document. */
+const PROBLEM_MEANING = {
+  400: 'The request is malformed (see `errors` for which field)',
+  401: 'No valid API key (`Authorization: Bearer <key>`)',
+  404: 'No such resource for your tenant',
+  409: 'The resource is in a state that does not allow this',
+  413: 'Too large',
+  415: 'Unsupported content type',
+  422: 'Well-formed, but cannot be used (the `detail` says why)',
+  500: 'A fault on our side; it has been logged',
+  503: 'A dependency is unavailable; retry later',
+} as const;
+export type ProblemStatus = keyof typeof PROBLEM_MEANING;
+
+/** A JSON response with its description and an example, typed by its schema. */
+export function json<T extends TSchema>(schema: T, description: string, example: Static<T>) {
+  return {
+    description,
+    content: { 'application/json': { schema: schema.$id ? ref(schema) : schema, example } },
+  } as unknown as T;
+}
+
+/** A file download (a stream or bytes in the handler). */
+export function binary(contentType: string, description: string) {
+  return {
+    description,
+    content: { [contentType]: { schema: Type.String({ format: 'binary' }) } },
+  } as unknown as TUnsafe<Readable | Buffer>;
+}
+
+/** application/problem+json responses for these statuses. */
+export function problems<S extends ProblemStatus>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: PROBLEM_MEANING[status],
+        content: { 'application/problem+json': { schema: ref(Problem) } },
+      },
+    ]),
+  ) as unknown as Record<S, typeof Problem>;
+}
+
+/** Problems every authenticated route may answer. */
+export const AUTH_PROBLEMS = [401, 500] as const;
+
+export const NoContent = Type.Null({ description: 'Done; no body' });

@@ -1,0 +1,110 @@
+import type { Redis } from 'ioredis';
+import type { ApiServices } from '../api/app.js';
+import type { Config } from '../config/config.js';
+import { ApiKeysRepository } from '../db/api-keys.repository.js';
+import { DatasetsRepository } from '../db/datasets.repository.js';
+import { ModelsRepository } from '../db/models.repository.js';
+import { createDb, type Db } from '../db/prisma-client.js';
+import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import { InferenceService } from '../inference/inference.service.js';
+import { createRedis } from '../queue/redis-connection.js';
+import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
+import { DatasetsService } from '../services/datasets.service.js';
+import { JobsService } from '../services/jobs.service.js';
+import { ModelsService } from '../services/models.service.js';
+import { PredictionsService } from '../services/predictions.service.js';
+import { artifactStoreFor, type ArtifactStore } from '../storage/artifact-store.js';
+
+/*
+ * The one place that builds Graft's parts from a config: connections, the store, the queue,
+ * repositories and services. Entry points (main.ts, the API server, the worker, the CLI) and
+ * the test harness take what they need from here, and close it with one call.
+ */
+
+export type ConnectedConfig = Config & { databaseUrl: string; redisUrl: string };
+
+/** What needs only PostgreSQL and the artifact store (the training processor, the CLI). */
+export interface DataParts {
+  config: Config;
+  db: Db;
+  store: ArtifactStore;
+  close(): Promise<void>;
+}
+
+export function wireData(config: Config & { databaseUrl: string }): DataParts {
+  const db = createDb(config.databaseUrl);
+  return {
+    config,
+    db,
+    store: artifactStoreFor(config.dataDir),
+    close: () => db.$disconnect(),
+  };
+}
+
+/** What an API replica needs: the data parts, Redis, the queue, inference and the services. */
+export interface ApiParts extends DataParts {
+  config: ConnectedConfig;
+  /** Fail-fast connection (queue role): a request never hangs on a dead Redis. */
+  redis: Redis;
+  queue: TrainingQueue;
+  services: ApiServices;
+}
+
+export function wireApi(config: ConnectedConfig): ApiParts {
+  const data = wireData(config);
+  const { db, store } = data;
+  const redis = createRedis(config.redisUrl, 'queue');
+  // A dead Redis fails requests with 503 and /readyz says so; its error events are not news.
+  redis.on('error', () => undefined);
+  const queue = createTrainingQueue(config.queueName, redis);
+  const inference = new InferenceService(config, {
+    cacheBytes: config.inferenceCacheBytes,
+    maxBatch: config.inferenceMaxBatch,
+  });
+  const repositories = {
+    datasets: new DatasetsRepository(db),
+    jobs: new TrainingJobsRepository(db),
+    models: new ModelsRepository(db),
+    keys: new ApiKeysRepository(db),
+  };
+  return {
+    ...data,
+    config,
+    redis,
+    queue,
+    services: {
+      datasets: new DatasetsService(repositories.datasets, store, config),
+      jobs: new JobsService(repositories.jobs, repositories.datasets, queue),
+      models: new ModelsService(repositories.models, store, inference),
+      predictions: new PredictionsService(repositories.models, inference),
+      keys: repositories.keys,
+    },
+    async close() {
+      await inference.close();
+      await queue.close();
+      redis.disconnect();
+      await data.close();
+    },
+  };
+}
+
+/**
+ * Runs `stop` once on SIGINT or SIGTERM, then exits (1 if stopping failed). Entry points call
+ * it with everything they started, last started first.
+ */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`graft: stopping after ${signal} failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}

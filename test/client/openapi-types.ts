@@ -1,0 +1,3269 @@
+// Generated from openapi.yaml by `npm run openapi`; do not edit.
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The process is up */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** PostgreSQL and Redis are reachable; lists live workers and their tfjs backends */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List datasets, newest first */
+        get: operations["listDatasets"];
+        put?: never;
+        /**
+         * Upload a labelled image dataset
+         * @description A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored.
+         */
+        post: operations["uploadDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dataset, with its class counts, rejected files and report */
+        get: operations["getDataset"];
+        put?: never;
+        post?: never;
+        /** Delete a dataset and its images (409 while a queued or running job uses it) */
+        delete: operations["deleteDataset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List jobs, newest first */
+        get: operations["listJobs"];
+        put?: never;
+        /**
+         * Submit a training job
+         * @description The dataset and a training spec; every spec field is optional and the job shows the spec with defaults filled in. Unknown fields are refused.
+         */
+        post: operations["createJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's status, progress, per-epoch history and metrics */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued job at once, or a running one within seconds */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List trained models, newest first */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A model's labels, base, both phases' metrics, what shipped and why, per-class metrics and confusion matrix */
+        get: operations["getModel"];
+        put?: never;
+        post?: never;
+        /** Delete the model and its files */
+        delete: operations["deleteModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the model (zip of model.json, weights.bin, metadata.json and a README) */
+        get: operations["exportModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/base-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The base-model catalog, and which entry is the default */
+        get: operations["listBaseModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Classify images with the model
+         * @description One image (multipart field `file`, or JSON `{"image": "<base64>"}`) answers `predictions`; several (several multipart files, or `{"images": [...]}`, at most 32) answer `results`, one per image, in order. Scores are calibrated probabilities (all classes sum to 1); `predictions` lists the top `topK` at or above `threshold`, highest first. Images are prepared exactly as in training. Not an image: 422; over 20 MiB or too many pixels: 413.
+         */
+        post: operations["predict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description An error (RFC 9457 problem details); some codes add fields such as `errors` */
+        Problem: {
+            /** @description urn:graft:problem:<code> */
+            type: string;
+            title: string;
+            status: number;
+            /** @description What went wrong and what to do, for a person */
+            detail: string;
+            /** @description Stable, for programs */
+            code: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Made at upload: warnings, not refusals. Exact duplicates (content hash), validation images identical to training images (dropped from validation when training), the same image under two classes, class imbalance, classes under 10 images, images under 112 px, mixed greyscale and colour. */
+        DatasetReport: {
+            images: number;
+            duplicateGroups: number;
+            leakedValImages: number;
+            imbalanceRatio: number;
+            greyImages: number;
+            colourImages: number;
+            smallImages: number;
+            warnings: {
+                code: "duplicates" | "train_val_leakage" | "conflicting_labels" | "class_imbalance" | "small_classes" | "small_images" | "mixed_colour";
+                message: string;
+                examples: string[];
+            }[];
+        };
+        /** @description A labelled image dataset */
+        Dataset: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            status: string;
+            imageCount: number;
+            split: "given" | "none";
+            classes: {
+                name: string;
+                count: number;
+            }[];
+            /** @description Files that are not decodable images; skipped */
+            rejected: {
+                path: string;
+                reason: string;
+            }[];
+            /** @description Null for datasets uploaded before reports existed */
+            report: components["schemas"]["DatasetReport"] | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description Every field is optional; defaults are filled in and shown on the job */
+        TrainingSpec: {
+            baseModel?: string;
+            featureExtraction?: {
+                epochs?: number;
+                learningRate?: number;
+                batchSize?: number;
+                dropout?: number;
+                hiddenUnits?: number;
+            };
+            fineTuning?: {
+                enabled?: boolean;
+                epochs?: number;
+                learningRate?: number;
+                batchSize?: number;
+                unfreezeLayers?: number;
+                unfreezeFrom?: string;
+                patience?: number;
+            };
+            augmentation?: {
+                horizontalFlip?: boolean | "auto";
+            };
+            search?: {
+                enabled?: boolean;
+                folds?: number;
+                hiddenUnits?: number[];
+            };
+            baseline?: {
+                enabled?: boolean;
+                allowShip?: boolean;
+            };
+            classWeights?: "auto" | "none" | {
+                [key: string]: number;
+            };
+            validationSplit?: number;
+            seed?: number;
+        };
+        /** @description A training job: state, progress, per-epoch history, metrics */
+        Job: {
+            /** Format: uuid */
+            id: string;
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            datasetId: string | null;
+            baseModel: string;
+            spec: components["schemas"]["TrainingSpec"];
+            phase: ("features" | "featureExtraction" | "fineTuning" | "export") | null;
+            progress: number;
+            epoch: number | null;
+            epochs: number | null;
+            etaSeconds: number | null;
+            history: components["schemas"]["EpochRecord"][];
+            metrics: components["schemas"]["TrainingSummary"] | null;
+            modelId: string | null;
+            error: string | null;
+            backend: string | null;
+            cancelRequested: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+        };
+        /** @description How images are prepared, exactly as the base was trained */
+        Preprocessing: {
+            /** @description Input height and width, pixels */
+            size: number;
+            resize: "cover" | "fill";
+            valueRange: number[];
+            channelOrder: "RGB" | "BGR";
+        };
+        /** @description A trained model and its evaluation */
+        Model: {
+            /** Format: uuid */
+            id: string;
+            jobId: string | null;
+            datasetId: string | null;
+            baseModel: string;
+            labels: string[];
+            inputSize: number;
+            preprocessing: components["schemas"]["Preprocessing"];
+            kept: "featureExtraction" | "fineTuning" | "baseline";
+            keptReason: string;
+            metrics: {
+                accuracy: number | null;
+            } & components["schemas"]["TrainingSummary"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description A pretrained base in the catalog */
+        BaseModel: {
+            id: string;
+            description: string;
+            architecture: string;
+            inputSize: number;
+            preprocessing: components["schemas"]["Preprocessing"];
+            license: string;
+            trainedOn: string;
+            featureLayer: string;
+            unfreezePoints: string[];
+            defaultUnfreezeFrom: string;
+            default: boolean;
+            /** @description Where the weights come from */
+            weights: string;
+        };
+        /** @description `predictions` for one image, `results` for several */
+        PredictResponse: {
+            modelId: string;
+            /** @description Top classes at or above the threshold, highest calibrated probability first */
+            predictions?: {
+                label: string;
+                score: number;
+            }[];
+            /** @description One per image */
+            results?: {
+                /** @description Top classes at or above the threshold, highest calibrated probability first */
+                predictions: {
+                    label: string;
+                    score: number;
+                }[];
+            }[];
+            latencyMs: number;
+        };
+        /** @description A model on the validation split */
+        Evaluation: {
+            accuracy: number;
+            /** @description Mean cross-entropy */
+            loss: number;
+            /** @description Images evaluated */
+            count: number;
+            perClass: {
+                label: string;
+                precision: number;
+                recall: number;
+                f1: number;
+                support: number;
+            }[];
+            /** @description Rows: actual class, columns: predicted class, both in label order */
+            confusionMatrix: number[][];
+        };
+        /** @description One cross-validated head setting */
+        TriedSetting: {
+            /** @description Feature blocks the head reads: the base top, an earlier depth, grey 28×28 and colour 14×14 thumbnails */
+            features: ("top" | "mid" | "gray" | "colour")[];
+            /** @description 0: a linear head */
+            hiddenUnits: number;
+            dropout: number;
+            l2: number;
+            /** @description Mirrored training copies used */
+            mirror: boolean;
+            learningRate: number;
+            maxEpochs: number;
+            /** @description Cross-validated on the training split */
+            cvAccuracy: number;
+            cvLoss: number;
+            /** @description Full-batch epochs at the best checkpoint */
+            iterations: number;
+        };
+        Calibration: {
+            /** @description Softmax temperature, folded into the output layer */
+            temperature: number;
+            fittedOn: "out-of-fold" | "held-out fold";
+            /** @description Expected calibration error (15 bins) on the validation split */
+            eceBefore: number;
+            eceAfter: number;
+        };
+        /** @description How the shipped model was chosen and how it validated: both phases, the search, the raw-pixel baseline, early stopping, class weights and calibration */
+        TrainingSummary: {
+            kept: "featureExtraction" | "fineTuning" | "baseline";
+            keptReason: string;
+            evaluation: components["schemas"]["Evaluation"];
+            featureExtraction: components["schemas"]["Evaluation"];
+            fineTuning: components["schemas"]["Evaluation"] | null;
+            unfreezeFrom: string | null;
+            split: {
+                method: "given" | "stratified";
+                train: number;
+                val: number;
+                /** @description Validation images identical to a training image, left out */
+                droppedFromValidation?: number;
+            };
+            /** @description Images that could not be read */
+            skipped: {
+                key: string;
+                reason: string;
+            }[];
+            search?: {
+                enabled: boolean;
+                folds: number;
+                seconds: number;
+                chosen: components["schemas"]["TriedSetting"];
+                tried: components["schemas"]["TriedSetting"][];
+            };
+            baseline?: {
+                chosen: components["schemas"]["TriedSetting"];
+                evaluation: components["schemas"]["Evaluation"];
+                shipped: boolean;
+            } | null;
+            transferGain?: number | null;
+            classWeights?: {
+                [key: string]: number;
+            };
+            earlyStopping?: {
+                featureExtraction: {
+                    steps: number;
+                };
+                fineTuning: {
+                    bestEpoch: number;
+                    stoppedEarly: boolean;
+                } | null;
+            };
+            calibration?: components["schemas"]["Calibration"];
+            seconds: {
+                featureCache: number;
+                search?: number;
+                featureExtraction: number;
+                fineTuning: number;
+                total: number;
+            };
+        };
+        /** @description One epoch: training and held-out loss and accuracy */
+        EpochRecord: {
+            phase: "featureExtraction" | "fineTuning";
+            epoch: number;
+            loss: number | null;
+            accuracy: number | null;
+            valLoss: number;
+            valAccuracy: number;
+        };
+        /** @description A page, newest first */
+        DatasetPage: {
+            items: components["schemas"]["Dataset"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** @description A page, newest first */
+        JobPage: {
+            items: components["schemas"]["Job"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** @description A page, newest first */
+        ModelPage: {
+            items: components["schemas"]["Model"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** @description Whether PostgreSQL and Redis answer, and the live workers */
+        Ready: {
+            status: "ready" | "not_ready";
+            postgres: boolean;
+            redis: boolean;
+            workers: {
+                id: string;
+                backend: string;
+                concurrency: number;
+                /** Format: date-time */
+                seenAt: string;
+            }[];
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "postgres": true,
+                     *       "redis": true,
+                     *       "workers": [
+                     *         {
+                     *           "id": "gpu-1:4242",
+                     *           "backend": "tensorflow-gpu",
+                     *           "concurrency": 1,
+                     *           "seenAt": "2026-11-28T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "not_ready",
+                     *       "postgres": true,
+                     *       "redis": false,
+                     *       "workers": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+        };
+    };
+    listDatasets: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *           "name": "hymenoptera",
+                     *           "status": "ready",
+                     *           "imageCount": 397,
+                     *           "split": "given",
+                     *           "classes": [
+                     *             {
+                     *               "name": "ants",
+                     *               "count": 194
+                     *             },
+                     *             {
+                     *               "name": "bees",
+                     *               "count": 203
+                     *             }
+                     *           ],
+                     *           "rejected": [
+                     *             {
+                     *               "path": "train/ants/notes.txt",
+                     *               "reason": "not a decodable image"
+                     *             }
+                     *           ],
+                     *           "report": {
+                     *             "images": 397,
+                     *             "duplicateGroups": 0,
+                     *             "leakedValImages": 0,
+                     *             "imbalanceRatio": 1.05,
+                     *             "greyImages": 2,
+                     *             "colourImages": 395,
+                     *             "smallImages": 0,
+                     *             "warnings": [
+                     *               {
+                     *                 "code": "mixed_colour",
+                     *                 "message": "2 of 397 images are greyscale, the rest colour",
+                     *                 "examples": [
+                     *                   "train/bees/2962405283_22718d9617.jpg"
+                     *                 ]
+                     *               }
+                     *             ]
+                     *           },
+                     *           "createdAt": "2026-11-28T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DatasetPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The zip, one folder per class
+                     */
+                    file: string;
+                    /** @description Defaults to dataset-<first 8 characters of its id> */
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "name": "hymenoptera",
+                     *       "status": "ready",
+                     *       "imageCount": 397,
+                     *       "split": "given",
+                     *       "classes": [
+                     *         {
+                     *           "name": "ants",
+                     *           "count": 194
+                     *         },
+                     *         {
+                     *           "name": "bees",
+                     *           "count": 203
+                     *         }
+                     *       ],
+                     *       "rejected": [
+                     *         {
+                     *           "path": "train/ants/notes.txt",
+                     *           "reason": "not a decodable image"
+                     *         }
+                     *       ],
+                     *       "report": {
+                     *         "images": 397,
+                     *         "duplicateGroups": 0,
+                     *         "leakedValImages": 0,
+                     *         "imbalanceRatio": 1.05,
+                     *         "greyImages": 2,
+                     *         "colourImages": 395,
+                     *         "smallImages": 0,
+                     *         "warnings": [
+                     *           {
+                     *             "code": "mixed_colour",
+                     *             "message": "2 of 397 images are greyscale, the rest colour",
+                     *             "examples": [
+                     *               "train/bees/2962405283_22718d9617.jpg"
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "createdAt": "2026-11-28T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Dataset"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dataset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "name": "hymenoptera",
+                     *       "status": "ready",
+                     *       "imageCount": 397,
+                     *       "split": "given",
+                     *       "classes": [
+                     *         {
+                     *           "name": "ants",
+                     *           "count": 194
+                     *         },
+                     *         {
+                     *           "name": "bees",
+                     *           "count": 203
+                     *         }
+                     *       ],
+                     *       "rejected": [
+                     *         {
+                     *           "path": "train/ants/notes.txt",
+                     *           "reason": "not a decodable image"
+                     *         }
+                     *       ],
+                     *       "report": {
+                     *         "images": 397,
+                     *         "duplicateGroups": 0,
+                     *         "leakedValImages": 0,
+                     *         "imbalanceRatio": 1.05,
+                     *         "greyImages": 2,
+                     *         "colourImages": 395,
+                     *         "smallImages": 0,
+                     *         "warnings": [
+                     *           {
+                     *             "code": "mixed_colour",
+                     *             "message": "2 of 397 images are greyscale, the rest colour",
+                     *             "examples": [
+                     *               "train/bees/2962405283_22718d9617.jpg"
+                     *             ]
+                     *           }
+                     *         ]
+                     *       },
+                     *       "createdAt": "2026-11-28T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Dataset"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "status": "succeeded",
+                     *           "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *           "baseModel": "mobilenet_v2_0.35",
+                     *           "spec": {
+                     *             "featureExtraction": {
+                     *               "epochs": 100,
+                     *               "learningRate": 0.05,
+                     *               "batchSize": 32,
+                     *               "dropout": 0.2,
+                     *               "hiddenUnits": 0
+                     *             },
+                     *             "fineTuning": {
+                     *               "enabled": true,
+                     *               "epochs": 5,
+                     *               "learningRate": 0.0001,
+                     *               "batchSize": 32,
+                     *               "patience": 2
+                     *             },
+                     *             "augmentation": {
+                     *               "horizontalFlip": "auto"
+                     *             },
+                     *             "search": {
+                     *               "enabled": true,
+                     *               "folds": 5,
+                     *               "hiddenUnits": []
+                     *             },
+                     *             "baseline": {
+                     *               "enabled": true,
+                     *               "allowShip": true
+                     *             },
+                     *             "classWeights": "auto",
+                     *             "validationSplit": 0.2,
+                     *             "seed": 42
+                     *           },
+                     *           "phase": "export",
+                     *           "progress": 1,
+                     *           "epoch": 5,
+                     *           "epochs": 5,
+                     *           "etaSeconds": 0,
+                     *           "history": [
+                     *             {
+                     *               "phase": "fineTuning",
+                     *               "epoch": 1,
+                     *               "loss": 0.061,
+                     *               "accuracy": 0.985,
+                     *               "valLoss": 0.141,
+                     *               "valAccuracy": 0.939
+                     *             }
+                     *           ],
+                     *           "metrics": {
+                     *             "kept": "fineTuning",
+                     *             "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *             "evaluation": {
+                     *               "accuracy": 0.948,
+                     *               "loss": 0.171,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "featureExtraction": {
+                     *               "accuracy": 0.928,
+                     *               "loss": 0.201,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.928,
+                     *                   "recall": 0.928,
+                     *                   "f1": 0.928,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.928,
+                     *                   "recall": 0.928,
+                     *                   "f1": 0.928,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "fineTuning": {
+                     *               "accuracy": 0.948,
+                     *               "loss": 0.171,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "unfreezeFrom": "Conv_1",
+                     *             "split": {
+                     *               "method": "given",
+                     *               "train": 244,
+                     *               "val": 153,
+                     *               "droppedFromValidation": 0
+                     *             },
+                     *             "skipped": [],
+                     *             "search": {
+                     *               "enabled": true,
+                     *               "folds": 5,
+                     *               "seconds": 3.3,
+                     *               "chosen": {
+                     *                 "features": [
+                     *                   "top",
+                     *                   "gray"
+                     *                 ],
+                     *                 "hiddenUnits": 0,
+                     *                 "dropout": 0,
+                     *                 "l2": 0.204,
+                     *                 "mirror": true,
+                     *                 "learningRate": 0.05,
+                     *                 "maxEpochs": 100,
+                     *                 "cvAccuracy": 0.898,
+                     *                 "cvLoss": 0.205,
+                     *                 "iterations": 100
+                     *               },
+                     *               "tried": [
+                     *                 {
+                     *                   "features": [
+                     *                     "top",
+                     *                     "gray"
+                     *                   ],
+                     *                   "hiddenUnits": 0,
+                     *                   "dropout": 0,
+                     *                   "l2": 0.204,
+                     *                   "mirror": true,
+                     *                   "learningRate": 0.05,
+                     *                   "maxEpochs": 100,
+                     *                   "cvAccuracy": 0.898,
+                     *                   "cvLoss": 0.205,
+                     *                   "iterations": 100
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "baseline": {
+                     *               "chosen": {
+                     *                 "features": [
+                     *                   "colour"
+                     *                 ],
+                     *                 "hiddenUnits": 0,
+                     *                 "dropout": 0,
+                     *                 "l2": 0.204,
+                     *                 "mirror": false,
+                     *                 "learningRate": 0.05,
+                     *                 "maxEpochs": 100,
+                     *                 "cvAccuracy": 0.669,
+                     *                 "cvLoss": 0.643,
+                     *                 "iterations": 100
+                     *               },
+                     *               "evaluation": {
+                     *                 "accuracy": 0.582,
+                     *                 "loss": 0.69,
+                     *                 "count": 153,
+                     *                 "perClass": [
+                     *                   {
+                     *                     "label": "ants",
+                     *                     "precision": 0.582,
+                     *                     "recall": 0.582,
+                     *                     "f1": 0.582,
+                     *                     "support": 70
+                     *                   },
+                     *                   {
+                     *                     "label": "bees",
+                     *                     "precision": 0.582,
+                     *                     "recall": 0.582,
+                     *                     "f1": 0.582,
+                     *                     "support": 83
+                     *                   }
+                     *                 ],
+                     *                 "confusionMatrix": [
+                     *                   [
+                     *                     66,
+                     *                     4
+                     *                   ],
+                     *                   [
+                     *                     4,
+                     *                     79
+                     *                   ]
+                     *                 ]
+                     *               },
+                     *               "shipped": false
+                     *             },
+                     *             "transferGain": 0.366,
+                     *             "classWeights": {
+                     *               "ants": 1.0082,
+                     *               "bees": 0.9919
+                     *             },
+                     *             "earlyStopping": {
+                     *               "featureExtraction": {
+                     *                 "steps": 100
+                     *               },
+                     *               "fineTuning": {
+                     *                 "bestEpoch": 5,
+                     *                 "stoppedEarly": false
+                     *               }
+                     *             },
+                     *             "calibration": {
+                     *               "temperature": 0.875,
+                     *               "fittedOn": "held-out fold",
+                     *               "eceBefore": 0.0457,
+                     *               "eceAfter": 0.0341
+                     *             },
+                     *             "seconds": {
+                     *               "featureCache": 11.2,
+                     *               "search": 3.3,
+                     *               "featureExtraction": 3.5,
+                     *               "fineTuning": 6.9,
+                     *               "total": 23.1
+                     *             }
+                     *           },
+                     *           "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *           "error": null,
+                     *           "backend": "wasm",
+                     *           "cancelRequested": false,
+                     *           "createdAt": "2026-11-28T10:00:00.000Z",
+                     *           "startedAt": "2026-11-28T10:00:00.000Z",
+                     *           "finishedAt": "2026-11-28T10:00:25.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                 *       "fineTuning": {
+                 *         "epochs": 5
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description One of your datasets */
+                    datasetId: string;
+                    baseModel?: string;
+                    featureExtraction?: {
+                        epochs?: number;
+                        learningRate?: number;
+                        batchSize?: number;
+                        dropout?: number;
+                        hiddenUnits?: number;
+                    };
+                    fineTuning?: {
+                        enabled?: boolean;
+                        epochs?: number;
+                        learningRate?: number;
+                        batchSize?: number;
+                        unfreezeLayers?: number;
+                        unfreezeFrom?: string;
+                        patience?: number;
+                    };
+                    augmentation?: {
+                        horizontalFlip?: boolean | "auto";
+                    };
+                    search?: {
+                        enabled?: boolean;
+                        folds?: number;
+                        hiddenUnits?: number[];
+                    };
+                    baseline?: {
+                        enabled?: boolean;
+                        allowShip?: boolean;
+                    };
+                    classWeights?: "auto" | "none" | {
+                        [key: string]: number;
+                    };
+                    validationSplit?: number;
+                    seed?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "queued",
+                     *       "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "baseModel": "mobilenet_v2_0.35",
+                     *       "spec": {
+                     *         "featureExtraction": {
+                     *           "epochs": 100,
+                     *           "learningRate": 0.05,
+                     *           "batchSize": 32,
+                     *           "dropout": 0.2,
+                     *           "hiddenUnits": 0
+                     *         },
+                     *         "fineTuning": {
+                     *           "enabled": true,
+                     *           "epochs": 5,
+                     *           "learningRate": 0.0001,
+                     *           "batchSize": 32,
+                     *           "patience": 2
+                     *         },
+                     *         "augmentation": {
+                     *           "horizontalFlip": "auto"
+                     *         },
+                     *         "search": {
+                     *           "enabled": true,
+                     *           "folds": 5,
+                     *           "hiddenUnits": []
+                     *         },
+                     *         "baseline": {
+                     *           "enabled": true,
+                     *           "allowShip": true
+                     *         },
+                     *         "classWeights": "auto",
+                     *         "validationSplit": 0.2,
+                     *         "seed": 42
+                     *       },
+                     *       "phase": "export",
+                     *       "progress": 1,
+                     *       "epoch": 5,
+                     *       "epochs": 5,
+                     *       "etaSeconds": 0,
+                     *       "history": [
+                     *         {
+                     *           "phase": "fineTuning",
+                     *           "epoch": 1,
+                     *           "loss": 0.061,
+                     *           "accuracy": 0.985,
+                     *           "valLoss": 0.141,
+                     *           "valAccuracy": 0.939
+                     *         }
+                     *       ],
+                     *       "metrics": null,
+                     *       "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *       "error": null,
+                     *       "backend": "wasm",
+                     *       "cancelRequested": false,
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "startedAt": "2026-11-28T10:00:00.000Z",
+                     *       "finishedAt": "2026-11-28T10:00:25.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "succeeded",
+                     *       "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "baseModel": "mobilenet_v2_0.35",
+                     *       "spec": {
+                     *         "featureExtraction": {
+                     *           "epochs": 100,
+                     *           "learningRate": 0.05,
+                     *           "batchSize": 32,
+                     *           "dropout": 0.2,
+                     *           "hiddenUnits": 0
+                     *         },
+                     *         "fineTuning": {
+                     *           "enabled": true,
+                     *           "epochs": 5,
+                     *           "learningRate": 0.0001,
+                     *           "batchSize": 32,
+                     *           "patience": 2
+                     *         },
+                     *         "augmentation": {
+                     *           "horizontalFlip": "auto"
+                     *         },
+                     *         "search": {
+                     *           "enabled": true,
+                     *           "folds": 5,
+                     *           "hiddenUnits": []
+                     *         },
+                     *         "baseline": {
+                     *           "enabled": true,
+                     *           "allowShip": true
+                     *         },
+                     *         "classWeights": "auto",
+                     *         "validationSplit": 0.2,
+                     *         "seed": 42
+                     *       },
+                     *       "phase": "export",
+                     *       "progress": 1,
+                     *       "epoch": 5,
+                     *       "epochs": 5,
+                     *       "etaSeconds": 0,
+                     *       "history": [
+                     *         {
+                     *           "phase": "fineTuning",
+                     *           "epoch": 1,
+                     *           "loss": 0.061,
+                     *           "accuracy": 0.985,
+                     *           "valLoss": 0.141,
+                     *           "valAccuracy": 0.939
+                     *         }
+                     *       ],
+                     *       "metrics": {
+                     *         "kept": "fineTuning",
+                     *         "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *         "evaluation": {
+                     *           "accuracy": 0.948,
+                     *           "loss": 0.171,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "featureExtraction": {
+                     *           "accuracy": 0.928,
+                     *           "loss": 0.201,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.928,
+                     *               "recall": 0.928,
+                     *               "f1": 0.928,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.928,
+                     *               "recall": 0.928,
+                     *               "f1": 0.928,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "fineTuning": {
+                     *           "accuracy": 0.948,
+                     *           "loss": 0.171,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "unfreezeFrom": "Conv_1",
+                     *         "split": {
+                     *           "method": "given",
+                     *           "train": 244,
+                     *           "val": 153,
+                     *           "droppedFromValidation": 0
+                     *         },
+                     *         "skipped": [],
+                     *         "search": {
+                     *           "enabled": true,
+                     *           "folds": 5,
+                     *           "seconds": 3.3,
+                     *           "chosen": {
+                     *             "features": [
+                     *               "top",
+                     *               "gray"
+                     *             ],
+                     *             "hiddenUnits": 0,
+                     *             "dropout": 0,
+                     *             "l2": 0.204,
+                     *             "mirror": true,
+                     *             "learningRate": 0.05,
+                     *             "maxEpochs": 100,
+                     *             "cvAccuracy": 0.898,
+                     *             "cvLoss": 0.205,
+                     *             "iterations": 100
+                     *           },
+                     *           "tried": [
+                     *             {
+                     *               "features": [
+                     *                 "top",
+                     *                 "gray"
+                     *               ],
+                     *               "hiddenUnits": 0,
+                     *               "dropout": 0,
+                     *               "l2": 0.204,
+                     *               "mirror": true,
+                     *               "learningRate": 0.05,
+                     *               "maxEpochs": 100,
+                     *               "cvAccuracy": 0.898,
+                     *               "cvLoss": 0.205,
+                     *               "iterations": 100
+                     *             }
+                     *           ]
+                     *         },
+                     *         "baseline": {
+                     *           "chosen": {
+                     *             "features": [
+                     *               "colour"
+                     *             ],
+                     *             "hiddenUnits": 0,
+                     *             "dropout": 0,
+                     *             "l2": 0.204,
+                     *             "mirror": false,
+                     *             "learningRate": 0.05,
+                     *             "maxEpochs": 100,
+                     *             "cvAccuracy": 0.669,
+                     *             "cvLoss": 0.643,
+                     *             "iterations": 100
+                     *           },
+                     *           "evaluation": {
+                     *             "accuracy": 0.582,
+                     *             "loss": 0.69,
+                     *             "count": 153,
+                     *             "perClass": [
+                     *               {
+                     *                 "label": "ants",
+                     *                 "precision": 0.582,
+                     *                 "recall": 0.582,
+                     *                 "f1": 0.582,
+                     *                 "support": 70
+                     *               },
+                     *               {
+                     *                 "label": "bees",
+                     *                 "precision": 0.582,
+                     *                 "recall": 0.582,
+                     *                 "f1": 0.582,
+                     *                 "support": 83
+                     *               }
+                     *             ],
+                     *             "confusionMatrix": [
+                     *               [
+                     *                 66,
+                     *                 4
+                     *               ],
+                     *               [
+                     *                 4,
+                     *                 79
+                     *               ]
+                     *             ]
+                     *           },
+                     *           "shipped": false
+                     *         },
+                     *         "transferGain": 0.366,
+                     *         "classWeights": {
+                     *           "ants": 1.0082,
+                     *           "bees": 0.9919
+                     *         },
+                     *         "earlyStopping": {
+                     *           "featureExtraction": {
+                     *             "steps": 100
+                     *           },
+                     *           "fineTuning": {
+                     *             "bestEpoch": 5,
+                     *             "stoppedEarly": false
+                     *           }
+                     *         },
+                     *         "calibration": {
+                     *           "temperature": 0.875,
+                     *           "fittedOn": "held-out fold",
+                     *           "eceBefore": 0.0457,
+                     *           "eceAfter": 0.0341
+                     *         },
+                     *         "seconds": {
+                     *           "featureCache": 11.2,
+                     *           "search": 3.3,
+                     *           "featureExtraction": 3.5,
+                     *           "fineTuning": 6.9,
+                     *           "total": 23.1
+                     *         }
+                     *       },
+                     *       "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *       "error": null,
+                     *       "backend": "wasm",
+                     *       "cancelRequested": false,
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "startedAt": "2026-11-28T10:00:00.000Z",
+                     *       "finishedAt": "2026-11-28T10:00:25.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled or cancelling */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "status": "cancelled",
+                     *       "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "baseModel": "mobilenet_v2_0.35",
+                     *       "spec": {
+                     *         "featureExtraction": {
+                     *           "epochs": 100,
+                     *           "learningRate": 0.05,
+                     *           "batchSize": 32,
+                     *           "dropout": 0.2,
+                     *           "hiddenUnits": 0
+                     *         },
+                     *         "fineTuning": {
+                     *           "enabled": true,
+                     *           "epochs": 5,
+                     *           "learningRate": 0.0001,
+                     *           "batchSize": 32,
+                     *           "patience": 2
+                     *         },
+                     *         "augmentation": {
+                     *           "horizontalFlip": "auto"
+                     *         },
+                     *         "search": {
+                     *           "enabled": true,
+                     *           "folds": 5,
+                     *           "hiddenUnits": []
+                     *         },
+                     *         "baseline": {
+                     *           "enabled": true,
+                     *           "allowShip": true
+                     *         },
+                     *         "classWeights": "auto",
+                     *         "validationSplit": 0.2,
+                     *         "seed": 42
+                     *       },
+                     *       "phase": "export",
+                     *       "progress": 1,
+                     *       "epoch": 5,
+                     *       "epochs": 5,
+                     *       "etaSeconds": 0,
+                     *       "history": [
+                     *         {
+                     *           "phase": "fineTuning",
+                     *           "epoch": 1,
+                     *           "loss": 0.061,
+                     *           "accuracy": 0.985,
+                     *           "valLoss": 0.141,
+                     *           "valAccuracy": 0.939
+                     *         }
+                     *       ],
+                     *       "metrics": null,
+                     *       "modelId": null,
+                     *       "error": null,
+                     *       "backend": "wasm",
+                     *       "cancelRequested": true,
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "startedAt": "2026-11-28T10:00:00.000Z",
+                     *       "finishedAt": "2026-11-28T10:00:25.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource is in a state that does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *           "jobId": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *           "baseModel": "mobilenet_v2_0.35",
+                     *           "labels": [
+                     *             "ants",
+                     *             "bees"
+                     *           ],
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "kept": "fineTuning",
+                     *           "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *           "metrics": {
+                     *             "accuracy": 0.948,
+                     *             "kept": "fineTuning",
+                     *             "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *             "evaluation": {
+                     *               "accuracy": 0.948,
+                     *               "loss": 0.171,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "featureExtraction": {
+                     *               "accuracy": 0.928,
+                     *               "loss": 0.201,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.928,
+                     *                   "recall": 0.928,
+                     *                   "f1": 0.928,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.928,
+                     *                   "recall": 0.928,
+                     *                   "f1": 0.928,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "fineTuning": {
+                     *               "accuracy": 0.948,
+                     *               "loss": 0.171,
+                     *               "count": 153,
+                     *               "perClass": [
+                     *                 {
+                     *                   "label": "ants",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 70
+                     *                 },
+                     *                 {
+                     *                   "label": "bees",
+                     *                   "precision": 0.948,
+                     *                   "recall": 0.948,
+                     *                   "f1": 0.948,
+                     *                   "support": 83
+                     *                 }
+                     *               ],
+                     *               "confusionMatrix": [
+                     *                 [
+                     *                   66,
+                     *                   4
+                     *                 ],
+                     *                 [
+                     *                   4,
+                     *                   79
+                     *                 ]
+                     *               ]
+                     *             },
+                     *             "unfreezeFrom": "Conv_1",
+                     *             "split": {
+                     *               "method": "given",
+                     *               "train": 244,
+                     *               "val": 153,
+                     *               "droppedFromValidation": 0
+                     *             },
+                     *             "skipped": [],
+                     *             "search": {
+                     *               "enabled": true,
+                     *               "folds": 5,
+                     *               "seconds": 3.3,
+                     *               "chosen": {
+                     *                 "features": [
+                     *                   "top",
+                     *                   "gray"
+                     *                 ],
+                     *                 "hiddenUnits": 0,
+                     *                 "dropout": 0,
+                     *                 "l2": 0.204,
+                     *                 "mirror": true,
+                     *                 "learningRate": 0.05,
+                     *                 "maxEpochs": 100,
+                     *                 "cvAccuracy": 0.898,
+                     *                 "cvLoss": 0.205,
+                     *                 "iterations": 100
+                     *               },
+                     *               "tried": [
+                     *                 {
+                     *                   "features": [
+                     *                     "top",
+                     *                     "gray"
+                     *                   ],
+                     *                   "hiddenUnits": 0,
+                     *                   "dropout": 0,
+                     *                   "l2": 0.204,
+                     *                   "mirror": true,
+                     *                   "learningRate": 0.05,
+                     *                   "maxEpochs": 100,
+                     *                   "cvAccuracy": 0.898,
+                     *                   "cvLoss": 0.205,
+                     *                   "iterations": 100
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "baseline": {
+                     *               "chosen": {
+                     *                 "features": [
+                     *                   "colour"
+                     *                 ],
+                     *                 "hiddenUnits": 0,
+                     *                 "dropout": 0,
+                     *                 "l2": 0.204,
+                     *                 "mirror": false,
+                     *                 "learningRate": 0.05,
+                     *                 "maxEpochs": 100,
+                     *                 "cvAccuracy": 0.669,
+                     *                 "cvLoss": 0.643,
+                     *                 "iterations": 100
+                     *               },
+                     *               "evaluation": {
+                     *                 "accuracy": 0.582,
+                     *                 "loss": 0.69,
+                     *                 "count": 153,
+                     *                 "perClass": [
+                     *                   {
+                     *                     "label": "ants",
+                     *                     "precision": 0.582,
+                     *                     "recall": 0.582,
+                     *                     "f1": 0.582,
+                     *                     "support": 70
+                     *                   },
+                     *                   {
+                     *                     "label": "bees",
+                     *                     "precision": 0.582,
+                     *                     "recall": 0.582,
+                     *                     "f1": 0.582,
+                     *                     "support": 83
+                     *                   }
+                     *                 ],
+                     *                 "confusionMatrix": [
+                     *                   [
+                     *                     66,
+                     *                     4
+                     *                   ],
+                     *                   [
+                     *                     4,
+                     *                     79
+                     *                   ]
+                     *                 ]
+                     *               },
+                     *               "shipped": false
+                     *             },
+                     *             "transferGain": 0.366,
+                     *             "classWeights": {
+                     *               "ants": 1.0082,
+                     *               "bees": 0.9919
+                     *             },
+                     *             "earlyStopping": {
+                     *               "featureExtraction": {
+                     *                 "steps": 100
+                     *               },
+                     *               "fineTuning": {
+                     *                 "bestEpoch": 5,
+                     *                 "stoppedEarly": false
+                     *               }
+                     *             },
+                     *             "calibration": {
+                     *               "temperature": 0.875,
+                     *               "fittedOn": "held-out fold",
+                     *               "eceBefore": 0.0457,
+                     *               "eceAfter": 0.0341
+                     *             },
+                     *             "seconds": {
+                     *               "featureCache": 11.2,
+                     *               "search": 3.3,
+                     *               "featureExtraction": 3.5,
+                     *               "fineTuning": 6.9,
+                     *               "total": 23.1
+                     *             }
+                     *           },
+                     *           "createdAt": "2026-11-28T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ModelPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *       "jobId": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *       "datasetId": "6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70",
+                     *       "baseModel": "mobilenet_v2_0.35",
+                     *       "labels": [
+                     *         "ants",
+                     *         "bees"
+                     *       ],
+                     *       "inputSize": 224,
+                     *       "preprocessing": {
+                     *         "size": 224,
+                     *         "resize": "cover",
+                     *         "valueRange": [
+                     *           -1,
+                     *           1
+                     *         ],
+                     *         "channelOrder": "RGB"
+                     *       },
+                     *       "kept": "fineTuning",
+                     *       "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *       "metrics": {
+                     *         "accuracy": 0.948,
+                     *         "kept": "fineTuning",
+                     *         "keptReason": "fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)",
+                     *         "evaluation": {
+                     *           "accuracy": 0.948,
+                     *           "loss": 0.171,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "featureExtraction": {
+                     *           "accuracy": 0.928,
+                     *           "loss": 0.201,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.928,
+                     *               "recall": 0.928,
+                     *               "f1": 0.928,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.928,
+                     *               "recall": 0.928,
+                     *               "f1": 0.928,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "fineTuning": {
+                     *           "accuracy": 0.948,
+                     *           "loss": 0.171,
+                     *           "count": 153,
+                     *           "perClass": [
+                     *             {
+                     *               "label": "ants",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 70
+                     *             },
+                     *             {
+                     *               "label": "bees",
+                     *               "precision": 0.948,
+                     *               "recall": 0.948,
+                     *               "f1": 0.948,
+                     *               "support": 83
+                     *             }
+                     *           ],
+                     *           "confusionMatrix": [
+                     *             [
+                     *               66,
+                     *               4
+                     *             ],
+                     *             [
+                     *               4,
+                     *               79
+                     *             ]
+                     *           ]
+                     *         },
+                     *         "unfreezeFrom": "Conv_1",
+                     *         "split": {
+                     *           "method": "given",
+                     *           "train": 244,
+                     *           "val": 153,
+                     *           "droppedFromValidation": 0
+                     *         },
+                     *         "skipped": [],
+                     *         "search": {
+                     *           "enabled": true,
+                     *           "folds": 5,
+                     *           "seconds": 3.3,
+                     *           "chosen": {
+                     *             "features": [
+                     *               "top",
+                     *               "gray"
+                     *             ],
+                     *             "hiddenUnits": 0,
+                     *             "dropout": 0,
+                     *             "l2": 0.204,
+                     *             "mirror": true,
+                     *             "learningRate": 0.05,
+                     *             "maxEpochs": 100,
+                     *             "cvAccuracy": 0.898,
+                     *             "cvLoss": 0.205,
+                     *             "iterations": 100
+                     *           },
+                     *           "tried": [
+                     *             {
+                     *               "features": [
+                     *                 "top",
+                     *                 "gray"
+                     *               ],
+                     *               "hiddenUnits": 0,
+                     *               "dropout": 0,
+                     *               "l2": 0.204,
+                     *               "mirror": true,
+                     *               "learningRate": 0.05,
+                     *               "maxEpochs": 100,
+                     *               "cvAccuracy": 0.898,
+                     *               "cvLoss": 0.205,
+                     *               "iterations": 100
+                     *             }
+                     *           ]
+                     *         },
+                     *         "baseline": {
+                     *           "chosen": {
+                     *             "features": [
+                     *               "colour"
+                     *             ],
+                     *             "hiddenUnits": 0,
+                     *             "dropout": 0,
+                     *             "l2": 0.204,
+                     *             "mirror": false,
+                     *             "learningRate": 0.05,
+                     *             "maxEpochs": 100,
+                     *             "cvAccuracy": 0.669,
+                     *             "cvLoss": 0.643,
+                     *             "iterations": 100
+                     *           },
+                     *           "evaluation": {
+                     *             "accuracy": 0.582,
+                     *             "loss": 0.69,
+                     *             "count": 153,
+                     *             "perClass": [
+                     *               {
+                     *                 "label": "ants",
+                     *                 "precision": 0.582,
+                     *                 "recall": 0.582,
+                     *                 "f1": 0.582,
+                     *                 "support": 70
+                     *               },
+                     *               {
+                     *                 "label": "bees",
+                     *                 "precision": 0.582,
+                     *                 "recall": 0.582,
+                     *                 "f1": 0.582,
+                     *                 "support": 83
+                     *               }
+                     *             ],
+                     *             "confusionMatrix": [
+                     *               [
+                     *                 66,
+                     *                 4
+                     *               ],
+                     *               [
+                     *                 4,
+                     *                 79
+                     *               ]
+                     *             ]
+                     *           },
+                     *           "shipped": false
+                     *         },
+                     *         "transferGain": 0.366,
+                     *         "classWeights": {
+                     *           "ants": 1.0082,
+                     *           "bees": 0.9919
+                     *         },
+                     *         "earlyStopping": {
+                     *           "featureExtraction": {
+                     *             "steps": 100
+                     *           },
+                     *           "fineTuning": {
+                     *             "bestEpoch": 5,
+                     *             "stoppedEarly": false
+                     *           }
+                     *         },
+                     *         "calibration": {
+                     *           "temperature": 0.875,
+                     *           "fittedOn": "held-out fold",
+                     *           "eceBefore": 0.0457,
+                     *           "eceAfter": 0.0341
+                     *         },
+                     *         "seconds": {
+                     *           "featureCache": 11.2,
+                     *           "search": 3.3,
+                     *           "featureExtraction": 3.5,
+                     *           "fineTuning": 6.9,
+                     *           "total": 23.1
+                     *         }
+                     *       },
+                     *       "createdAt": "2026-11-28T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The zip; plain @tensorflow/tfjs loads it (see its README) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBaseModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalog */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "default": "mobilenet_v2_0.35",
+                     *       "items": [
+                     *         {
+                     *           "id": "mobilenet_v2_0.35",
+                     *           "description": "Keras MobileNetV2 (alpha 0.35, 224 px, no top), ImageNet weights, bundled with Graft: works offline (the default)",
+                     *           "architecture": "MobileNetV2",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "out_relu",
+                     *           "unfreezePoints": [
+                     *             "Conv_1",
+                     *             "block_16_expand",
+                     *             "block_15_expand",
+                     *             "block_14_expand",
+                     *             "block_13_expand",
+                     *             "block_12_expand",
+                     *             "block_11_expand",
+                     *             "block_10_expand",
+                     *             "block_9_expand",
+                     *             "block_8_expand",
+                     *             "block_7_expand",
+                     *             "block_6_expand",
+                     *             "block_5_expand",
+                     *             "block_4_expand",
+                     *             "block_3_expand",
+                     *             "block_2_expand",
+                     *             "block_1_expand"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "Conv_1",
+                     *           "default": true,
+                     *           "weights": "bundled (models/mobilenet_v2_0.35_224_imagenet; public copy: https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top/model.json)"
+                     *         },
+                     *         {
+                     *           "id": "nsfwjs_mobilenet_v2",
+                     *           "description": "Keras MobileNetV2 (alpha 1.0, 224 px) bundled in the nsfwjs npm package: works offline, but its upper blocks were fine-tuned for NSFW detection, so it transfers worse than the ImageNet default to most data (hymenoptera: 0.82 vs 0.93 validation accuracy)",
+                     *           "architecture": "MobileNetV2",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               0,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "MIT (nsfwjs 4.3.0)",
+                     *           "trainedOn": "ImageNet-initialised, then its upper blocks fine-tuned by the nsfwjs authors on a 5-class NSFW task (drawings, hentai, neutral, porn, sexy); its weights are 8-bit quantised. Generic features are best below those blocks, hence the cut at block_13_expand_relu.",
+                     *           "featureLayer": "block_13_expand_relu",
+                     *           "unfreezePoints": [
+                     *             "Conv_1",
+                     *             "block_16_expand",
+                     *             "block_15_expand",
+                     *             "block_14_expand",
+                     *             "block_13_expand",
+                     *             "block_12_expand",
+                     *             "block_11_expand",
+                     *             "block_10_expand",
+                     *             "block_9_expand",
+                     *             "block_8_expand",
+                     *             "block_7_expand",
+                     *             "block_6_expand",
+                     *             "block_5_expand",
+                     *             "block_4_expand",
+                     *             "block_3_expand",
+                     *             "block_2_expand",
+                     *             "block_1_expand"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "block_13_expand",
+                     *           "default": false,
+                     *           "weights": "npm:nsfwjs"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v2_0.50",
+                     *           "description": "Keras MobileNetV2 (alpha 0.50, 224 px, no top) as used by Teachable Machine",
+                     *           "architecture": "MobileNetV2",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "out_relu",
+                     *           "unfreezePoints": [
+                     *             "Conv_1",
+                     *             "block_16_expand",
+                     *             "block_15_expand",
+                     *             "block_14_expand",
+                     *             "block_13_expand",
+                     *             "block_12_expand",
+                     *             "block_11_expand",
+                     *             "block_10_expand",
+                     *             "block_9_expand",
+                     *             "block_8_expand",
+                     *             "block_7_expand",
+                     *             "block_6_expand",
+                     *             "block_5_expand",
+                     *             "block_4_expand",
+                     *             "block_3_expand",
+                     *             "block_2_expand",
+                     *             "block_1_expand"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "Conv_1",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.50_224_no_top/model.json"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v2_0.75",
+                     *           "description": "Keras MobileNetV2 (alpha 0.75, 224 px, no top) as used by Teachable Machine",
+                     *           "architecture": "MobileNetV2",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "out_relu",
+                     *           "unfreezePoints": [
+                     *             "Conv_1",
+                     *             "block_16_expand",
+                     *             "block_15_expand",
+                     *             "block_14_expand",
+                     *             "block_13_expand",
+                     *             "block_12_expand",
+                     *             "block_11_expand",
+                     *             "block_10_expand",
+                     *             "block_9_expand",
+                     *             "block_8_expand",
+                     *             "block_7_expand",
+                     *             "block_6_expand",
+                     *             "block_5_expand",
+                     *             "block_4_expand",
+                     *             "block_3_expand",
+                     *             "block_2_expand",
+                     *             "block_1_expand"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "Conv_1",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_224_no_top/model.json"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v2_1.00",
+                     *           "description": "Keras MobileNetV2 (alpha 1.00, 224 px, no top) as used by Teachable Machine",
+                     *           "architecture": "MobileNetV2",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "out_relu",
+                     *           "unfreezePoints": [
+                     *             "Conv_1",
+                     *             "block_16_expand",
+                     *             "block_15_expand",
+                     *             "block_14_expand",
+                     *             "block_13_expand",
+                     *             "block_12_expand",
+                     *             "block_11_expand",
+                     *             "block_10_expand",
+                     *             "block_9_expand",
+                     *             "block_8_expand",
+                     *             "block_7_expand",
+                     *             "block_6_expand",
+                     *             "block_5_expand",
+                     *             "block_4_expand",
+                     *             "block_3_expand",
+                     *             "block_2_expand",
+                     *             "block_1_expand"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "Conv_1",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/teachable-machine-models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.00_224_no_top/model.json"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v1_0.25",
+                     *           "description": "Keras MobileNet V1 (alpha 0.25, 224 px, with ImageNet top) from tfjs-models",
+                     *           "architecture": "MobileNetV1",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "conv_pw_13_relu",
+                     *           "unfreezePoints": [
+                     *             "conv_pw_13",
+                     *             "conv_dw_13",
+                     *             "conv_pw_12",
+                     *             "conv_dw_12",
+                     *             "conv_pw_11",
+                     *             "conv_dw_11",
+                     *             "conv_pw_10",
+                     *             "conv_dw_10",
+                     *             "conv_pw_9",
+                     *             "conv_dw_9",
+                     *             "conv_pw_8",
+                     *             "conv_dw_8",
+                     *             "conv_pw_7",
+                     *             "conv_dw_7",
+                     *             "conv_pw_6",
+                     *             "conv_dw_6",
+                     *             "conv_pw_5",
+                     *             "conv_dw_5",
+                     *             "conv_pw_4",
+                     *             "conv_dw_4",
+                     *             "conv_pw_3",
+                     *             "conv_dw_3",
+                     *             "conv_pw_2",
+                     *             "conv_dw_2",
+                     *             "conv_pw_1",
+                     *             "conv_dw_1"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "conv_pw_13",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.25_224/model.json"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v1_0.50",
+                     *           "description": "Keras MobileNet V1 (alpha 0.50, 224 px, with ImageNet top) from tfjs-models",
+                     *           "architecture": "MobileNetV1",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "conv_pw_13_relu",
+                     *           "unfreezePoints": [
+                     *             "conv_pw_13",
+                     *             "conv_dw_13",
+                     *             "conv_pw_12",
+                     *             "conv_dw_12",
+                     *             "conv_pw_11",
+                     *             "conv_dw_11",
+                     *             "conv_pw_10",
+                     *             "conv_dw_10",
+                     *             "conv_pw_9",
+                     *             "conv_dw_9",
+                     *             "conv_pw_8",
+                     *             "conv_dw_8",
+                     *             "conv_pw_7",
+                     *             "conv_dw_7",
+                     *             "conv_pw_6",
+                     *             "conv_dw_6",
+                     *             "conv_pw_5",
+                     *             "conv_dw_5",
+                     *             "conv_pw_4",
+                     *             "conv_dw_4",
+                     *             "conv_pw_3",
+                     *             "conv_dw_3",
+                     *             "conv_pw_2",
+                     *             "conv_dw_2",
+                     *             "conv_pw_1",
+                     *             "conv_dw_1"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "conv_pw_13",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.50_224/model.json"
+                     *         },
+                     *         {
+                     *           "id": "mobilenet_v1_1.00",
+                     *           "description": "Keras MobileNet V1 (alpha 1.00, 224 px, with ImageNet top) from tfjs-models",
+                     *           "architecture": "MobileNetV1",
+                     *           "inputSize": 224,
+                     *           "preprocessing": {
+                     *             "size": 224,
+                     *             "resize": "cover",
+                     *             "valueRange": [
+                     *               -1,
+                     *               1
+                     *             ],
+                     *             "channelOrder": "RGB"
+                     *           },
+                     *           "license": "Apache-2.0 (Keras Applications weights)",
+                     *           "trainedOn": "ImageNet (ILSVRC-2012, 1,000 classes)",
+                     *           "featureLayer": "conv_pw_13_relu",
+                     *           "unfreezePoints": [
+                     *             "conv_pw_13",
+                     *             "conv_dw_13",
+                     *             "conv_pw_12",
+                     *             "conv_dw_12",
+                     *             "conv_pw_11",
+                     *             "conv_dw_11",
+                     *             "conv_pw_10",
+                     *             "conv_dw_10",
+                     *             "conv_pw_9",
+                     *             "conv_dw_9",
+                     *             "conv_pw_8",
+                     *             "conv_dw_8",
+                     *             "conv_pw_7",
+                     *             "conv_dw_7",
+                     *             "conv_pw_6",
+                     *             "conv_dw_6",
+                     *             "conv_pw_5",
+                     *             "conv_dw_5",
+                     *             "conv_pw_4",
+                     *             "conv_dw_4",
+                     *             "conv_pw_3",
+                     *             "conv_dw_3",
+                     *             "conv_pw_2",
+                     *             "conv_dw_2",
+                     *             "conv_pw_1",
+                     *             "conv_dw_1"
+                     *           ],
+                     *           "defaultUnfreezeFrom": "conv_pw_13",
+                     *           "default": false,
+                     *           "weights": "https://storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_1.0_224/model.json"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        default: string;
+                        items: components["schemas"]["BaseModel"][];
+                    };
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    predict: {
+        parameters: {
+            query?: {
+                topK?: number;
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "image": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description One image, base64 (a data: URL prefix is fine) */
+                    image?: string;
+                    /** @description At most 32 images, base64 */
+                    images?: string[];
+                };
+                "multipart/form-data": {
+                    /** @description One or more images (repeat the field) */
+                    file: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Predictions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+                     *       "predictions": [
+                     *         {
+                     *           "label": "bees",
+                     *           "score": 0.97
+                     *         },
+                     *         {
+                     *           "label": "ants",
+                     *           "score": 0.03
+                     *         }
+                     *       ],
+                     *       "latencyMs": 24.6
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PredictResponse"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+}
