@@ -2,10 +2,16 @@
  * bench:predict — trains a real model (MobileNetV2-0.35 head on hymenoptera, or the offline
  * default base), serves it with the real API in its own process, and fires one-image predict
  * requests over loopback HTTP at concurrency 1 and 16 for a fixed time each, probing /healthz
- * all along to show the API's event loop stays responsive. Prints one JSON object.
+ * all along to show the API's event loop stays responsive, and sampling the API process's
+ * RSS. Then a saturation run (far more clients than the server admits; each sends again as
+ * soon as it is answered, or after the Retry-After of a 503) shows it shedding load with fast
+ * 503s instead of queueing: latency of what it serves and its memory stay flat. Prints one
+ * JSON object.
  *
  *   npm run bench:predict -- [--json] [--seconds 15] [--data <dir>]
+ *     [--concurrency 1,16] [--saturation 256 (0: skip)]
  */
+import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -32,9 +38,13 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '15' },
     data: { type: 'string', default: '../shared/datasets/hymenoptera' },
+    concurrency: { type: 'string', default: '1,16' },
+    saturation: { type: 'string', default: '256' },
   },
 });
 const seconds = Number(values.seconds);
+const concurrencies = values.concurrency.split(',').map(Number);
+const saturation = Number(values.saturation);
 const dataDir = resolve(values.data);
 if (!existsSync(dataDir)) {
   console.error(`bench:predict needs labelled photos at ${dataDir}`);
@@ -96,7 +106,7 @@ await db.model.create({
     labels: report.labels,
     inputSize: report.base.preprocessing.size,
     preprocessing: report.base.preprocessing as unknown as Prisma.InputJsonValue,
-    metrics: { evaluation: report.evaluation } as unknown as Prisma.InputJsonValue,
+    metrics: { evaluation: report.evaluation },
     kept: report.kept,
     keptReason: report.keptReason,
     artifactKey,
@@ -113,6 +123,8 @@ const server = spawn(process.execPath, ['dist/api/server.js'], {
     GRAFT_DATA_DIR: join(workDir, 'data'),
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    // One key fires every request: measure serving, not the per-key predict budget.
+    GRAFT_RATE_PREDICT: '1000000/1s',
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -141,7 +153,20 @@ const images = readdirSync(join(dataDir, 'val', 'ants'))
       .map((name) => readFileSync(join(dataDir, 'val', 'bees', name))),
   );
 
-async function predictOnce(image: Buffer): Promise<boolean> {
+/** The API process's resident set, sampled every 100 ms while `stop` is false (Linux). */
+async function peakRss(stop: () => boolean): Promise<number | null> {
+  let peak = 0;
+  while (!stop()) {
+    const status = await readFile(`/proc/${server.pid}/status`, 'utf8').catch(() => '');
+    const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    peak = Math.max(peak, kib * 1024);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return peak || null;
+}
+
+/** The answer's status, and its Retry-After in seconds (0 without one). */
+async function predictOnce(image: Buffer): Promise<{ status: number; retryAfter: number }> {
   const { response } = await api.POST('/v1/models/{id}/predict', {
     // topK 5 is the server's default; the document marks it required.
     params: { path: { id: modelId }, query: { topK: 5 } },
@@ -149,7 +174,7 @@ async function predictOnce(image: Buffer): Promise<boolean> {
     // Read the body whole, unparsed, as the bench always has.
     parseAs: 'arrayBuffer',
   });
-  return response.ok;
+  return { status: response.status, retryAfter: Number(response.headers.get('retry-after') ?? 0) };
 }
 
 async function healthzProbe(stop: () => boolean): Promise<number[]> {
@@ -163,32 +188,53 @@ async function healthzProbe(stop: () => boolean): Promise<number[]> {
   return latencies;
 }
 
+/**
+ * `concurrency` clients, each sending again as soon as it is answered, or, told to retry
+ * after a while (503, 429), once that while has passed, as well-behaved clients do.
+ */
 async function load(concurrency: number) {
   let next = 0;
-  let errors = 0;
   const latencies: number[] = [];
+  // By status: 200 served, 503 shed (busy), anything else an error.
+  const byStatus = new Map<number, number[]>();
   const deadline = performance.now() + seconds * 1000;
   const done = () => performance.now() > deadline;
   const probe = healthzProbe(done);
+  const rss = peakRss(done);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!done()) {
         const begin = performance.now();
-        const ok = await predictOnce(images[next++ % images.length]!);
-        latencies.push(performance.now() - begin);
-        if (!ok) errors++;
+        const { status, retryAfter } = await predictOnce(images[next++ % images.length]!).catch(
+          () => ({ status: 0, retryAfter: 0 }),
+        );
+        const latency = performance.now() - begin;
+        latencies.push(latency);
+        byStatus.set(status, [...(byStatus.get(status) ?? []), latency]);
+        // With jitter, so that shed clients do not all come back at once.
+        if (retryAfter > 0)
+          await new Promise((resume) =>
+            setTimeout(resume, retryAfter * (500 + Math.random() * 1000)),
+          );
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const served = byStatus.get(200) ?? [];
+  const shed = byStatus.get(503) ?? [];
   return {
     concurrency,
     requests: latencies.length,
-    errors,
+    errors: latencies.length - served.length - shed.length,
+    shed: shed.length,
     requestsPerSecond: latencies.length / elapsed,
+    servedPerSecond: served.length / elapsed,
     latencyMs: summary(latencies),
+    servedLatencyMs: summary(served),
+    shedLatencyMs: summary(shed),
     healthzLatencyMs: summary(await probe),
+    peakApiRssBytes: await rss,
   };
 }
 
@@ -204,9 +250,14 @@ try {
     ),
   );
   const runs = [];
-  for (const concurrency of [1, 16]) {
+  for (const concurrency of concurrencies) {
     log(`concurrency ${concurrency} for ${seconds} s`);
     runs.push(await load(concurrency));
+  }
+  let saturated;
+  if (saturation > 0) {
+    log(`saturation: concurrency ${saturation} for ${seconds} s`);
+    saturated = await load(saturation);
   }
   console.log(
     JSON.stringify(
@@ -223,6 +274,7 @@ try {
         secondsPerRun: seconds,
         idleHealthzLatencyMs: idleHealthz,
         runs,
+        ...(saturated ? { saturation: saturated } : {}),
       },
       null,
       2,

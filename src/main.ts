@@ -20,7 +20,7 @@ async function main(): Promise<void> {
       `\nFirst start: an API key for tenant "default" (shown once, keep it):\n\n  ${key}\n`,
     );
   }
-  const worker = await startTrainingWorker(config);
+  const worker = await startTrainingWorker(config, parts.db);
   const app = await buildApp({
     config,
     services: parts.services,

@@ -12,18 +12,23 @@ import type { DatasetsService } from '../services/datasets.service.js';
 import type { JobsService } from '../services/jobs.service.js';
 import type { ModelsService } from '../services/models.service.js';
 import type { PredictionsService } from '../services/predictions.service.js';
+import type { TenantServices } from '../services/quotas.service.js';
 import { documentOptions } from './openapi-options.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { loadShedding } from './plugins/load-shedding.js';
 import { problemErrors } from './plugins/problem-errors.js';
+import { rateLimits, type LimitsFor } from './plugins/rate-limits.js';
 import { datasetsRoutes } from './routes/datasets.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { modelsRoutes } from './routes/models.routes.js';
+import { keysRoutes } from './routes/keys.routes.js';
 import { predictionsRoutes } from './routes/predictions.routes.js';
+import { usageRoutes } from './routes/usage.routes.js';
 import { NAMED_SCHEMAS } from './schemas.js';
 
 /** What the routes call: built once by the composition root. */
-export interface ApiServices {
+export interface ApiServices extends TenantServices {
   datasets: DatasetsService;
   jobs: JobsService;
   models: ModelsService;
@@ -34,8 +39,13 @@ export interface ApiServices {
 export interface AppDeps {
   config: Config;
   services: ApiServices;
-  /** Probed by /readyz: PostgreSQL, and a fail-fast Redis connection (queue role). */
+  /**
+   * Probed by /readyz: PostgreSQL, and a fail-fast Redis connection (queue role), which also
+   * holds the rate-limit counters every replica shares.
+   */
   health: { db: Db; redis: Redis };
+  /** A tenant's own rate limits (briefly cached); without it, every tenant has the defaults. */
+  limitsFor?: LimitsFor;
   logger?: boolean;
 }
 
@@ -46,21 +56,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 10 * 1024 ** 2,
     // Refuse unknown fields instead of silently dropping them: a typo in a spec must not
     // train with defaults.
-    // strictTypes off: multipart forms are documented by type-less schemas (see multipartForm).
-    ajv: { customOptions: { removeAdditional: false, strictTypes: false } },
+    ajv: { customOptions: { removeAdditional: false } },
+    // A stalled client (an upload that stops sending) is dropped, not waited on forever.
+    connectionTimeout: deps.config.admission.idleTimeoutMs,
+    requestTimeout: deps.config.admission.requestTimeoutMs,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 10, parts: 12 },
   });
-  await app.register(swagger, documentOptions(deps.config));
+  await app.register(swagger, documentOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
   for (const schema of NAMED_SCHEMAS) app.addSchema(schema);
 
   await app.register(problemErrors);
   await app.register(apiKeyAuth, { keys: deps.services.keys });
+  await app.register(loadShedding, deps.config.admission);
+  if (deps.config.rateLimits) {
+    await app.register(rateLimits, {
+      redis: deps.health.redis,
+      limits: deps.config.rateLimits,
+      ...(deps.limitsFor ? { limitsFor: deps.limitsFor } : {}),
+    });
+  }
 
-  await app.register(healthRoutes, deps.health);
+  await app.register(healthRoutes, { ...deps.health, underPressure: () => app.isUnderPressure() });
   const { services } = deps;
   const tmpDir = join(deps.config.dataDir, 'tmp');
   // Every /v1 route needs an API key: declared once, here.
@@ -71,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(jobsRoutes, { jobs: services.jobs });
       await v1.register(modelsRoutes, { models: services.models });
       await v1.register(predictionsRoutes, { predictions: services.predictions });
+      await v1.register(keysRoutes, { apiKeys: services.apiKeys });
+      await v1.register(usageRoutes, { quotas: services.quotas });
     },
     { prefix: '/v1' },
   );

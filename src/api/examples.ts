@@ -25,6 +25,7 @@ export const exampleDataset: Static<typeof Dataset> = {
     { name: 'bees', count: 203 },
   ],
   rejected: [{ path: 'train/ants/notes.txt', reason: 'not a decodable image' }],
+  rejectedCount: 1,
   report: {
     images: 397,
     duplicateGroups: 0,
@@ -171,5 +172,6 @@ export const exampleReady: Static<typeof Ready> = {
   status: 'ready',
   postgres: true,
   redis: true,
-  workers: [{ id: 'gpu-1:4242', backend: 'tensorflow-gpu', concurrency: 1, seenAt: AT }],
+  workers: 2,
+  underPressure: false,
 };

@@ -7,7 +7,12 @@ const inert = new Proxy(
   {
     get(_target, property) {
       if (property === 'then') return undefined;
-      throw new Error(`the API document is generated without services (used: ${String(property)})`);
+      // Read while routes register (never called): a method that refuses to run.
+      return () => {
+        throw new Error(
+          `the API document is generated without services (called: ${String(property)})`,
+        );
+      };
     },
   },
 );
@@ -18,9 +23,18 @@ const inert = new Proxy(
  * so the document does not depend on who generates it.
  */
 export async function generateOpenApiYaml(): Promise<string> {
-  const services = { datasets: inert, jobs: inert, models: inert, predictions: inert, keys: inert };
+  const services = {
+    datasets: inert,
+    jobs: inert,
+    models: inert,
+    predictions: inert,
+    keys: inert,
+    apiKeys: inert,
+    quotas: inert,
+  };
   const app = await buildApp({
-    config: loadConfig({}),
+    // Defaults, without the Redis-backed limiter (routes declare their 429s themselves).
+    config: loadConfig({ GRAFT_RATE_LIMITS: 'off' }),
     services: services as unknown as ApiServices,
     health: { db: inert as never, redis: inert as never },
     logger: false,

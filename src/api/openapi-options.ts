@@ -1,8 +1,17 @@
 import type { SwaggerOptions } from '@fastify/swagger';
-import type { Config } from '../config/config.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A request body the handler reads and checks itself (a streamed form, or JSON whose
+     * errors it words): documented from here, never validated or coerced by Ajv.
+     */
+    documentedBody?: { content: Record<string, { schema: unknown }> };
+  }
+}
 
 /** The document's frame; paths and schemas come from the routes. */
-export function documentOptions(config: Pick<Config, 'host' | 'port'>): SwaggerOptions {
+export function documentOptions(): SwaggerOptions {
   return {
     openapi: {
       openapi: '3.1.0',
@@ -17,7 +26,8 @@ export function documentOptions(config: Pick<Config, 'host' | 'port'>): SwaggerO
         ].join(' '),
         license: { name: 'MIT', identifier: 'MIT' },
       },
-      servers: [{ url: `http://${config.host}:${config.port}`, description: 'This server' }],
+      // Relative: the server that serves the document (and the snapshot matches every install).
+      servers: [{ url: '/', description: 'This server' }],
       security: [{ apiKey: [] }],
       tags: [
         { name: 'datasets', description: 'Labelled image datasets: upload, inspect, delete' },
@@ -26,6 +36,8 @@ export function documentOptions(config: Pick<Config, 'host' | 'port'>): SwaggerO
           name: 'models',
           description: 'Trained models: evaluate, predict, export; the base-model catalog',
         },
+        { name: 'keys', description: "Your tenant's API keys: create (shown once), list, revoke" },
+        { name: 'usage', description: "Your tenant's quotas: limits and current use" },
         { name: 'health', description: 'Liveness and readiness probes (no API key)' },
       ],
       components: {
@@ -34,6 +46,12 @@ export function documentOptions(config: Pick<Config, 'host' | 'port'>): SwaggerO
         },
       },
     },
+    transform: ({ schema, url, route }) => ({
+      schema: route.config?.documentedBody
+        ? { ...schema, body: route.config.documentedBody }
+        : schema,
+      url,
+    }),
     // Named schemas keep their names under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>

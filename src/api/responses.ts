@@ -7,13 +7,15 @@ import { Problem } from './schemas.js';
 const PROBLEM_MEANING = {
   400: 'The request is malformed (see `errors` for which field)',
   401: 'No valid API key (`Authorization: Bearer <key>`)',
+  403: 'Over a quota of your tenant (code `quota_exceeded`; `quota`, `limit`, `used` and `requested` say which and how far)',
   404: 'No such resource for your tenant',
   409: 'The resource is in a state that does not allow this',
   413: 'Too large',
   415: 'Unsupported content type',
   422: 'Well-formed, but cannot be used (the `detail` says why)',
+  429: 'Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget',
   500: 'A fault on our side; it has been logged',
-  503: 'A dependency is unavailable; retry later',
+  503: 'Busy, or a dependency is unavailable: retry after `Retry-After` seconds',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_MEANING;
 
@@ -46,7 +48,10 @@ export function problems<S extends ProblemStatus>(...statuses: S[]) {
   ) as unknown as Record<S, typeof Problem>;
 }
 
-/** Problems every authenticated route may answer. */
-export const AUTH_PROBLEMS = [401, 500] as const;
+/**
+ * Problems every authenticated route may answer: no key, a fault, its key's rate limit
+ * (api/plugins/rate-limits.ts) and load shedding (api/plugins/load-shedding.ts).
+ */
+export const AUTH_PROBLEMS = [401, 429, 500, 503] as const;
 
 export const NoContent = Type.Null({ description: 'Done; no body' });

@@ -3,6 +3,7 @@ import { literals, ref, type Named } from '../contracts/schema-ref.js';
 import { BaseModel, Dataset, Job, Model, VIEW_SCHEMAS } from '../contracts/resource-views.js';
 import { TrainingSpecInput } from '../contracts/training-spec.js';
 import { TRAINING_SUMMARY_SCHEMAS } from '../contracts/training-summary.js';
+import { TENANT_SCHEMAS } from './tenant.schemas.js';
 
 /*
  * The API's schemas: they validate requests, shape responses, type the handlers, and are the
@@ -47,34 +48,21 @@ const page = <T extends TSchema>(item: T, $id: string) =>
     { $id, description: 'A page, newest first' },
   );
 
-/**
- * A multipart form, streamed by the handler (never buffered), so this schema only documents it:
- * without `type: object`, JSON Schema applies `properties` and `required` to objects alone, and
- * the (absent) parsed body always passes.
- */
-export const multipartForm = <T extends Record<string, TSchema>>(
-  properties: T,
-  required: (keyof T & string)[],
-) => ({ properties, required });
+/** Multipart forms are streamed by their handlers: these schemas document them (`documentedBody`). */
+export const UploadForm = Type.Object({
+  file: Type.String({ format: 'binary', description: 'The zip, one folder per class' }),
+  name: Type.Optional(
+    Type.String({ description: 'Defaults to dataset-<first 8 characters of its id>' }),
+  ),
+});
 
-export const UploadForm = multipartForm(
-  {
-    file: Type.String({ format: 'binary', description: 'The zip, one folder per class' }),
-    name: Type.String({ description: 'Defaults to dataset-<first 8 characters of its id>' }),
-  },
-  ['file'],
-);
-
-export const PredictForm = multipartForm(
-  {
-    file: Type.Array(Type.String({ format: 'binary' }), {
-      minItems: 1,
-      maxItems: 32,
-      description: 'One or more images (repeat the field)',
-    }),
-  },
-  ['file'],
-);
+export const PredictForm = Type.Object({
+  file: Type.Array(Type.String({ format: 'binary' }), {
+    minItems: 1,
+    maxItems: 32,
+    description: 'One or more images (repeat the field)',
+  }),
+});
 
 export const CreateJobBody = Type.Object(
   {
@@ -94,7 +82,7 @@ export const PredictQuery = Type.Object({
   threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 
-/** Checked in full by the handler (which answers 413 for too many images). */
+/** Documented only (`documentedBody`): the handler checks it and words its errors (413 for too many images). */
 export const PredictJsonBody = Type.Object({
   image: Type.Optional(
     Type.String({ description: 'One image, base64 (a data: URL prefix is fine)' }),
@@ -107,16 +95,17 @@ export const Ready = Type.Object(
     status: literals(['ready', 'not_ready'] as const),
     postgres: Type.Boolean(),
     redis: Type.Boolean(),
-    workers: Type.Array(
-      Type.Object({
-        id: Type.String(),
-        backend: Type.String(),
-        concurrency: Type.Integer(),
-        seenAt: Type.String({ format: 'date-time' }),
-      }),
-    ),
+    workers: Type.Integer({ minimum: 0, description: 'Training workers seen in the last 30 s' }),
+    underPressure: Type.Boolean({
+      description:
+        'This API process is shedding load (event-loop delay, heap or RSS over its limit); not ready until it recovers',
+    }),
   },
-  { $id: 'Ready', description: 'Whether PostgreSQL and Redis answer, and the live workers' },
+  {
+    $id: 'Ready',
+    description:
+      'Up or down per dependency, and how many workers are alive; no names, addresses or ids (the probe needs no key)',
+  },
 );
 
 export const DatasetPage = page(Dataset, 'DatasetPage');
@@ -132,4 +121,5 @@ export const NAMED_SCHEMAS = [
   JobPage,
   ModelPage,
   Ready,
+  ...TENANT_SCHEMAS,
 ] as Named[];

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { TrainingSpecError } from '../contracts/training-spec.js';
 import { trainFromFolder, type FolderTrainingResult } from '../services/folder-training.service.js';
-import { reportSummary, stageDetails } from '../training/report-summary.js';
-import type { TrainingProgress } from '../training/training-types.js';
+import { reportSummary } from '../training/report-summary.js';
+import type { PhaseReport, TrainingProgress } from '../training/training-types.js';
 
 const USAGE = `Usage: npm run train -- --data <folder> [--base <id|folder|url>] [--spec <file.json>]
          [--epochs-head N] [--epochs-finetune N] [--out <dir>] [--json]
@@ -60,31 +60,42 @@ function describe(p: TrainingProgress): string {
 
 /**
  * The `--json` output: this run's backend and base, the report summary the API also serves,
- * and how each stage ran. `valAccuracy` and each phase's `valAccuracy`/`valLoss` keep the keys
- * scripts written against earlier versions read.
+ * and how each stage ran. Every key earlier versions printed is still here with its meaning
+ * (`valAccuracy`, `perClass`, `confusionMatrix`, `featureCache`, `phases.*`), for scripts.
  */
 export function summary(result: FolderTrainingResult, outDir?: string) {
-  const reported = reportSummary(result.report);
-  const { featureCache, featureExtraction, fineTuning } = stageDetails(result.report);
-  const validated = (evaluation: { accuracy: number; loss: number }) => ({
-    valAccuracy: evaluation.accuracy,
-    valLoss: evaluation.loss,
-  });
+  const { report } = result;
+  const phase = (p: PhaseReport | undefined) =>
+    p && {
+      valAccuracy: p.evaluation.accuracy,
+      valLoss: p.evaluation.loss,
+      epochs: p.epochs,
+      learningRate: p.learningRate,
+      batchSize: p.batchSize,
+      imagesPerSecond: p.imagesPerSecond,
+      seconds: p.seconds,
+      bestEpoch: p.bestEpoch,
+      stoppedEarly: p.stoppedEarly,
+      ...(p.unfreezeFrom
+        ? { unfreezeFrom: p.unfreezeFrom, trainableLayers: p.trainableLayers }
+        : {}),
+    };
+  const reported = reportSummary(report);
   return {
     backend: result.backend.name,
     backendAttempts: result.backend.attempts,
-    base: result.report.base.id,
+    base: report.base.id,
     baseLoadedFrom: result.loadedFrom,
-    labels: result.report.labels,
+    labels: report.labels,
     ...reported,
-    valAccuracy: reported.evaluation.accuracy,
-    featureCache,
+    featureCache: report.featureCache,
     phases: {
-      featureExtraction: { ...featureExtraction, ...validated(reported.featureExtraction) },
-      ...(fineTuning && reported.fineTuning
-        ? { fineTuning: { ...fineTuning, ...validated(reported.fineTuning) } }
-        : {}),
+      featureExtraction: phase(report.phases.featureExtraction),
+      fineTuning: phase(report.phases.fineTuning) ?? null,
     },
+    valAccuracy: reported.evaluation.accuracy,
+    perClass: reported.evaluation.perClass,
+    confusionMatrix: reported.evaluation.confusionMatrix,
     wallSeconds: result.wallSeconds,
     ...(outDir ? { out: outDir } : {}),
   };

@@ -1,4 +1,7 @@
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
+import type { QuotaLimits } from '../contracts/quotas.js';
 
 /** The tfjs backends Graft can train on, best first (src/tfjs starts them). */
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -11,6 +14,67 @@ export function isBackendName(value: string): value is BackendName {
 /** Where an API replica or a worker connects when DATABASE_URL / REDIS_URL are unset. */
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/graft';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Limits on base models downloaded from URLs, when their variables are unset. */
+export const BASE_DOWNLOAD_DEFAULTS = {
+  maxFileBytes: 64 * 1024 ** 2,
+  maxModelBytes: 256 * 1024 ** 2,
+  maxFiles: 64,
+  timeoutMs: 60_000,
+  cacheBytes: 1024 ** 3,
+} as const;
+
+/** Base models from URLs (storage/base-model-store.ts): who may name one, and the caps. */
+export interface BaseModelUrlSettings {
+  /** GRAFT_ALLOW_BASE_URLS: hosts (or `*.domain`) a job's https URL may name; empty: none. */
+  allowHosts: string[];
+  maxFileBytes: number;
+  maxModelBytes: number;
+  maxFiles: number;
+  timeoutMs: number;
+  /** Byte budget of the download cache (least recently used evicted). */
+  cacheBytes: number;
+}
+
+/** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
+export const RATE_CLASSES = ['default', 'uploads', 'jobs', 'predict'] as const;
+export type RateClass = (typeof RATE_CLASSES)[number];
+/** At most `max` requests per fixed window of `windowMs`, per API key (per IP without one). */
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+export type RateLimits = Record<RateClass, RateLimit>;
+/** One tenant's overrides (stored with the tenant; `limitsFor` in api/app.ts reads them). */
+export type RateLimitOverrides = Partial<Record<RateClass, Partial<RateLimit>>>;
+
+/** GRAFT_RATE_<CLASS> when unset: ~10/s with bursts to 100, few uploads and jobs, 20 predicts/s. */
+export const RATE_LIMIT_DEFAULTS: RateLimits = {
+  default: { max: 100, windowMs: 10_000 },
+  uploads: { max: 10, windowMs: 60_000 },
+  jobs: { max: 30, windowMs: 60_000 },
+  predict: { max: 200, windowMs: 10_000 },
+};
+
+/** How one API process sheds load instead of slowing down for everyone (see the README). */
+export interface AdmissionSettings {
+  /** A connection that sends nothing for this long in the middle of a request is closed. */
+  idleTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** Predict requests one process holds at once (reading, decoding, queued, running). */
+  predictMaxInFlight: number;
+  /** A predict request not answered within this gets 503. */
+  predictTimeoutMs: number;
+  /** Images waiting for or in the inference thread; more answer 503. */
+  inferenceMaxPending: number;
+  /** Images decoded at once by one process. */
+  decodeConcurrency: number;
+  /** Above these (0: unchecked) every route but /healthz and /readyz answers 503. */
+  maxEventLoopDelayMs: number;
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
+}
 
 /** Every setting Graft reads from the environment, parsed once (this is the only reader). */
 export interface Config {
@@ -38,6 +102,12 @@ export interface Config {
   inferenceCacheBytes: number;
   /** Most images one prediction batch runs through a model. */
   inferenceMaxBatch: number;
+  /** Each tenant's limits unless it has its own (`npm run tenants -- set-quota`). */
+  quotas: QuotaLimits;
+  baseModelUrls: BaseModelUrlSettings;
+  /** Undefined when GRAFT_RATE_LIMITS=off. */
+  rateLimits: RateLimits | undefined;
+  admission: AdmissionSettings;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +143,114 @@ function optionalUrl(
   return raw;
 }
 
+/** A comma-separated list of host names, each maybe `*.`-prefixed, normalised as URLs do. */
+function hostList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim());
+  return entries.filter(Boolean).map((entry) => {
+    const wildcard = entry.startsWith('*.');
+    const bare = wildcard ? entry.slice(2) : entry;
+    let url: URL | undefined;
+    try {
+      url = new URL(`https://${bare}/`);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      url.host !== url.hostname ||
+      url.href !== `https://${url.host}/` ||
+      /\*/.test(bare)
+    ) {
+      throw new ConfigError(
+        `${name}: '${entry}' is not a host name (list hosts such as models.example.com or *.example.com, without scheme, port or path)`,
+      );
+    }
+    const host = url.hostname.replace(/\.$/, '');
+    return wildcard ? `*.${host}` : host;
+  });
+}
+
+function baseModelUrls(env: NodeJS.ProcessEnv): BaseModelUrlSettings {
+  const d = BASE_DOWNLOAD_DEFAULTS;
+  return {
+    allowHosts: hostList(env, 'GRAFT_ALLOW_BASE_URLS'),
+    maxFileBytes: positiveInteger(env, 'GRAFT_BASE_MAX_FILE_BYTES', d.maxFileBytes),
+    maxModelBytes: positiveInteger(env, 'GRAFT_BASE_MAX_MODEL_BYTES', d.maxModelBytes),
+    maxFiles: positiveInteger(env, 'GRAFT_BASE_MAX_FILES', d.maxFiles),
+    timeoutMs: positiveInteger(env, 'GRAFT_BASE_DOWNLOAD_TIMEOUT_MS', d.timeoutMs),
+    cacheBytes: positiveInteger(env, 'GRAFT_BASE_CACHE_BYTES', d.cacheBytes),
+  };
+}
+
+/** GRAFT_QUOTA_*: the limits of a tenant without its own (see contracts/quotas.ts). */
+function quotaDefaults(env: NodeJS.ProcessEnv): QuotaLimits {
+  const q = (name: string, fallback: number) =>
+    positiveInteger(env, `GRAFT_QUOTA_${name}`, fallback);
+  return {
+    datasets: q('DATASETS', 100),
+    storedBytes: q('STORED_BYTES', 10 * 1024 ** 3),
+    // The server-wide image limit unless set apart.
+    imagesPerDataset: q('IMAGES_PER_DATASET', positiveInteger(env, 'GRAFT_MAX_IMAGES', 50_000)),
+    concurrentJobs: q('CONCURRENT_JOBS', 2),
+    queuedJobs: q('QUEUED_JOBS', 20),
+    epochsPerPhase: q('EPOCHS_PER_PHASE', 200),
+    wallSeconds: q('WALL_SECONDS', 2 * 3600),
+    models: q('MODELS', 100),
+  };
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `100/10s`: at most 100 requests per 10 seconds (units ms, s, m, h; `20/s` is per second). */
+function rateLimit(env: NodeJS.ProcessEnv, name: string, fallback: RateLimit): RateLimit {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const match = /^(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h)$/.exec(raw);
+  const max = Number(match?.[1]);
+  const windowMs = match ? Number(match[2] || 1) * UNIT_MS[match[3] as keyof typeof UNIT_MS] : 0;
+  if (!(max >= 1 && windowMs >= 1)) {
+    throw new ConfigError(`${name}='${raw}' must look like 100/10s (requests per window)`);
+  }
+  return { max, windowMs };
+}
+
+function rateLimits(env: NodeJS.ProcessEnv): RateLimits | undefined {
+  const enabled = env.GRAFT_RATE_LIMITS?.trim().toLowerCase() || 'on';
+  if (enabled !== 'on' && enabled !== 'off') {
+    throw new ConfigError(`GRAFT_RATE_LIMITS='${enabled}' must be on or off`);
+  }
+  if (enabled === 'off') return undefined;
+  const limit = (c: RateClass) =>
+    [c, rateLimit(env, `GRAFT_RATE_${c.toUpperCase()}`, RATE_LIMIT_DEFAULTS[c])] as const;
+  return Object.fromEntries(RATE_CLASSES.map(limit)) as RateLimits;
+}
+
+/** A limit where 0 turns the check off. */
+function limitOrOff(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return env[name]?.trim() === '0' ? 0 : positiveInteger(env, name, fallback);
+}
+
+function admission(env: NodeJS.ProcessEnv): AdmissionSettings {
+  // The cgroup's limit when there is one (a container), else the machine's memory.
+  const cgroup = process.constrainedMemory?.() ?? 0;
+  const memory = cgroup > 0 && cgroup < totalmem() ? cgroup : totalmem();
+  return {
+    idleTimeoutMs: positiveInteger(env, 'GRAFT_IDLE_TIMEOUT_MS', 60_000),
+    requestTimeoutMs: positiveInteger(env, 'GRAFT_REQUEST_TIMEOUT_MS', 600_000),
+    predictMaxInFlight: positiveInteger(env, 'GRAFT_PREDICT_MAX_IN_FLIGHT', 32),
+    predictTimeoutMs: positiveInteger(env, 'GRAFT_PREDICT_TIMEOUT_MS', 30_000),
+    inferenceMaxPending: positiveInteger(env, 'GRAFT_INFERENCE_MAX_PENDING', 128),
+    decodeConcurrency: positiveInteger(env, 'GRAFT_DECODE_CONCURRENCY', 2 * availableParallelism()),
+    maxEventLoopDelayMs: limitOrOff(env, 'GRAFT_MAX_EVENT_LOOP_DELAY_MS', 1000),
+    maxHeapUsedBytes: limitOrOff(
+      env,
+      'GRAFT_MAX_HEAP_BYTES',
+      Math.floor(0.9 * getHeapStatistics().heap_size_limit),
+    ),
+    maxRssBytes: limitOrOff(env, 'GRAFT_MAX_RSS_BYTES', Math.floor(0.9 * memory)),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const backend = env.GRAFT_TFJS_BACKEND?.trim() || undefined;
   if (backend !== undefined && !isBackendName(backend)) {
@@ -101,5 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueName: env.GRAFT_QUEUE?.trim() || 'graft-training',
     inferenceCacheBytes: positiveInteger(env, 'GRAFT_INFERENCE_CACHE_BYTES', 512 * 1024 ** 2),
     inferenceMaxBatch: positiveInteger(env, 'GRAFT_INFERENCE_MAX_BATCH', 32),
+    quotas: quotaDefaults(env),
+    baseModelUrls: baseModelUrls(env),
+    rateLimits: rateLimits(env),
+    admission: admission(env),
   };
 }

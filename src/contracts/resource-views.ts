@@ -57,8 +57,10 @@ export const Dataset = Type.Object(
     split: literals(['given', 'none'] as const),
     classes: Type.Array(Type.Object({ name: Type.String(), count: Type.Integer() })),
     rejected: Type.Array(Type.Object({ path: Type.String(), reason: Type.String() }), {
-      description: 'Files that are not decodable images; skipped',
+      maxItems: 100,
+      description: 'The first 100 files that are not decodable images; skipped',
     }),
+    rejectedCount: Type.Integer({ description: 'How many files were skipped in all' }),
     report: Type.Union([ref(DatasetReport), Type.Null()], {
       description: 'Null for datasets uploaded before reports existed',
     }),

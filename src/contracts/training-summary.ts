@@ -36,6 +36,8 @@ export const Evaluation = Type.Object(
   { $id: 'Evaluation', description: 'A model on the validation split' },
 );
 
+export type EvaluationView = Static<typeof Evaluation>;
+
 export const TriedSetting = Type.Object(
   {
     features: Type.Array(literals(FEATURE_BLOCKS), {
@@ -70,6 +72,8 @@ export const Calibration = Type.Object(
   },
   { $id: 'Calibration' },
 );
+
+export type CalibrationView = Static<typeof Calibration>;
 
 export const TrainingSummary = Type.Object(
   {

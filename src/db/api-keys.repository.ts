@@ -15,24 +15,51 @@ export function parseKey(key: string): { prefix: string } | undefined {
   return match ? { prefix: match[1]! } : undefined;
 }
 
+/** What is shown of a key: never its hash. */
+const KEY_FIELDS = {
+  id: true,
+  prefix: true,
+  name: true,
+  createdAt: true,
+  lastUsedAt: true,
+  revokedAt: true,
+} as const;
+
+export interface ApiKeysOptions {
+  /** `lastUsedAt` is written at most this often per key, so auth rarely writes. */
+  touchEveryMs: number;
+}
+
 export class ApiKeysRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: ApiKeysOptions = { touchEveryMs: 60_000 },
+  ) {}
 
   /** Creates the tenant if needed and a new key for it; the key is shown once, here. */
-  async create(tenantName: string): Promise<{ key: string; tenantId: string }> {
+  async create(tenantName: string, name?: string): Promise<{ key: string; tenantId: string }> {
     const tenant = await this.db.tenant.upsert({
       where: { name: tenantName },
       create: { name: tenantName },
       update: {},
     });
+    const { key } = await this.createForTenant(tenant.id, name);
+    return { key, tenantId: tenant.id };
+  }
+
+  /** A new key for an existing tenant; the key itself is returned once, here, never stored. */
+  async createForTenant(tenantId: string, name?: string) {
     const prefix = randomBytes(9)
       .toString('base64url')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '0')
       .slice(0, 12);
     const key = `graft_${prefix}_${randomBytes(24).toString('base64url')}`;
-    await this.db.apiKey.create({ data: { tenantId: tenant.id, prefix, hash: hash(key) } });
-    return { key, tenantId: tenant.id };
+    const row = await this.db.apiKey.create({
+      data: { tenantId, prefix, hash: hash(key), name: name ?? null },
+      select: KEY_FIELDS,
+    });
+    return { ...row, key };
   }
 
   async authenticate(key: string): Promise<Principal | undefined> {
@@ -45,7 +72,49 @@ export class ApiKeysRepository {
     if (!row || row.revokedAt) return undefined;
     const expected = Buffer.from(row.hash, 'hex');
     if (!timingSafeEqual(expected, Buffer.from(hash(key), 'hex'))) return undefined;
+    await this.touch(row.id, row.lastUsedAt);
     return { tenantId: row.tenantId, tenantName: row.tenant.name, keyId: row.id };
+  }
+
+  /**
+   * Records a use unless one was recorded recently. The condition is in the update, so API
+   * replicas racing on the same key write once; a failed write never fails the request.
+   */
+  private async touch(id: string, lastUsedAt: Date | null): Promise<void> {
+    const now = Date.now();
+    if (lastUsedAt && now - lastUsedAt.getTime() < this.options.touchEveryMs) return;
+    const stale = new Date(now - this.options.touchEveryMs);
+    await this.db.apiKey
+      .updateMany({
+        where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: stale } }] },
+        data: { lastUsedAt: new Date(now) },
+      })
+      .catch(() => undefined);
+  }
+
+  list(tenantId: string, page: { limit: number; offset: number }) {
+    return this.db.$transaction([
+      this.db.apiKey.findMany({
+        where: { tenantId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+        select: KEY_FIELDS,
+      }),
+      this.db.apiKey.count({ where: { tenantId } }),
+    ]);
+  }
+
+  /**
+   * Revokes one of the tenant's keys at once (authentication reads the row on every request).
+   * False if the tenant has no such key; revoking a revoked key keeps its first revokedAt.
+   */
+  async revoke(tenantId: string, id: string): Promise<boolean> {
+    await this.db.apiKey.updateMany({
+      where: { id, tenantId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    return (await this.db.apiKey.count({ where: { id, tenantId } })) === 1;
   }
 
   count(): Promise<number> {

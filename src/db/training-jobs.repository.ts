@@ -24,6 +24,15 @@ export interface NewModel {
 
 const ACTIVE: JobStatus[] = ['queued', 'running'];
 
+/** Jobs running, and tenants with jobs waiting, across all tenants: what a fair claim weighs. */
+export interface TenantLoad {
+  running: ReadonlyMap<string, number>;
+  waiting: ReadonlySet<string>;
+}
+
+/** Claims take this transaction-level lock, so two workers never both see the same free share. */
+const CLAIM_LOCK = 0x6772_6166;
+
 /**
  * Job state lives here; the queue only delivers. Every transition is a guarded update
  * (`where: { id, status }`), so a late or repeated delivery can never move a job backwards.
@@ -59,12 +68,64 @@ export class TrainingJobsRepository {
     ]);
   }
 
-  async markRunning(id: string, backend: string): Promise<boolean> {
-    const { count } = await this.db.trainingJob.updateMany({
-      where: { id, status: 'queued', cancelRequested: false },
-      data: { status: 'running', startedAt: new Date(), backend, error: null },
+  /**
+   * Starts a queued job if `mayStart` agrees given every tenant's load. Claims are serialised
+   * by one advisory lock (one per job start, so it is never contended for long): the load a
+   * claim weighs cannot change under it through another claim.
+   */
+  startIf(
+    id: string,
+    backend: string,
+    mayStart: (load: TenantLoad) => Promise<boolean>,
+  ): Promise<'started' | 'deferred' | 'gone'> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CLAIM_LOCK}::bigint)`;
+      const [running, waiting] = await Promise.all([
+        tx.trainingJob.groupBy({
+          by: ['tenantId'],
+          where: { status: 'running' },
+          _count: { _all: true },
+        }),
+        tx.trainingJob.groupBy({ by: ['tenantId'], where: { status: 'queued' } }),
+      ]);
+      const load: TenantLoad = {
+        running: new Map(running.map((r) => [r.tenantId, r._count._all])),
+        waiting: new Set(waiting.map((w) => w.tenantId)),
+      };
+      if (!(await mayStart(load))) return 'deferred';
+      const { count } = await tx.trainingJob.updateMany({
+        where: { id, status: 'queued', cancelRequested: false },
+        data: { status: 'running', startedAt: new Date(), backend, error: null },
+      });
+      return count === 1 ? 'started' : 'gone';
     });
-    return count === 1;
+  }
+
+  /**
+   * A new job's place in its tenant's line: the tenant's running jobs, then its queued ones
+   * up to this one. It becomes the job's BullMQ priority (lower first): tenants take turns.
+   */
+  queueRank(job: { tenantId: string; createdAt: Date }): Promise<number> {
+    return this.db.trainingJob.count({
+      where: {
+        tenantId: job.tenantId,
+        OR: [{ status: 'running' }, { status: 'queued', createdAt: { lte: job.createdAt } }],
+      },
+    });
+  }
+
+  /** The current ranks of a tenant's first `most` queued jobs, oldest first. */
+  async queueRanks(tenantId: string, most: number): Promise<{ jobId: string; rank: number }[]> {
+    const [running, queued] = await this.db.$transaction([
+      this.db.trainingJob.count({ where: { tenantId, status: 'running' } }),
+      this.db.trainingJob.findMany({
+        where: { tenantId, status: 'queued' },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        select: { id: true },
+        take: most,
+      }),
+    ]);
+    return queued.map((job, i) => ({ jobId: job.id, rank: running + i + 1 }));
   }
 
   /** A job a crashed worker left running is picked up again by BullMQ: let it restart. */

@@ -10,6 +10,7 @@ export interface ModelRef {
 
 export type ToInference =
   | { type: 'predict'; requestId: number; model: ModelRef; images: Uint8Array[] }
+  | { type: 'cancel'; requestId: number }
   | { type: 'evict'; modelId: string }
   | { type: 'stats'; requestId: number };
 

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
 import type { ModelRunner } from '../services/model-runner.js';
+import { busy } from '../services/predictions.service.js';
 import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
 
 export interface InferenceOptions {
@@ -10,6 +11,16 @@ export interface InferenceOptions {
   cacheBytes: number;
   /** Most images run through a model in one batch. */
   maxBatch: number;
+  /**
+   * Most images waiting for or in the thread; a request that would go over answers 503 (one
+   * request alone always gets in). Default 128.
+   */
+  maxPending?: number;
+}
+
+interface Waiting {
+  resolve: (value: never) => void;
+  reject: (e: Error) => void;
 }
 
 /**
@@ -20,10 +31,8 @@ export class InferenceService implements ModelRunner {
   private worker?: Worker;
   private ready?: Promise<void>;
   private nextId = 1;
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: never) => void; reject: (e: Error) => void }
-  >();
+  private readonly pending = new Map<number, Waiting>();
+  private pendingImages = 0;
 
   constructor(
     private readonly config: Config,
@@ -69,31 +78,67 @@ export class InferenceService implements ModelRunner {
     return this.ready;
   }
 
-  /** Sends one request to the inference thread and waits for its answer. */
+  /**
+   * Sends one request to the inference thread and waits for its answer. When `signal` aborts,
+   * the request leaves the thread's queue and rejects with the signal's reason.
+   */
   private async call<T>(
     message: (requestId: number) => ToInference,
     transfer: ArrayBuffer[] = [],
+    signal?: AbortSignal,
   ): Promise<T> {
     await this.start();
+    signal?.throwIfAborted();
     const requestId = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(requestId, { resolve: resolve, reject });
+      const cancel = () => {
+        if (!this.pending.delete(requestId)) return;
+        const message: ToInference = { type: 'cancel', requestId };
+        this.worker?.postMessage(message);
+        reject(signal!.reason as Error);
+      };
+      const settle =
+        <A>(done: (value: A) => void) =>
+        (value: A) => {
+          signal?.removeEventListener('abort', cancel);
+          done(value);
+        };
+      this.pending.set(requestId, { resolve: settle(resolve), reject: settle(reject) });
+      signal?.addEventListener('abort', cancel, { once: true });
       this.worker!.postMessage(message(requestId), transfer);
     });
   }
 
-  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
-  predict(model: ModelRef, images: Uint8Array[]): Promise<Float32Array[]> {
+  /**
+   * Softmax scores per image, in order. Pixels are decoded RGB at the model's input size.
+   * Refused with 503 when the thread already has `maxPending` images to get through.
+   */
+  async predict(
+    model: ModelRef,
+    images: Uint8Array[],
+    signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const count = images.length;
+    const most = this.options.maxPending ?? 128;
+    if (this.pendingImages > 0 && this.pendingImages + count > most) {
+      throw busy('the model runner has as many images queued as it takes');
+    }
     // Transferred, not copied; a view into a shared buffer is copied first so nothing else detaches.
     const owned = images.map((image) =>
       image.byteOffset === 0 && image.byteLength === image.buffer.byteLength
         ? image
         : image.slice(),
     );
-    return this.call(
-      (requestId) => ({ type: 'predict', requestId, model, images: owned }),
-      owned.map((image) => image.buffer as ArrayBuffer),
-    );
+    this.pendingImages += count;
+    try {
+      return await this.call<Float32Array[]>(
+        (requestId) => ({ type: 'predict', requestId, model, images: owned }),
+        owned.map((image) => image.buffer as ArrayBuffer),
+        signal,
+      );
+    } finally {
+      this.pendingImages -= count;
+    }
   }
 
   /** Which models the inference thread holds, and their weight bytes. */

@@ -155,6 +155,12 @@ async function drain(): Promise<void> {
 
 port.on('message', (message: ToInference) => {
   if (message.type === 'evict') return evict(message.modelId);
+  if (message.type === 'cancel') {
+    // Its caller gave up: drop it if it has not started; a running batch just finishes.
+    const index = queue.findIndex((pending) => pending.requestId === message.requestId);
+    if (index >= 0) queue.splice(index, 1);
+    return;
+  }
   if (message.type === 'stats') {
     const models = [...cache.entries()].map(([id, entry]) => ({ id, bytes: entry.bytes }));
     return send({ type: 'stats', requestId: message.requestId, models });

@@ -5,14 +5,17 @@ import { ApiKeysRepository } from '../db/api-keys.repository.js';
 import { DatasetsRepository } from '../db/datasets.repository.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import { createDb, type Db } from '../db/prisma-client.js';
+import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { InferenceService } from '../inference/inference.service.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
 import { DatasetsService } from '../services/datasets.service.js';
 import { JobsService } from '../services/jobs.service.js';
+import { KeysService } from '../services/keys.service.js';
 import { ModelsService } from '../services/models.service.js';
 import { PredictionsService } from '../services/predictions.service.js';
+import { QuotasService, type TenantServices } from '../services/quotas.service.js';
 import { artifactStoreFor, type ArtifactStore } from '../storage/artifact-store.js';
 
 /*
@@ -47,7 +50,7 @@ export interface ApiParts extends DataParts {
   /** Fail-fast connection (queue role): a request never hangs on a dead Redis. */
   redis: Redis;
   queue: TrainingQueue;
-  services: ApiServices;
+  services: ApiServices & TenantServices;
 }
 
 export function wireApi(config: ConnectedConfig): ApiParts {
@@ -60,12 +63,14 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   const inference = new InferenceService(config, {
     cacheBytes: config.inferenceCacheBytes,
     maxBatch: config.inferenceMaxBatch,
+    maxPending: config.admission.inferenceMaxPending,
   });
   const repositories = {
     datasets: new DatasetsRepository(db),
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
     keys: new ApiKeysRepository(db),
+    tenants: new TenantsRepository(db, config.quotas),
   };
   return {
     ...data,
@@ -73,11 +78,23 @@ export function wireApi(config: ConnectedConfig): ApiParts {
     redis,
     queue,
     services: {
-      datasets: new DatasetsService(repositories.datasets, store, config),
-      jobs: new JobsService(repositories.jobs, repositories.datasets, queue),
+      datasets: new DatasetsService(repositories.datasets, store, config, repositories.tenants),
+      jobs: new JobsService(
+        repositories.jobs,
+        repositories.datasets,
+        queue,
+        repositories.tenants,
+        config.baseModelUrls.allowHosts,
+      ),
       models: new ModelsService(repositories.models, store, inference),
-      predictions: new PredictionsService(repositories.models, inference),
+      predictions: new PredictionsService(repositories.models, inference, {
+        maxInFlight: config.admission.predictMaxInFlight,
+        decodeConcurrency: config.admission.decodeConcurrency,
+        timeoutMs: config.admission.predictTimeoutMs,
+      }),
       keys: repositories.keys,
+      apiKeys: new KeysService(repositories.keys),
+      quotas: new QuotasService(repositories.tenants),
     },
     async close() {
       await inference.close();
@@ -105,6 +122,7 @@ export function stopOnSignals(stop: () => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  // A second signal while stopping is ignored: stopping includes the embedded PostgreSQL.
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
 }

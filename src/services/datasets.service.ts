@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
+import { checkName } from '../contracts/names.js';
+import type { QuotaLimits } from '../contracts/quotas.js';
 import type { DatasetsRepository, NewDatasetImage } from '../db/datasets.repository.js';
+import type { TenantsRepository, TenantUsage } from '../db/tenants.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import {
   DatasetArchiveError,
@@ -10,11 +13,16 @@ import {
 import type { DatasetReportView, DatasetView } from '../contracts/resource-views.js';
 import { datasetReport } from '../training/dataset-report.js';
 import { DomainError, notFound } from './domain-error.js';
+import { quotaExceeded } from './quotas.service.js';
+
+/** Views list this many rejected files; `rejectedCount` says how many there were. */
+export const REJECTED_SHOWN = 100;
 
 /** A zip that cannot be read is a bad request; one too big to inflate is too large. */
 const ARCHIVE_STATUS: Record<DatasetArchiveErrorCode, number> = {
   invalid_archive: 400,
   invalid_file_name: 400,
+  invalid_label: 400,
   unsafe_path: 400,
   too_many_files: 413,
   file_too_large: 413,
@@ -32,9 +40,62 @@ export function datasetView(row: DatasetRow): DatasetView {
     imageCount: row.imageCount,
     split: row.split as DatasetView['split'],
     classes: row.classes as { name: string; count: number }[],
-    rejected: row.rejected as { path: string; reason: string }[],
+    rejected: (row.rejected as { path: string; reason: string }[]).slice(0, REJECTED_SHOWN),
+    rejectedCount: row.rejectedCount,
     report: (row.report as DatasetReportView | null) ?? null,
     createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The NFC form of the name a dataset was given, or undefined for none; 400 if unusable. */
+function checkDatasetName(name: string | undefined): string | undefined {
+  const trimmed = name?.trim();
+  if (!trimmed) return undefined;
+  const check = checkName(trimmed);
+  if (!check.ok) throw new DomainError(400, 'invalid_name', `the dataset name ${check.reason}`);
+  return check.name;
+}
+
+/** Refuses what is over quota before anything is inflated or stored. */
+function checkBeforeInflating(limits: QuotaLimits, usage: TenantUsage, zipBytes: number): void {
+  if (usage.datasets >= limits.datasets) {
+    throw quotaExceeded({
+      quota: 'datasets',
+      limit: limits.datasets,
+      used: usage.datasets,
+      requested: 1,
+    });
+  }
+  // Images hardly compress, so a zip larger than the bytes left would not fit once stored.
+  if (usage.storedBytes + zipBytes > limits.storedBytes) {
+    throw quotaExceeded({
+      quota: 'storedBytes',
+      limit: limits.storedBytes,
+      used: usage.storedBytes,
+      requested: zipBytes,
+    });
+  }
+}
+
+/** Counts what a dataset being read stores; throws once it passes a quota. */
+function readingBudget(limits: QuotaLimits, usage: TenantUsage): (bytes: number) => void {
+  let images = 0;
+  let bytes = 0;
+  return (size) => {
+    images += 1;
+    bytes += size;
+    if (images > limits.imagesPerDataset) {
+      const limit = limits.imagesPerDataset;
+      throw quotaExceeded({ quota: 'imagesPerDataset', limit, used: images, requested: images });
+    }
+    if (usage.storedBytes + bytes > limits.storedBytes) {
+      throw quotaExceeded({
+        quota: 'storedBytes',
+        limit: limits.storedBytes,
+        used: usage.storedBytes,
+        requested: bytes,
+      });
+    }
   };
 }
 
@@ -43,26 +104,48 @@ export class DatasetsService {
     private readonly datasets: DatasetsRepository,
     private readonly store: ArtifactStore,
     private readonly config: Config,
+    private readonly tenants: TenantsRepository,
   ) {}
 
   /**
-   * Creates a dataset from an uploaded zip. Images are stored as they are validated; if the
-   * dataset turns out unusable (too few classes or images) or anything fails, every stored
-   * file is removed and no row is written.
+   * Refuses an upload before its body is read when the tenant holds all the datasets it may,
+   * or has no stored bytes left: a 2 GiB body is not worth receiving to answer 403.
    */
-  async createFromZip(tenantId: string, zipPath: string, sizeBytes: number, name?: string) {
+  async admitUpload(tenantId: string): Promise<void> {
+    const [limits, usage] = [
+      await this.tenants.limits(tenantId),
+      await this.tenants.usage(tenantId),
+    ];
+    checkBeforeInflating(limits, usage, 0);
+    if (usage.storedBytes >= limits.storedBytes) {
+      throw quotaExceeded({
+        quota: 'storedBytes',
+        limit: limits.storedBytes,
+        used: usage.storedBytes,
+        requested: 1,
+      });
+    }
+  }
+
+  /**
+   * Creates a dataset from an uploaded zip. Images are stored as they are validated; if the
+   * dataset turns out unusable (too few classes or images), over a quota, or anything fails,
+   * every stored file is removed and no row is written. Quotas are checked before inflating
+   * (datasets held; a zip larger than the bytes left), while reading (images, bytes), and
+   * again, authoritatively, when the row is written.
+   */
+  async createFromZip(tenantId: string, zipPath: string, zipBytes: number, name?: string) {
     const id = randomUUID();
+    const datasetName = checkDatasetName(name) ?? `dataset-${id.slice(0, 8)}`;
+    const limits = await this.tenants.limits(tenantId);
+    const usage = await this.tenants.usage(tenantId);
+    checkBeforeInflating(limits, usage, zipBytes);
     const prefix = `datasets/${id}`;
     const images: NewDatasetImage[] = [];
+    const spend = readingBudget(limits, usage);
     try {
       const summary = await readDatasetArchive(zipPath, async (image) => {
-        if (images.length >= this.config.maxImagesPerDataset) {
-          throw new DomainError(
-            413,
-            'too_many_images',
-            `a dataset may hold at most ${this.config.maxImagesPerDataset} images`,
-          );
-        }
+        spend(image.data.length);
         const storageKey = `${prefix}/images/${images.length}${image.extension}`;
         await this.store.put(storageKey, image.data);
         images.push({
@@ -78,18 +161,23 @@ export class DatasetsService {
         });
       });
       const classes = this.classesOf(images, summary.split);
-      const row = await this.datasets.create({
-        id,
-        tenantId,
-        name: name?.trim() || `dataset-${id.slice(0, 8)}`,
-        classes,
-        rejected: summary.rejected,
-        split: summary.split ? 'given' : 'none',
-        sizeBytes,
-        images,
-        report: datasetReport(images),
-      });
-      return datasetView(row);
+      const created = await this.datasets.create(
+        {
+          id,
+          tenantId,
+          name: datasetName,
+          classes,
+          rejected: summary.rejected.slice(0, REJECTED_SHOWN),
+          rejectedCount: summary.rejected.length,
+          split: summary.split ? 'given' : 'none',
+          sizeBytes: images.reduce((sum, image) => sum + image.bytes, 0),
+          images,
+          report: datasetReport(images),
+        },
+        limits,
+      );
+      if ('breach' in created) throw quotaExceeded(created.breach);
+      return datasetView(created.dataset);
     } catch (error) {
       await this.store.remove(prefix);
       if (error instanceof DatasetArchiveError) {

@@ -32,14 +32,18 @@ export async function trainFromFolder(
   const examples = await listImageFolder(options.dataDir);
   const outDir = options.outDir;
   if (outDir) await mkdir(outDir, { recursive: true });
-  const result = await runTransfer({
-    spec,
-    config: options.config,
-    examples,
-    readImage: (key) => join(options.dataDir, key),
-    onProgress: options.onProgress,
-    signal: options.signal,
-    ...(outDir ? { writeArtifact: (name, data) => writeFile(join(outDir, name), data) } : {}),
-  });
+  const result = await runTransfer(
+    {
+      spec,
+      config: options.config,
+      examples,
+      readImage: (key) => join(options.dataDir, key),
+      onProgress: options.onProgress,
+      signal: options.signal,
+      ...(outDir ? { writeArtifact: (name, data) => writeFile(join(outDir, name), data) } : {}),
+    },
+    // The CLI's user runs the server: local folders and any URL are theirs to name.
+    { trust: 'operator' },
+  );
   return { ...result, wallSeconds: (performance.now() - started) / 1000 };
 }

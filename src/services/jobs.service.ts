@@ -7,10 +7,13 @@ import type { EpochRecordView, StoredTrainingSummary } from '../contracts/traini
 import type { JobView } from '../contracts/resource-views.js';
 import type { DatasetsRepository } from '../db/datasets.repository.js';
 import type { Prisma } from '../db/generated/client.js';
+import type { TenantsRepository } from '../db/tenants.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { dropQueued, enqueueTraining, type TrainingQueue } from '../queue/training-queue.js';
+import { tenantUrlRefusal } from '../storage/url-fence.js';
 import { DEFAULT_BASE_ID, findBaseModel } from '../training/base-model-catalog.js';
 import { DomainError, notFound } from './domain-error.js';
+import { quotaExceeded } from './quotas.service.js';
 
 /** Ids are UUIDs; anything else cannot name a dataset (and Postgres would refuse to compare it). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,16 +45,50 @@ export function jobView(row: JobRow): JobView {
   };
 }
 
-/** Only catalog ids and https URLs: a local path in a job spec would read the server's files. */
-function checkBaseModel(spec: TrainingSpec): void {
+/** Anything with a scheme (https:, http:, file:…) is a URL, not a catalog id. */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:/i;
+
+const URL_REFUSALS = {
+  invalid: 'it is not a valid URL',
+  scheme: 'only https:// URLs are allowed',
+  credentials: 'URLs with a user name or password are not allowed',
+  host: 'its host is not on the allow-list',
+  address: 'it names an address that is not public',
+} as const;
+
+/**
+ * A URL base is opt-in: refused unless the operator listed hosts in GRAFT_ALLOW_BASE_URLS, and
+ * then only https on those hosts. The worker checks again, each address and redirect included.
+ */
+function checkBaseUrl(reference: string, allowHosts: readonly string[]): void {
+  if (allowHosts.length === 0) {
+    throw new DomainError(
+      422,
+      'base_model_urls_disabled',
+      `baseModel URLs are not enabled on this server: use an id from GET /v1/base-models (an operator can allow https:// URLs from chosen hosts with GRAFT_ALLOW_BASE_URLS)`,
+    );
+  }
+  const refusal = tenantUrlRefusal(reference, allowHosts);
+  if (refusal) {
+    throw new DomainError(
+      422,
+      'base_model_url_not_allowed',
+      `baseModel ${reference} is not allowed: ${URL_REFUSALS[refusal]}; https:// URLs may name these hosts: ${allowHosts.join(', ')}`,
+      { allowedHosts: allowHosts },
+    );
+  }
+}
+
+/** Catalog ids, and https URLs on allowed hosts: a local path would read the server's files. */
+function checkBaseModel(spec: TrainingSpec, allowHosts: readonly string[]): void {
   const reference = spec.baseModel ?? DEFAULT_BASE_ID;
   const entry = findBaseModel(reference);
   if (!entry) {
-    if (/^https:\/\//.test(reference)) return;
+    if (URL_LIKE.test(reference)) return checkBaseUrl(reference, allowHosts);
     throw new DomainError(
       422,
       'unknown_base_model',
-      `unknown baseModel '${reference}': use an id from GET /v1/base-models or an https:// URL of a model.json`,
+      `unknown baseModel '${reference}': use an id from GET /v1/base-models${allowHosts.length > 0 ? ' or an https:// URL of a model.json' : ''}`,
     );
   }
   const from = spec.fineTuning.unfreezeFrom;
@@ -64,11 +101,25 @@ function checkBaseModel(spec: TrainingSpec): void {
   }
 }
 
+/** 422 if a phase that will run asks for more epochs than the tenant's jobs may take. */
+function checkEpochs(spec: TrainingSpec, limit: number): void {
+  const epochs = Math.max(
+    spec.featureExtraction.epochs,
+    spec.fineTuning.enabled ? spec.fineTuning.epochs : 0,
+  );
+  if (epochs > limit) {
+    throw quotaExceeded({ quota: 'epochsPerPhase', limit, used: epochs, requested: epochs });
+  }
+}
+
 export class JobsService {
   constructor(
     private readonly jobs: TrainingJobsRepository,
     private readonly datasets: DatasetsRepository,
     private readonly queue: TrainingQueue,
+    private readonly tenants: TenantsRepository,
+    /** Hosts a job's baseModel URL may name (GRAFT_ALLOW_BASE_URLS); none by default. */
+    private readonly baseUrlHosts: readonly string[] = [],
   ) {}
 
   async create(tenantId: string, body: Record<string, unknown>) {
@@ -82,7 +133,9 @@ export class JobsService {
       }
       throw error;
     }
-    checkBaseModel(spec);
+    checkBaseModel(spec, this.baseUrlHosts);
+    const limits = await this.tenants.limits(tenantId);
+    checkEpochs(spec, limits.epochsPerPhase);
     if (
       typeof datasetId !== 'string' ||
       !UUID.test(datasetId) ||
@@ -94,13 +147,16 @@ export class JobsService {
         `datasetId ${String(datasetId)} is not one of your datasets`,
       );
     }
-    const row = await this.jobs.create({
-      tenantId,
-      datasetId,
-      spec: spec as unknown as Prisma.InputJsonValue,
-    });
+    // Queued jobs and models are counted under the tenant's lock: parallel submissions
+    // cannot both take the last slot.
+    const admitted = await this.tenants.createJobWithinQuota(
+      { tenantId, datasetId, spec: spec as unknown as Prisma.InputJsonValue },
+      limits,
+    );
+    if ('breach' in admitted) throw quotaExceeded(admitted.breach);
+    const row = admitted.job;
     try {
-      await enqueueTraining(this.queue, row.id);
+      await enqueueTraining(this.queue, row.id, await this.jobs.queueRank(row));
     } catch (error) {
       await this.jobs.fail(row.id, `could not be queued: ${(error as Error).message}`);
       throw new DomainError(

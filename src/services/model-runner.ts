@@ -5,10 +5,14 @@ import type { Preprocessing } from '../training/base-model-catalog.js';
  * passed in by the composition root, so services never import the layer above them.
  */
 export interface ModelRunner {
-  /** Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. */
+  /**
+   * Softmax scores per image, in order. Pixels are decoded RGB at the model's input size. When
+   * `signal` aborts, the request leaves the queue and rejects with the signal's reason.
+   */
   predict(
     model: { id: string; artifactKey: string; preprocessing: Preprocessing },
     images: Uint8Array[],
+    signal?: AbortSignal,
   ): Promise<Float32Array[]>;
   /** Drops a model from memory (it was deleted). */
   evict(modelId: string): void;

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/config.js';
 import type { TrainingSpec } from '../contracts/training-spec.js';
-import { loadBaseModel } from '../storage/base-model-store.js';
+import { BaseModelError, loadBaseModel } from '../storage/base-model-store.js';
 import { decodeImage } from '../storage/image-decoder.js';
+import type { FenceTestOptions } from '../storage/url-fence.js';
 import { selectBackend, type BackendInfo } from '../tfjs/tfjs-backend.js';
 import { DEFAULT_BASE_ID } from '../training/base-model-catalog.js';
 import type { LabelledExample } from '../training/dataset-split.js';
@@ -29,16 +30,48 @@ export interface TransferRunResult {
 }
 
 /**
+ * Who named the base model: 'tenant' (a queued API job; the default) gets catalog ids and
+ * allow-listed https URLs within the fence, 'operator' (`npm run train`) also local folders and
+ * any http(s) URL. `fence` is for tests only.
+ */
+export interface BaseModelAccess {
+  trust: 'tenant' | 'operator';
+  fence?: FenceTestOptions;
+}
+
+async function loadBase(reference: string, config: Config, access: BaseModelAccess) {
+  const { allowHosts, cacheBytes, ...limits } = config.baseModelUrls;
+  try {
+    return await loadBaseModel(reference, {
+      mirrorDir: config.modelMirror,
+      cacheDir: config.modelCacheDir,
+      trust: access.trust,
+      allowHosts,
+      limits,
+      cacheBytes,
+      ...(access.fence ? { fence: access.fence } : {}),
+    });
+  } catch (error) {
+    // The job's error tells the user what to fix; what the network said stays in this log.
+    if (error instanceof BaseModelError && error.detail && access.trust === 'tenant') {
+      console.warn(`graft: base model ${reference} could not be downloaded: ${error.detail}`);
+    }
+    throw error;
+  }
+}
+
+/**
  * The I/O around the pure core, shared by `npm run train` and the queue worker: picks the
  * backend, loads the base, decodes images with the base's preprocessing, trains, and frees
  * every model it loaded (the trained one lives on in the written artifacts).
  */
-export async function runTransfer(options: TransferRunOptions): Promise<TransferRunResult> {
+export async function runTransfer(
+  options: TransferRunOptions,
+  access: BaseModelAccess = { trust: 'tenant' },
+): Promise<TransferRunResult> {
   const backend = await selectBackend(options.config.tfjsBackend);
-  const resolved = await loadBaseModel(options.spec.baseModel ?? DEFAULT_BASE_ID, {
-    mirrorDir: options.config.modelMirror,
-    cacheDir: options.config.modelCacheDir,
-  });
+  const reference = options.spec.baseModel ?? DEFAULT_BASE_ID;
+  const resolved = await loadBase(reference, options.config, access);
   const base = await tf.loadLayersModel(tf.io.fromMemory(resolved.artifacts));
   let classifier: tf.LayersModel | undefined;
   try {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs';
+import { BASE_DOWNLOAD_DEFAULTS } from '../config/config.js';
 import {
   BASE_MODEL_CATALOG,
   DEFAULT_BASE_ID,
@@ -12,16 +12,37 @@ import {
   type BaseModelEntry,
 } from '../training/base-model-catalog.js';
 import { parseModelJson, toArtifacts } from '../training/model-artifacts.js';
+import {
+  cacheFolder,
+  evictToBudget,
+  readCached,
+  sha256,
+  usingFolder,
+  writeCached,
+} from './base-model-cache.js';
+import { downloadModel, failureReason } from './base-model-download.js';
+import type { DownloadLimits } from './fenced-download.js';
 import { readLayersModelDir } from './layers-model-files.js';
+import type { FenceTestOptions, UrlPolicy } from './url-fence.js';
 
 export interface BaseModelStoreOptions {
   /** GRAFT_MODEL_MIRROR: a folder holding `<mirrorName>/model.json` copies of catalog bases. */
   mirrorDir?: string;
   /** Where weights fetched from URLs are kept. */
   cacheDir: string;
-  fetchImpl?: typeof fetch;
-  /** Per-request timeout for downloads. */
-  timeoutMs?: number;
+  /**
+   * Who named the base. 'tenant' (an API job, the default): catalog ids, and https URLs on
+   * `allowHosts` within the fence. 'operator' (the CLI): also local folders and any http(s) URL.
+   */
+  trust?: 'tenant' | 'operator';
+  /** Hosts a tenant's URL may name (GRAFT_ALLOW_BASE_URLS); empty: none. */
+  allowHosts?: readonly string[];
+  /** Caps on a download; unset ones take BASE_DOWNLOAD_DEFAULTS. */
+  limits?: Partial<Omit<DownloadLimits, 'maxRedirects'>>;
+  /** Byte budget of the download cache; least recently used models are evicted beyond it. */
+  cacheBytes?: number;
+  /** Test-only: a local https server, a test CA, a fake resolver. Never set from the environment. */
+  fence?: FenceTestOptions;
 }
 
 export interface ResolvedBaseModel {
@@ -31,17 +52,19 @@ export interface ResolvedBaseModel {
   loadedFrom: string;
 }
 
+/**
+ * A base model that cannot be used. Its message is for the user who named it; `detail`, when
+ * set, says what the network answered and is for the server's log only.
+ */
 export class BaseModelError extends Error {
   override name = 'BaseModelError';
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
 }
-
-interface CacheManifest {
-  url: string;
-  fetchedAt: string;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 function customEntry(reference: string, source: BaseModelEntry['source']): BaseModelEntry {
   return {
@@ -103,76 +126,6 @@ function loadNsfwjsArtifacts(model: string): { artifacts: tf.io.ModelArtifacts; 
   return { artifacts: toArtifacts(json, shards), dir };
 }
 
-async function fetchBytes(url: string, options: BaseModelStoreOptions): Promise<Uint8Array> {
-  const fetchImpl = options.fetchImpl ?? fetch;
-  const response = await fetchImpl(url, {
-    signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-  });
-  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const declared = response.headers.get('content-length');
-  if (declared !== null && response.headers.get('content-encoding') === null) {
-    if (Number(declared) !== bytes.byteLength) {
-      throw new Error(`${url}: got ${bytes.byteLength} bytes, expected ${declared}`);
-    }
-  }
-  return bytes;
-}
-
-async function verifiedCache(dir: string): Promise<CacheManifest | undefined> {
-  const manifestPath = join(dir, 'graft-cache.json');
-  if (!existsSync(manifestPath)) return undefined;
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as CacheManifest;
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    const path = join(dir, name);
-    if (!existsSync(path) || (await stat(path)).size !== expected.bytes) return undefined;
-    if (sha256(await readFile(path)) !== expected.sha256) return undefined;
-  }
-  return manifest;
-}
-
-/**
- * Downloads model.json and its shards into a fresh folder, checks sizes and any pinned
- * sha256, records every file's size + sha256, then renames the folder into place so that
- * concurrent workers never see half a model.
- */
-async function downloadToCache(
-  url: string,
-  dir: string,
-  pinned: Record<string, { bytes: number; sha256: string }> | undefined,
-  options: BaseModelStoreOptions,
-): Promise<void> {
-  const staging = `${dir}.partial-${process.pid}-${Date.now()}`;
-  await mkdir(staging, { recursive: true });
-  try {
-    const files: CacheManifest['files'] = {};
-    const save = async (name: string, bytes: Uint8Array): Promise<void> => {
-      const expected = pinned?.[name];
-      const digest = sha256(bytes);
-      if (expected && (expected.bytes !== bytes.byteLength || expected.sha256 !== digest)) {
-        throw new Error(`${name} from ${url} does not match its pinned size/sha256`);
-      }
-      files[name] = { bytes: bytes.byteLength, sha256: digest };
-      await writeFile(join(staging, name), bytes);
-    };
-    const modelJsonBytes = await fetchBytes(url, options);
-    const json = parseModelJson(Buffer.from(modelJsonBytes).toString('utf8'), url);
-    await save('model.json', modelJsonBytes);
-    for (const path of json.weightsManifest.flatMap((group) => group.paths)) {
-      if (path.includes('/') || path.includes('\\') || path.startsWith('.')) {
-        throw new Error(`${url} names a weight file outside its folder: ${path}`);
-      }
-      await save(path, await fetchBytes(new URL(path, url).toString(), options));
-    }
-    const manifest: CacheManifest = { url, fetchedAt: new Date().toISOString(), files };
-    await writeFile(join(staging, 'graft-cache.json'), JSON.stringify(manifest, null, 2));
-    await rm(dir, { recursive: true, force: true });
-    await rename(staging, dir);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
 function offlineAdvice(entry: BaseModelEntry | undefined): string {
   const mirror = entry?.mirrorName
     ? `set GRAFT_MODEL_MIRROR to a folder holding ${entry.mirrorName}/model.json (a copy of that URL's files), `
@@ -180,29 +133,68 @@ function offlineAdvice(entry: BaseModelEntry | undefined): string {
   return `If this machine is offline: ${mirror}pass a local folder with model.json as the base, or use the offline default '${DEFAULT_BASE_ID}'.`;
 }
 
+const MAX_REDIRECTS = 3;
+
+function downloadLimits(options: BaseModelStoreOptions): DownloadLimits {
+  const limits = { ...BASE_DOWNLOAD_DEFAULTS, ...options.limits, maxRedirects: MAX_REDIRECTS };
+  // A model the cache could not hold is refused rather than evicting everything for it.
+  const cacheBytes = options.cacheBytes ?? BASE_DOWNLOAD_DEFAULTS.cacheBytes;
+  return { ...limits, maxModelBytes: Math.min(limits.maxModelBytes, cacheBytes) };
+}
+
+function urlPolicy(options: BaseModelStoreOptions, entry: BaseModelEntry | undefined): UrlPolicy {
+  // A catalog entry's own host is trusted for that entry, whatever the allow-list says.
+  const catalogHost = entry?.source.kind === 'url' ? [new URL(entry.source.url).hostname] : [];
+  return {
+    ...options.fence,
+    trust: options.trust ?? 'tenant',
+    allowHosts: [...catalogHost, ...(options.allowHosts ?? [])],
+  };
+}
+
 async function loadFromUrl(
   url: string,
   entry: BaseModelEntry | undefined,
   options: BaseModelStoreOptions,
 ): Promise<{ artifacts: tf.io.ModelArtifacts; dir: string }> {
-  const dir = join(options.cacheDir, sha256(Buffer.from(url)).slice(0, 24));
-  if (!(await verifiedCache(dir))) {
+  const dir = cacheFolder(options.cacheDir, url);
+  const limits = downloadLimits(options);
+  const files = await usingFolder(dir, async () => {
+    const cached = await readCached(dir);
+    if (cached) return cached;
     const pinned = entry?.source.kind === 'url' ? entry.source.pinned : undefined;
+    let downloaded: Map<string, Uint8Array>;
     try {
-      await downloadToCache(url, dir, pinned, options);
+      downloaded = await downloadModel(url, urlPolicy(options, entry), limits, pinned);
+      await writeCached(dir, url, downloaded);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const detail = error instanceof Error ? error.message : String(error);
+      const what = entry ? `'${entry.id}' at ${url}` : `at ${url}`;
+      const message = `the base model ${what} could not be downloaded: ${failureReason(error, limits)}`;
       throw new BaseModelError(
-        `Could not download base model ${entry ? `'${entry.id}' ` : ''}from ${url}: ${reason}. ${offlineAdvice(entry)}`,
+        [
+          message + (options.trust === 'operator' ? ` (${detail})` : ''),
+          ...(entry ? [offlineAdvice(entry)] : []),
+        ].join('. '),
+        detail,
       );
     }
-  }
-  return { artifacts: await readLayersModelDir(dir), dir };
+    const budget = options.cacheBytes ?? BASE_DOWNLOAD_DEFAULTS.cacheBytes;
+    // Over budget for a while is better than failing a job that has its model.
+    await evictToBudget(options.cacheDir, budget).catch(() => undefined);
+    return downloaded;
+  });
+  const json = parseModelJson(Buffer.from(files.get('model.json')!).toString('utf8'), url);
+  const shards = json.weightsManifest.flatMap((group) => group.paths).map((p) => files.get(p)!);
+  return { artifacts: toArtifacts(json, shards), dir };
 }
 
+/** Anything with a scheme: for a tenant, only https:// gets past the fence. */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:/i;
+
 /**
- * Resolves a base reference — a catalog id, a local folder, a file:// or https:// URL of a
- * model.json — to its catalog entry and weights.
+ * Resolves a base reference — a catalog id, an https:// URL of a model.json, and for an
+ * operator also a local folder, a file:// or http:// URL — to its catalog entry and weights.
  */
 export async function loadBaseModel(
   reference: string,
@@ -239,13 +231,21 @@ export async function loadBaseModel(
         };
     }
   }
-  if (/^https?:\/\//.test(reference)) {
+  const operator = options.trust === 'operator';
+  if (operator ? /^https?:\/\//i.test(reference) : URL_LIKE.test(reference)) {
     const { artifacts, dir } = await loadFromUrl(reference, undefined, options);
-    const custom = await withDescriptor(
-      customEntry(reference, { kind: 'url', url: reference }),
-      dir,
+    // No graft-base.json here: preprocessing from a downloaded file is not to be trusted.
+    return {
+      entry: customEntry(reference, { kind: 'url', url: reference }),
+      artifacts,
+      loadedFrom: dir,
+    };
+  }
+  const known = BASE_MODEL_CATALOG.map((e) => e.id).join(', ');
+  if (!operator) {
+    throw new BaseModelError(
+      `Unknown base model '${reference}': not a catalog id (${known}) nor an https:// URL`,
     );
-    return { entry: custom, artifacts, loadedFrom: dir };
   }
   const dir = reference.startsWith('file://') ? fileURLToPath(reference) : resolve(reference);
   const folder = dir.endsWith('model.json') ? dirname(dir) : dir;
@@ -256,7 +256,6 @@ export async function loadBaseModel(
     );
     return { entry: custom, artifacts: await readLayersModelDir(folder), loadedFrom: folder };
   }
-  const known = BASE_MODEL_CATALOG.map((e) => e.id).join(', ');
   throw new BaseModelError(
     `Unknown base model '${reference}': not a catalog id (${known}), nor a folder with model.json, nor a file:// or https:// URL`,
   );

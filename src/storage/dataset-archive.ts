@@ -3,13 +3,9 @@ import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import yauzl from 'yauzl';
+import { checkName, hasForbiddenCharacters, visible } from '../contracts/names.js';
+import { SPLIT_FOLDERS } from '../training/dataset-split.js';
 import { IMAGE_EXTENSIONS, MAX_INPUT_PIXELS } from './image-decoder.js';
-
-const SPLIT_FOLDERS = new Map<string, 'train' | 'val'>([
-  ['train', 'train'],
-  ['val', 'val'],
-  ['validation', 'val'],
-]);
 
 export interface ArchiveLimits {
   maxEntries: number;
@@ -51,6 +47,7 @@ export interface ArchiveSummary {
 export type DatasetArchiveErrorCode =
   | 'invalid_archive'
   | 'invalid_file_name'
+  | 'invalid_label'
   | 'unsafe_path'
   | 'too_many_files'
   | 'file_too_large'
@@ -125,8 +122,12 @@ async function inspectImage(
 /**
  * Reads a dataset zip: one folder per class, optionally inside one top folder, optionally
  * split into train/ and val/. Checks declared sizes before inflating anything (zip bombs),
- * refuses unsafe paths, decodes every image, and hands each good one to `onImage` as it goes.
- * Files that are not decodable images are listed in `rejected`.
+ * refuses unsafe paths and unsafe names, decodes every image, and hands each good one to
+ * `onImage` as it goes. Files that are not decodable images are listed in `rejected`.
+ *
+ * Names are NFC-normalised first, so class folders that are NFC/NFD twins ("café" written
+ * by macOS's Archive Utility as e + U+0301, by others as U+00E9) are one class: a person sees
+ * one name, zip tools disagree on the bytes, and refusing would punish the choice of tool.
  */
 export async function readDatasetArchive(
   zipPath: string,
@@ -136,25 +137,28 @@ export async function readDatasetArchive(
   const zip = await openZip(zipPath);
   try {
     const entries = await listEntries(zip, limits);
-    const names = entries.map((e) => e.fileName);
+    const names = entries.map((e) => e.fileName.normalize('NFC'));
     const top = commonTopFolder(names);
     const relative = (name: string) => (top ? name.slice(top.length + 1) : name);
     const split =
       names.every((name) => SPLIT_FOLDERS.has(relative(name).split('/')[0]!)) && names.length > 0;
-    const rejected: ArchiveSummary['rejected'] = [];
-    for (const entry of entries) {
-      const parts = relative(entry.fileName).split('/');
+    const located = entries.map((entry, i) => {
+      const path = names[i]!;
+      const parts = relative(path).split('/');
       const splitName = split ? SPLIT_FOLDERS.get(parts.shift()!) : undefined;
-      const extension = extname(entry.fileName).toLowerCase();
+      return { entry, path, parts, splitName };
+    });
+    // Every label is checked before anything is inflated.
+    for (const { parts } of located) if (parts.length >= 2) checkLabel(parts[0]!);
+    const rejected: ArchiveSummary['rejected'] = [];
+    for (const { entry, path, parts, splitName } of located) {
+      const extension = extname(path).toLowerCase();
       if (parts.length < 2) {
-        rejected.push({ path: entry.fileName, reason: 'not inside a class folder' });
+        rejected.push({ path, reason: 'not inside a class folder' });
         continue;
       }
       if (!IMAGE_EXTENSIONS.has(extension)) {
-        rejected.push({
-          path: entry.fileName,
-          reason: `not an image file (${extension || 'no extension'})`,
-        });
+        rejected.push({ path, reason: `not an image file (${extension || 'no extension'})` });
         continue;
       }
       let data: Buffer;
@@ -162,25 +166,19 @@ export async function readDatasetArchive(
         // Encrypted entries, unsupported compression (bzip2, LZMA…) or corrupt data.
         data = await readEntry(zip, entry);
       } catch (error) {
-        rejected.push({
-          path: entry.fileName,
-          reason: `could not be extracted: ${(error as Error).message}`,
-        });
+        rejected.push({ path, reason: `could not be extracted: ${(error as Error).message}` });
         continue;
       }
       let size: Awaited<ReturnType<typeof inspectImage>>;
       try {
         size = await inspectImage(data);
       } catch (error) {
-        rejected.push({
-          path: entry.fileName,
-          reason: `not a decodable image: ${(error as Error).message}`,
-        });
+        rejected.push({ path, reason: `not a decodable image: ${(error as Error).message}` });
         continue;
       }
       // Outside the try: what onImage throws (a limit, a failed write) ends the upload.
       await onImage({
-        path: entry.fileName,
+        path,
         label: parts[0]!,
         ...(splitName ? { split: splitName } : {}),
         data,
@@ -194,6 +192,17 @@ export async function readDatasetArchive(
   }
 }
 
+/** A class folder's name becomes a label shown in every prediction: held to the name rules. */
+function checkLabel(label: string): void {
+  const check = checkName(label);
+  if (!check.ok) {
+    throw new DatasetArchiveError(
+      'invalid_label',
+      `the class folder name '${visible(label, 40)}' ${check.reason}`,
+    );
+  }
+}
+
 /** Reads the central directory only, enforcing every limit before any data is inflated. */
 function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.Entry[]> {
   return new Promise((resolve, reject) => {
@@ -204,12 +213,11 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
       reject(error);
     };
     zip.on('entry', (entry: yauzl.Entry) => {
-      // eslint-disable-next-line no-control-regex -- control characters are what we refuse
-      if (/[\u0000-\u001f\u007f]/.test(entry.fileName)) {
+      if (hasForbiddenCharacters(entry.fileName)) {
         return fail(
           new DatasetArchiveError(
             'invalid_file_name',
-            `the zip holds a file name with control characters: ${JSON.stringify(entry.fileName)}`,
+            `the zip holds a file name with control or bidirectional-text characters: '${visible(entry.fileName)}'`,
           ),
         );
       }

@@ -49,16 +49,39 @@ In a browser, \`tf.loadLayersModel('model.json')\` loads it from the same folder
 `;
 }
 
-/** A zip of the model's files plus a README on running it anywhere tfjs runs. */
+const MODEL_FILES = ['model.json', 'weights.bin', 'metadata.json'];
+
+/**
+ * A zip of the model's files plus a README on running it anywhere tfjs runs, streamed: each
+ * file is read from the store as the zip reaches it, so no model is ever whole in memory.
+ * A missing file fails here, before anything is sent; a read that fails later ends the stream
+ * with its error.
+ */
 export async function exportModelZip(
   store: ArtifactStore,
   model: { id: string; artifactKey: string; labels: string[]; preprocessing: Preprocessing },
 ): Promise<Readable> {
+  for (const name of MODEL_FILES) {
+    if (!(await store.exists(`${model.artifactKey}/${name}`)))
+      throw new Error(`model ${model.id} has no ${name} in the store`);
+  }
   const archive = new yazl.ZipFile();
-  for (const name of ['model.json', 'weights.bin', 'metadata.json']) {
-    archive.addBuffer(await store.get(`${model.artifactKey}/${name}`), name);
+  const output = archive.outputStream as Readable;
+  const reading = new Set<Readable>();
+  archive.on('error', (error: Error) => output.destroy(error));
+  // A client that goes away mid-download: stop reading (and close) the file being zipped.
+  output.once('close', () => reading.forEach((file) => file.destroy()));
+  for (const name of MODEL_FILES) {
+    archive.addReadStreamLazy(name, (done) => {
+      const file = store.stream(`${model.artifactKey}/${name}`);
+      reading.add(file);
+      file.once('close', () => reading.delete(file));
+      // yazl listens for errors only on the zip, not on the streams it is handed.
+      file.once('error', (error) => output.destroy(error));
+      done(null, file);
+    });
   }
   archive.addBuffer(Buffer.from(readme(model.id, model.labels, model.preprocessing)), 'README.md');
   archive.end();
-  return archive.outputStream as Readable;
+  return output;
 }

@@ -1,19 +1,8 @@
-export interface ClassMetrics {
-  label: string;
-  precision: number;
-  recall: number;
-  f1: number;
-  support: number;
-}
+import type { EvaluationView } from '../contracts/training-summary.js';
 
-export interface Evaluation {
-  accuracy: number;
-  loss: number;
-  perClass: ClassMetrics[];
-  /** confusionMatrix[actual][predicted], rows and columns in label order. */
-  confusionMatrix: number[][];
-  count: number;
-}
+/** The API's shape (contracts/training-summary.ts): what is computed here is what is served. */
+export type Evaluation = EvaluationView;
+export type ClassMetrics = Evaluation['perClass'][number];
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainingSpec } from '../contracts/training-spec.js';
+import type { CalibrationView } from '../contracts/training-summary.js';
 import type { BaseModelEntry } from './base-model-catalog.js';
 import type { LabelledExample } from './dataset-split.js';
 import type { Evaluation } from './evaluation-metrics.js';
@@ -74,14 +75,8 @@ export interface BaselineReport {
   shipped: boolean;
 }
 
-export interface CalibrationReport {
-  /** Softmax temperature fitted on held-out training predictions (never the validation split). */
-  temperature: number;
-  fittedOn: 'out-of-fold' | 'held-out fold';
-  /** Expected calibration error (15 bins) on the validation split, before and after. */
-  eceBefore: number;
-  eceAfter: number;
-}
+/** Softmax temperature fitted on held-out training predictions (never the validation split). */
+export type CalibrationReport = CalibrationView;
 
 export interface TrainingReport {
   labels: string[];

@@ -7,6 +7,7 @@ import { reportSummary } from '../training/report-summary.js';
 import type { TrainingReport } from '../training/training-types.js';
 import type { ClaimedJob } from './job-claim.js';
 import type { JobOutcome } from './job-outcome.js';
+import { WallTimeExceeded } from './wall-time.js';
 
 export interface FinishDeps {
   jobs: TrainingJobsRepository;
@@ -54,19 +55,23 @@ export async function recordSucceeded(
   return (await deps.jobs.cancel(job.id)) ? 'cancelled' : 'skipped';
 }
 
-/** Ends a run that threw: its partial artifacts go; an abort is a cancel, anything else a failure. */
+/**
+ * Ends a run that threw: its partial artifacts go. An abort is a cancel, unless the wall-time
+ * limit stopped it (`reason`); that and anything else is a failure.
+ */
 export async function recordStopped(
   deps: FinishDeps,
   jobId: string,
   slot: ModelSlot,
-  stop: { error: unknown; aborted: boolean },
+  stop: { error: unknown; aborted: boolean; reason?: unknown },
 ): Promise<JobOutcome> {
   await deps.store.remove(slot.artifactKey);
-  if (stop.aborted) {
+  if (stop.aborted && !(stop.reason instanceof WallTimeExceeded)) {
     await deps.jobs.cancel(jobId);
     return 'cancelled';
   }
-  const message = stop.error instanceof Error ? stop.error.message : String(stop.error);
+  const error = stop.aborted ? stop.reason : stop.error;
+  const message = error instanceof Error ? error.message : String(error);
   await deps.jobs.fail(jobId, message);
   return 'failed';
 }

@@ -8,8 +8,10 @@ import { isSplitName, type LabelledExample } from '../training/dataset-split.js'
 import type { TrainingReport } from '../training/training-types.js';
 import { claimJob } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
-import type { JobOutcome } from './job-outcome.js';
+import type { RunOutcome } from './job-outcome.js';
 import { ProgressRecorder } from './progress-recorder.js';
+import type { LimitsFor } from './tenant-limits.js';
+import { startWallClock } from './wall-time.js';
 
 /** Trains on a job's examples: `runTransfer` in the worker, a stub in tests. */
 export type Trainer = (
@@ -25,6 +27,8 @@ export interface TrainingJobDeps {
   backendName: () => Promise<string>;
   /** How often progress is written and the cancel flag read. */
   progressIntervalMs: number;
+  /** The tenant's running cap and wall-time limit. */
+  limitsFor: LimitsFor;
 }
 
 type DatasetImageRow = Awaited<ReturnType<DatasetsRepository['images']>>[number];
@@ -43,19 +47,20 @@ function abortLinkedTo(signal: AbortSignal | undefined): AbortController {
 }
 
 /**
- * Runs one delivered training job: claims the row, trains, and records the model or why there
- * is none. Progress goes to Postgres, throttled; the persistent cancel flag is read at the
- * same pace and aborts training within a batch.
+ * Runs one delivered training job: claims the row (or defers it), trains, and records the
+ * model or why there is none. Progress goes to Postgres, throttled; the persistent cancel flag
+ * is read at the same pace, and it and the wall-time limit abort training within a batch.
  */
 export async function runTrainingJob(
   deps: TrainingJobDeps,
   jobId: string,
   signal?: AbortSignal,
-): Promise<JobOutcome> {
-  const claim = await claimJob(deps.jobs, jobId, deps.backendName);
+): Promise<RunOutcome> {
+  const claim = await claimJob(deps, jobId);
   if ('outcome' in claim) return claim.outcome;
   const { job } = claim;
   const controller = abortLinkedTo(signal);
+  const stopClock = startWallClock(controller, claim.limits);
   const modelId = randomUUID();
   const slot: ModelSlot = { modelId, artifactKey: `models/${modelId}` };
   const progress = new ProgressRecorder(deps.jobs, jobId, {
@@ -76,6 +81,10 @@ export async function runTrainingJob(
   } catch (error) {
     // A write still in flight may be the one that saw the cancel flag.
     await progress.settled();
-    return recordStopped(deps, jobId, slot, { error, aborted: controller.signal.aborted });
+    const { aborted } = controller.signal;
+    const reason: unknown = controller.signal.reason;
+    return recordStopped(deps, jobId, slot, { error, aborted, reason });
+  } finally {
+    stopClock();
   }
 }

@@ -1,17 +1,63 @@
-import { Worker } from 'bullmq';
+import { Worker, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
 import type { TrainingJobPayload } from '../contracts/training-job.js';
-import { createDb } from '../db/prisma-client.js';
+import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { createRedis } from '../queue/redis-connection.js';
-import { beat, endBeat, workerId } from '../queue/training-queue.js';
+import { beat, createTrainingQueue, endBeat, workerId } from '../queue/training-queue.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
+import { afterJobEnded } from './fair-share.js';
 import { recordWorkerFailure } from './job-finish.js';
 import type { JobOutcome } from './job-outcome.js';
 
 /** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
 export const processorPath = (): string => compiledModulePath('worker/training.processor.js');
+
+export interface TrainingWorkerOptions {
+  queueName: string;
+  /** A worker-role connection (retries forever); the worker and its queue handle share it. */
+  connection: Redis;
+  concurrency: number;
+  /** The sandboxed processor's file, or a function run in this process (tests). */
+  processor: string | Processor<TrainingJobPayload, JobOutcome>;
+  jobs: TrainingJobsRepository;
+}
+
+export interface TrainingWorker {
+  worker: Worker<TrainingJobPayload, JobOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * A BullMQ worker for training jobs, with what happens around them in this process: a failure
+ * outside the processor is written to the row, and a job's end re-ranks its tenant's line and
+ * offers deferred jobs again (fair-share.ts).
+ */
+export function createTrainingWorker(options: TrainingWorkerOptions): TrainingWorker {
+  const { connection, jobs } = options;
+  const worker = new Worker<TrainingJobPayload, JobOutcome>(options.queueName, options.processor, {
+    connection,
+    concurrency: options.concurrency,
+    useWorkerThreads: false,
+  });
+  const queue = createTrainingQueue(options.queueName, connection);
+  // Event handlers have no caller to report to: a failed write is dropped, never thrown.
+  worker.on('failed', (job, error) => {
+    void recordWorkerFailure(jobs, job, error)
+      .catch(() => false)
+      .then(() => afterJobEnded(jobs, queue, job));
+  });
+  worker.on('completed', (job) => void afterJobEnded(jobs, queue, job));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
 
 export interface RunningWorker {
   worker: Worker<TrainingJobPayload, JobOutcome>;
@@ -20,22 +66,22 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** A BullMQ worker that runs training jobs in sandboxed child processes and heartbeats in Redis. */
+/**
+ * A training worker running jobs in sandboxed child processes, heartbeating in Redis. The
+ * database client is the caller's (built by runtime/wiring.ts) and stays open on close.
+ */
 export async function startTrainingWorker(
   config: Config & { redisUrl: string; databaseUrl: string },
+  db: Db,
 ): Promise<RunningWorker> {
   const backend = await selectBackend(config.tfjsBackend);
   const connection = createRedis(config.redisUrl, 'worker');
-  const worker = new Worker<TrainingJobPayload, JobOutcome>(config.queueName, processorPath(), {
+  const training = createTrainingWorker({
+    queueName: config.queueName,
     connection,
     concurrency: config.workerConcurrency,
-    useWorkerThreads: false,
-  });
-  const db = createDb(config.databaseUrl);
-  const jobs = new TrainingJobsRepository(db);
-  // An event handler has no caller to report to: a failed write is dropped, never thrown.
-  worker.on('failed', (job, error) => {
-    void recordWorkerFailure(jobs, job, error).catch(() => undefined);
+    processor: processorPath(),
+    jobs: new TrainingJobsRepository(db),
   });
   const heartbeat = {
     id: workerId(),
@@ -48,14 +94,13 @@ export async function startTrainingWorker(
   const timer = setInterval(() => void sendBeat(), 10_000);
   timer.unref();
   return {
-    worker,
+    worker: training.worker,
     backend: backend.name,
     async close() {
       clearInterval(timer);
-      await worker.close();
+      await training.close();
       await endBeat(connection, heartbeat.id).catch(() => undefined);
       connection.disconnect();
-      await db.$disconnect();
     },
   };
 }

@@ -60,7 +60,7 @@ describe('npm run train', () => {
       base: string;
       labels: string[];
       skipped: { key: string; reason: string }[];
-      evaluation: { accuracy: number };
+      evaluation: { accuracy: number; perClass: unknown[] };
       featureExtraction: { accuracy: number };
       unfreezeFrom: string | null;
       kept: string;
@@ -68,7 +68,11 @@ describe('npm run train', () => {
       calibration: { temperature: number };
       valAccuracy: number;
       featureCache: { images: number };
-      phases: { featureExtraction: { valAccuracy: number }; fineTuning?: { valAccuracy: number } };
+      phases: {
+        featureExtraction: { valAccuracy: number };
+        fineTuning: { valAccuracy: number } | null;
+      };
+      perClass: unknown[];
       wallSeconds: number;
     };
     expect(report.backend).toBe('wasm');
@@ -85,6 +89,7 @@ describe('npm run train', () => {
     // The keys earlier versions printed are still there, and agree with the summary.
     expect(report.valAccuracy).toBe(report.evaluation.accuracy);
     expect(report.phases.featureExtraction.valAccuracy).toBe(report.featureExtraction.accuracy);
+    expect(report.perClass).toEqual(report.evaluation.perClass);
     expect(['featureExtraction', 'fineTuning', 'baseline']).toContain(report.kept);
     expect(report.search.tried.length).toBeGreaterThanOrEqual(8);
     expect(report.calibration.temperature).toBeGreaterThan(0);

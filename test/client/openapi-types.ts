@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL and Redis are reachable; lists live workers and their tfjs backends */
+        /** PostgreSQL and Redis are reachable and this process is not shedding load; counts live workers */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -208,9 +208,64 @@ export interface paths {
         put?: never;
         /**
          * Classify images with the model
-         * @description One image (multipart field `file`, or JSON `{"image": "<base64>"}`) answers `predictions`; several (several multipart files, or `{"images": [...]}`, at most 32) answer `results`, one per image, in order. Scores are calibrated probabilities (all classes sum to 1); `predictions` lists the top `topK` at or above `threshold`, highest first. Images are prepared exactly as in training. Not an image: 422; over 20 MiB or too many pixels: 413.
+         * @description One image (multipart field `file`, or JSON `{"image": "<base64>"}`) answers `predictions`; several (several multipart files, or `{"images": [...]}`, at most 32) answer `results`, one per image, in order. Scores are calibrated probabilities (all classes sum to 1); `predictions` lists the top `topK` at or above `threshold`, highest first. Images are prepared exactly as in training. Not an image: 422; over 20 MiB or too many pixels: 413. Over your key's predict budget: 429; a server with all the predictions it takes in hand, or one not answered in time: 503; both say when to retry (`Retry-After`).
          */
         post: operations["predict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your tenant's API keys (prefix, name, created, last used, revoked) */
+        get: operations["listKeys"];
+        put?: never;
+        /** Create an API key for your tenant; the key is shown in this response only */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key at once: the next request with it is 401 (the key in use too) */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your tenant's use and limits, for every quota
+         * @description Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -261,11 +316,13 @@ export interface components {
                 name: string;
                 count: number;
             }[];
-            /** @description Files that are not decodable images; skipped */
+            /** @description The first 100 files that are not decodable images; skipped */
             rejected: {
                 path: string;
                 reason: string;
             }[];
+            /** @description How many files were skipped in all */
+            rejectedCount: number;
             /** @description Null for datasets uploaded before reports existed */
             report: components["schemas"]["DatasetReport"] | null;
             /** Format: date-time */
@@ -522,18 +579,71 @@ export interface components {
             limit: number;
             offset: number;
         };
-        /** @description Whether PostgreSQL and Redis answer, and the live workers */
+        /** @description Up or down per dependency, and how many workers are alive; no names, addresses or ids (the probe needs no key) */
         Ready: {
             status: "ready" | "not_ready";
             postgres: boolean;
             redis: boolean;
-            workers: {
-                id: string;
-                backend: string;
-                concurrency: number;
-                /** Format: date-time */
-                seenAt: string;
-            }[];
+            /** @description Training workers seen in the last 30 s */
+            workers: number;
+            /** @description This API process is shedding load (event-loop delay, heap or RSS over its limit); not ready until it recovers */
+            underPressure: boolean;
+        };
+        /** @description An API key of your tenant (never the key itself) */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            /** @description The 12 characters after `graft_`: how to recognise it */
+            prefix: string;
+            name: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+        };
+        /** @description A new API key, shown once */
+        NewApiKey: {
+            /** Format: uuid */
+            id: string;
+            /** @description The 12 characters after `graft_`: how to recognise it */
+            prefix: string;
+            name: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+            /** @description The key itself: shown in this response only, keep it */
+            key: string;
+        };
+        /** @description One quota: its limit and your use */
+        QuotaUse: {
+            /** @description Your own limit if you have one, else the default */
+            limit: number;
+            used: number | null;
+            /** @description True when the limit is set for your tenant */
+            own: boolean;
+        };
+        /** @description Your tenant's use and limits, one entry per quota: `datasets` datasets held; `storedBytes` bytes of stored dataset images; `imagesPerDataset` images in one dataset; `concurrentJobs` jobs running at once; `queuedJobs` jobs waiting to run; `epochsPerPhase` epochs of one training phase in a job spec; `wallSeconds` seconds one job may run before it is stopped; `models` trained models held, counting those queued and running jobs will make */
+        Usage: {
+            tenant: string;
+            quotas: {
+                datasets: components["schemas"]["QuotaUse"];
+                storedBytes: components["schemas"]["QuotaUse"];
+                imagesPerDataset: components["schemas"]["QuotaUse"];
+                concurrentJobs: components["schemas"]["QuotaUse"];
+                queuedJobs: components["schemas"]["QuotaUse"];
+                epochsPerPhase: components["schemas"]["QuotaUse"];
+                wallSeconds: components["schemas"]["QuotaUse"];
+                models: components["schemas"]["QuotaUse"];
+            };
+        };
+        /** @description A page of keys, newest first, revoked ones included */
+        ApiKeyPage: {
+            items: components["schemas"]["ApiKey"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
         };
     };
     responses: never;
@@ -610,14 +720,8 @@ export interface operations {
                      *       "status": "ready",
                      *       "postgres": true,
                      *       "redis": true,
-                     *       "workers": [
-                     *         {
-                     *           "id": "gpu-1:4242",
-                     *           "backend": "tensorflow-gpu",
-                     *           "concurrency": 1,
-                     *           "seenAt": "2026-11-28T10:00:00.000Z"
-                     *         }
-                     *       ]
+                     *       "workers": 2,
+                     *       "underPressure": false
                      *     }
                      */
                     "application/json": components["schemas"]["Ready"];
@@ -625,6 +729,15 @@ export interface operations {
             };
             /** @description The request is malformed (see `errors` for which field) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -652,7 +765,8 @@ export interface operations {
                      *       "status": "not_ready",
                      *       "postgres": true,
                      *       "redis": false,
-                     *       "workers": []
+                     *       "workers": 0,
+                     *       "underPressure": false
                      *     }
                      */
                     "application/json": components["schemas"]["Ready"];
@@ -703,6 +817,7 @@ export interface operations {
                      *               "reason": "not a decodable image"
                      *             }
                      *           ],
+                     *           "rejectedCount": 1,
                      *           "report": {
                      *             "images": 397,
                      *             "duplicateGroups": 0,
@@ -750,8 +865,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -811,6 +944,7 @@ export interface operations {
                      *           "reason": "not a decodable image"
                      *         }
                      *       ],
+                     *       "rejectedCount": 1,
                      *       "report": {
                      *         "images": 397,
                      *         "duplicateGroups": 0,
@@ -853,6 +987,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over a quota of your tenant (code `quota_exceeded`; `quota`, `limit`, `used` and `requested` say which and how far) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too large */
             413: {
                 headers: {
@@ -880,8 +1023,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -931,6 +1092,7 @@ export interface operations {
                      *           "reason": "not a decodable image"
                      *         }
                      *       ],
+                     *       "rejectedCount": 1,
                      *       "report": {
                      *         "images": 397,
                      *         "duplicateGroups": 0,
@@ -982,8 +1144,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1047,8 +1227,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1382,8 +1580,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1540,8 +1756,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over a quota of your tenant (code `quota_exceeded`; `quota`, `limit`, `used` and `requested` say which and how far) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Well-formed, but cannot be used (the `detail` says why) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1558,7 +1792,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is unavailable; retry later */
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1894,8 +2128,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2023,8 +2275,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2323,8 +2593,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2624,8 +2912,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2680,8 +2986,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2738,8 +3062,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3133,8 +3475,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3255,8 +3615,376 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A fault on our side; it has been logged */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "prefix": "k3y9x2m4p7q1",
+                     *           "name": "ci",
+                     *           "createdAt": "2026-11-28T10:00:00.000Z",
+                     *           "lastUsedAt": "2026-11-28T10:05:00.000Z",
+                     *           "revokedAt": null
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description What the key is for; no control or bidirectional-text characters */
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: keep `key`, it is not shown again */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *       "prefix": "k3y9x2m4p7q1",
+                     *       "name": "ci",
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": null,
+                     *       "key": "graft_k3y9x2m4p7q1_Xq3vT9cW2bL7nR4sY8dF1gH6jK0mP5zA"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewApiKey"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Use and limits */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "tenant": "acme",
+                     *       "quotas": {
+                     *         "datasets": {
+                     *           "limit": 100,
+                     *           "used": 3,
+                     *           "own": false
+                     *         },
+                     *         "storedBytes": {
+                     *           "limit": 10737418240,
+                     *           "used": 58720256,
+                     *           "own": false
+                     *         },
+                     *         "imagesPerDataset": {
+                     *           "limit": 50000,
+                     *           "used": null,
+                     *           "own": false
+                     *         },
+                     *         "concurrentJobs": {
+                     *           "limit": 2,
+                     *           "used": 1,
+                     *           "own": false
+                     *         },
+                     *         "queuedJobs": {
+                     *           "limit": 20,
+                     *           "used": 4,
+                     *           "own": false
+                     *         },
+                     *         "epochsPerPhase": {
+                     *           "limit": 200,
+                     *           "used": null,
+                     *           "own": false
+                     *         },
+                     *         "wallSeconds": {
+                     *           "limit": 7200,
+                     *           "used": null,
+                     *           "own": false
+                     *         },
+                     *         "models": {
+                     *           "limit": 250,
+                     *           "used": 12,
+                     *           "own": true
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -55,6 +55,10 @@ export async function startHarness(options: {
     GRAFT_QUEUE: `graft-test-${randomBytes(4).toString('hex')}`,
     GRAFT_TFJS_BACKEND: 'wasm',
     LOG_LEVEL: 'warn',
+    // Tests fire requests faster than a small install's limits allow, and block their own event
+    // loop (fixtures, tfjs): test/abuse turns rate limits and load shedding on.
+    GRAFT_RATE_LIMITS: 'off',
+    GRAFT_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,
   };
   // Sandboxed processors are forked from this process and read the same variables.
@@ -68,7 +72,7 @@ export async function startHarness(options: {
     health: { db, redis },
     logger: false,
   });
-  const worker = options.worker ? await startTrainingWorker(config) : undefined;
+  const worker = options.worker ? await startTrainingWorker(config, db) : undefined;
   return {
     app,
     db,

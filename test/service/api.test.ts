@@ -91,6 +91,7 @@ describe('datasets', () => {
       name: 'colours',
       status: 'ready',
       imageCount: 8,
+      rejectedCount: 2,
       split: 'none',
       classes: [
         { name: 'blue', count: 4 },
@@ -466,6 +467,12 @@ describe('jobs', () => {
       /unknown baseModel/,
     ],
     [
+      'a base model URL while URLs are off (the default)',
+      { baseModel: 'https://127.0.0.1:9/nowhere/model.json' },
+      'base_model_urls_disabled',
+      /GRAFT_ALLOW_BASE_URLS/,
+    ],
+    [
       'an invalid unfreeze point',
       { baseModel: 'mobilenet_v2_0.35', fineTuning: { unfreezeFrom: 'block_3_depthwise' } },
       'invalid_unfreeze_point',
@@ -550,7 +557,8 @@ describe('health and docs', () => {
       status: 'ready',
       postgres: true,
       redis: true,
-      workers: expect.any(Array) as unknown[],
+      workers: expect.any(Number) as number,
+      underPressure: false,
     });
   });
 
@@ -571,12 +579,39 @@ describe('health and docs', () => {
     }
   });
 
+  it('refuses every documented /v1 operation without a valid API key', async () => {
+    const spec = parse(readFileSync(OPENAPI_PATH, 'utf8')) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    const id = '00000000-0000-4000-8000-000000000000';
+    let checked = 0;
+    for (const [path, item] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (operation.security?.length === 0) continue;
+        expect(path.startsWith('/v1/'), `${method} ${path} needs a key but is outside /v1`).toBe(
+          true,
+        );
+        for (const headers of [{}, { authorization: 'Bearer graft_not_a_real_key' }]) {
+          // Raw inject on purpose: the request deliberately lacks what the document requires.
+          const response = await h.app.inject({
+            method: method.toUpperCase() as 'GET',
+            url: path.replace('{id}', id),
+            headers,
+          });
+          expect(response.statusCode, `${method} ${path}`).toBe(401);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBe(18);
+  });
+
   it('serves the committed API document at /docs/json, every route in it', async () => {
     const spec = parse(readFileSync(OPENAPI_PATH, 'utf8')) as { paths: Record<string, object> };
     // Raw: the document's own route is not one of the operations it describes.
     const served = await h.app.inject({ url: '/docs/json' });
     expect(served.json<{ paths: object }>().paths).toEqual(spec.paths);
     const operations = Object.values(spec.paths).flatMap((item) => Object.keys(item));
-    expect(operations).toHaveLength(16);
+    expect(operations).toHaveLength(20);
   });
 });

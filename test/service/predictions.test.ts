@@ -15,6 +15,7 @@ import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 let h: Harness;
 let api: GraftClient;
+let key: string;
 let modelId: string;
 let labels: string[];
 let red: Buffer;
@@ -24,7 +25,8 @@ type Prediction = NonNullable<components['schemas']['PredictResponse']['predicti
 
 beforeAll(async () => {
   h = await startHarness({ worker: true });
-  api = injectClient(h.app, await h.newKey('acme'));
+  key = await h.newKey('acme');
+  api = injectClient(h.app, key);
   const dataset = await api.POST(
     '/v1/datasets',
     formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
@@ -200,6 +202,25 @@ describe('POST /v1/models/:id/predict', () => {
       expect(response.status, code).toBe(status);
       expect(response.headers.get('content-type')).toMatch(PROBLEM_JSON);
       expect(error, code).toEqual(problem(status, code));
+    }
+    // Bodies the document forbids (so raw inject): the handler's own checks answer, no coercion.
+    const raw = async (payload: unknown) =>
+      h.app.inject({
+        method: 'POST',
+        url: `/v1/models/${modelId}/predict`,
+        headers: { authorization: `Bearer ${key}` },
+        payload: payload as object,
+      });
+    const b64 = red.toString('base64');
+    for (const [payload, status, code] of [
+      [{ images: [1] }, 400, 'invalid_request'],
+      [{ image: 5 }, 400, 'invalid_request'],
+      [{ images: b64 }, 400, 'missing_image'],
+      [{ image: [b64] }, 400, 'invalid_request'],
+    ] as const) {
+      const response = await raw(payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(response.json(), JSON.stringify(payload)).toEqual(problem(status, code));
     }
     const missing = '00000000-0000-0000-0000-000000000000';
     const unknown = await predictJson({ image: red.toString('base64') }, {}, api, missing);

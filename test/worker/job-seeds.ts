@@ -11,16 +11,23 @@ export interface SeededJob {
   jobId: string;
 }
 
+/** A new tenant's id. */
+export async function seedTenant(db: Db): Promise<string> {
+  return (await db.tenant.create({ data: { name: `tenant-${randomUUID()}` } })).id;
+}
+
 /**
- * A tenant, a two-image dataset (one image given a split, one not; their bytes in `store`) and
- * a queued job on it; `row` then overwrites job columns, e.g. to leave it running.
+ * A tenant (`tenantId`, or a new one), a two-image dataset (one image given a split, one not;
+ * their bytes in `store`) and a queued job on it; `row` then overwrites job columns, e.g. to
+ * leave it running.
  */
 export async function seedJob(
   db: Db,
   store: ArtifactStore,
   row: Prisma.TrainingJobUpdateInput = {},
+  tenantId?: string,
 ): Promise<SeededJob> {
-  const tenant = await db.tenant.create({ data: { name: `tenant-${randomUUID()}` } });
+  const tenant = { id: tenantId ?? (await seedTenant(db)) };
   const dataset = await db.dataset.create({
     data: {
       tenantId: tenant.id,

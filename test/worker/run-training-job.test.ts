@@ -45,6 +45,7 @@ const depsWith = (trainer: StubTrainer): TrainingJobDeps => ({
   },
   // Only the first write and epoch ends are written: no timing in these tests.
   progressIntervalMs: 60_000,
+  limitsFor: () => Promise.resolve({ maxSeconds: 3600, maxSecondsSource: 'a test' }),
 });
 
 const jobRow = (id: string) => database.db.trainingJob.findUniqueOrThrow({ where: { id } });
@@ -191,6 +192,31 @@ describe('runTrainingJob', () => {
     });
     expect(await runTrainingJob(depsWith(trainer), jobId)).toBe('cancelled');
     expect(await jobRow(jobId)).toMatchObject({ status: 'cancelled', error: null });
+    expect(storedModels()).toEqual([]);
+  });
+
+  it('stops a job at its wall-time limit: failed with that reason, artifacts removed', async () => {
+    const { jobId } = await seedJob(database.db, store);
+    const trainer = stubTrainer({
+      during: async (run) => {
+        await abortOf(run.signal);
+        throw run.signal.reason;
+      },
+    });
+    const deps: TrainingJobDeps = {
+      ...depsWith(trainer),
+      limitsFor: () =>
+        Promise.resolve({ maxSeconds: 1, maxSecondsSource: 'GRAFT_QUOTA_WALL_SECONDS' }),
+    };
+    const started = Date.now();
+    expect(await runTrainingJob(deps, jobId)).toBe('failed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(await jobRow(jobId)).toMatchObject({
+      status: 'failed',
+      error: 'stopped after its wall-time limit of 1 s (GRAFT_QUOTA_WALL_SECONDS)',
+      metrics: null,
+    });
+    expect(await modelsOf(jobId)).toEqual([]);
     expect(storedModels()).toEqual([]);
   });
 });

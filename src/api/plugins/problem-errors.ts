@@ -2,6 +2,13 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { DomainError } from '../../services/domain-error.js';
 
+/** Unread body bytes worth reading (and dropping) to keep a client's connection open. */
+const SMALL_UNREAD_BYTES = 1024 ** 2;
+
+/**
+ * Renders a problem. `retryAfterSeconds` among the extras (429, 503) becomes the `Retry-After`
+ * header instead of a field.
+ */
 export function sendProblem(
   reply: FastifyReply,
   status: number,
@@ -9,6 +16,14 @@ export function sendProblem(
   detail: string,
   extra: Record<string, unknown> = {},
 ) {
+  const { retryAfterSeconds, ...fields } = extra;
+  if (typeof retryAfterSeconds === 'number') reply.header('retry-after', retryAfterSeconds);
+  // Refused before its body was read (auth, rate limit, a missing model, load shedding): a big
+  // or unsized rest is not worth reading to keep the connection, so close it; a small one is
+  // read and dropped, and the client keeps its connection.
+  const { raw, headers } = reply.request;
+  if (raw.complete === false && !(Number(headers['content-length']) <= SMALL_UNREAD_BYTES))
+    reply.header('connection', 'close');
   return reply
     .code(status)
     .type('application/problem+json')
@@ -18,7 +33,7 @@ export function sendProblem(
       status,
       detail,
       code,
-      ...extra,
+      ...fields,
     });
 }
 

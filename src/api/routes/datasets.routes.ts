@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { DatasetsService } from '../../services/datasets.service.js';
 import { DomainError } from '../../services/domain-error.js';
 import { exampleDataset } from '../examples.js';
+import { bodyReceived } from '../plugins/load-shedding.js';
 import { AUTH_PROBLEMS, json, NoContent, problems } from '../responses.js';
 import { Dataset } from '../../contracts/resource-views.js';
 import { DatasetPage, IdParams, PageQuery, withDefaults, UploadForm } from '../schemas.js';
@@ -66,21 +67,25 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/datasets',
     {
+      config: { documentedBody: { content: { 'multipart/form-data': { schema: UploadForm } } } },
       schema: {
         operationId: 'uploadDataset',
         tags: ['datasets'],
         summary: 'Upload a labelled image dataset',
         description:
           'A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored.',
-        body: { content: { 'multipart/form-data': { schema: UploadForm } } },
         response: {
           201: json(Dataset, 'Created', exampleDataset),
-          ...problems(400, 413, 415, 422, ...AUTH_PROBLEMS),
+          ...problems(400, 403, 413, 415, 422, ...AUTH_PROBLEMS),
         },
       },
     },
     async (request, reply) => {
+      await datasets.admitUpload(request.principal.tenantId);
+      // A client that stalls or goes away mid-upload fails receiveUpload, which removes the
+      // partial file (the idle timeout, GRAFT_IDLE_TIMEOUT_MS, is what notices a stall).
       const upload = await receiveUpload(request, tmpDir);
+      bodyReceived(request);
       // Remove the upload before answering, so a client that saw the answer never sees it.
       const dataset = await datasets
         .createFromZip(request.principal.tenantId, upload.path, upload.size, upload.name)

@@ -7,13 +7,34 @@ import { exampleReady } from '../examples.js';
 import { json, problems } from '../responses.js';
 import { Ready } from '../schemas.js';
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; redis: Redis }> = async (
+export interface HealthOptions {
+  db: Db;
+  redis: Redis;
+  /** Whether this process is shedding load (api/plugins/load-shedding.ts). */
+  underPressure: () => boolean;
+}
+
+const withTimeout = <T>(work: Promise<T>) =>
+  Promise.race([
+    work,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+  ]);
+
+const answers = (work: Promise<unknown>) =>
+  withTimeout(work).then(
+    () => true,
+    () => false,
+  );
+
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
   app,
-  { db, redis },
+  { db, redis, underPressure },
 ) => {
   app.get(
     '/healthz',
     {
+      // A liveness probe: answered even under pressure, never rate limited (it does nothing).
+      config: { probe: true, rateLimit: false },
       schema: {
         operationId: 'healthz',
         tags: ['health'],
@@ -31,10 +52,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; redis: Redis }> =
   app.get(
     '/readyz',
     {
+      // Answered under pressure too, with its own 503 body; rate limited per IP like any route.
+      config: { probe: true },
       schema: {
         operationId: 'readyz',
         tags: ['health'],
-        summary: 'PostgreSQL and Redis are reachable; lists live workers and their tfjs backends',
+        summary:
+          'PostgreSQL and Redis are reachable and this process is not shedding load; counts live workers',
         security: [],
         response: {
           200: json(Ready, 'Ready', exampleReady),
@@ -43,33 +67,27 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; redis: Redis }> =
             ...exampleReady,
             status: 'not_ready',
             redis: false,
-            workers: [],
+            workers: 0,
           }),
-          ...problems(400, 500),
+          ...problems(400, 429, 500),
         },
       },
     },
     async (_request, reply) => {
-      const withTimeout = <T>(work: Promise<T>) =>
-        Promise.race([
-          work,
-          new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new Error('timeout')), 2000).unref(),
-          ),
-        ]);
-      const postgres = await withTimeout(db.$queryRaw`SELECT 1`).then(
-        () => true,
-        () => false,
-      );
-      const redisUp = await withTimeout(redis.ping()).then(
-        () => true,
-        () => false,
-      );
-      const workers = redisUp ? await liveWorkers(redis).catch(() => []) : [];
-      const ready = postgres && redisUp;
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', postgres, redis: redisUp, workers });
+      const [postgres, redisUp] = await Promise.all([
+        answers(db.$queryRaw`SELECT 1`),
+        answers(redis.ping()),
+      ]);
+      const workers = redisUp ? await withTimeout(liveWorkers(redis)).catch(() => []) : [];
+      const pressure = underPressure();
+      const ready = postgres && redisUp && !pressure;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        postgres,
+        redis: redisUp,
+        workers: workers.length,
+        underPressure: pressure,
+      });
     },
   );
 };

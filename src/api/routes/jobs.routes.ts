@@ -21,7 +21,7 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<{ jobs: JobsService }> = asyn
         body: { ...CreateJobBody, examples: [exampleCreateJob] },
         response: {
           202: json(Job, 'Queued', { ...exampleJob, status: 'queued', metrics: null }),
-          ...problems(400, 422, 503, ...AUTH_PROBLEMS),
+          ...problems(400, 403, 422, 429, 503, ...AUTH_PROBLEMS),
         },
       },
     },

@@ -1,0 +1,30 @@
+import { Type } from '@sinclair/typebox';
+import { ref, type Named } from '../contracts/schema-ref.js';
+import { ApiKey, TENANT_VIEW_SCHEMAS } from '../contracts/tenant-views.js';
+
+/* Request shapes and pages of the tenant's own routes: /v1/keys and /v1/usage. */
+
+export const CreateKeyBody = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: 'What the key is for; no control or bidirectional-text characters',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ApiKeyPage = Type.Object(
+  {
+    items: Type.Array(ref(ApiKey)),
+    total: Type.Integer({ description: 'Items in all pages' }),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  },
+  { $id: 'ApiKeyPage', description: 'A page of keys, newest first, revoked ones included' },
+);
+
+/** Named schemas for NAMED_SCHEMAS (api/schemas.ts), so the document lists them. */
+export const TENANT_SCHEMAS = [...TENANT_VIEW_SCHEMAS, ApiKeyPage] as Named[];

@@ -1,0 +1,34 @@
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import { isTrainingJobPayload } from '../contracts/training-job.js';
+import { DEFER_POLICY, deferralDelay, type DeferPolicy } from './fair-share.js';
+import type { JobOutcome } from './job-outcome.js';
+import { runTrainingJob, type TrainingJobDeps } from './run-training-job.js';
+
+/** What a delivery needs of BullMQ's job: a `SandboxedJob` in the worker, a `Job` in tests. */
+export interface TrainingDelivery {
+  data: unknown;
+  /** How often BullMQ has handed this job to a worker, deferrals included. */
+  attemptsStarted: number;
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+}
+
+/**
+ * Handles one delivery of a training job: re-validates the payload (a bad one can never
+ * succeed) and runs the job. A deferred job goes back to the queue as delayed and the
+ * processor throws BullMQ's `DelayedError`: not a failure, and no attempt is spent.
+ */
+export async function deliverTrainingJob(
+  deps: TrainingJobDeps,
+  job: TrainingDelivery,
+  token: string | undefined,
+  signal?: AbortSignal,
+  defer: DeferPolicy = DEFER_POLICY,
+): Promise<JobOutcome> {
+  if (!isTrainingJobPayload(job.data)) {
+    throw new UnrecoverableError(`invalid training job payload: ${JSON.stringify(job.data)}`);
+  }
+  const outcome = await runTrainingJob(deps, job.data.jobId, signal);
+  if (outcome !== 'deferred') return outcome;
+  await job.moveToDelayed(Date.now() + deferralDelay(job.attemptsStarted, defer), token);
+  throw new DelayedError(`job ${job.data.jobId} deferred: its tenant has its share of workers`);
+}

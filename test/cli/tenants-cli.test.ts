@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_POSTGRES,
+  dropDatabase,
+  ensurePostgres,
+  type Started,
+} from '../../src/runtime/infrastructure.js';
+
+const run = promisify(execFile);
+const database = `graft_test_tenants_${randomBytes(4).toString('hex')}`;
+let postgres: Started;
+
+beforeAll(async () => {
+  postgres = await ensurePostgres(undefined, resolve('data/test-postgres'), database);
+});
+
+afterAll(async () => {
+  if (postgres.source === 'local') await dropDatabase(DEFAULT_POSTGRES, database);
+  await postgres.stop?.();
+});
+
+async function tenants(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      resolve('node_modules/.bin/tsx'),
+      ['src/cli/tenants.cli.ts', ...args],
+      { env: { ...process.env, DATABASE_URL: postgres.url, GRAFT_QUOTA_DATASETS: '7' } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('npm run tenants', () => {
+  // Each run finds PostgreSQL and applies migrations (seconds): one step per test.
+  it('creates a tenant, once', async () => {
+    expect(await tenants('create', 'acme')).toMatchObject({ code: 0, stdout: 'created acme\n' });
+    expect(await tenants('create', 'acme')).toMatchObject({
+      code: 1,
+      stderr: 'tenants: a tenant named "acme" exists already\n',
+    });
+  });
+
+  it('sets a quota of its own and shows it beside the defaults, with the use', async () => {
+    const set = await tenants('set-quota', 'acme', 'storedBytes', '1073741824');
+    expect(set).toMatchObject({ code: 0, stdout: 'acme: storedBytes = 1073741824\n' });
+    const shown = await tenants('show', 'acme', '--json');
+    expect(shown.code).toBe(0);
+    const view = JSON.parse(shown.stdout) as {
+      tenant: string;
+      quotas: Record<string, { limit: number; used: number | null; own: boolean }>;
+    };
+    expect(view.tenant).toBe('acme');
+    expect(view.quotas.storedBytes).toEqual({ limit: 1073741824, used: 0, own: true });
+    expect(view.quotas.datasets).toEqual({ limit: 7, used: 0, own: false });
+  });
+
+  it('lists tenants with their own limits and active keys', async () => {
+    const listed = await tenants('list', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([
+      {
+        name: 'acme',
+        activeKeys: 0,
+        quotas: { storedBytes: 1073741824 },
+        createdAt: expect.any(String) as string,
+      },
+    ]);
+  });
+
+  it('says what is wrong: usage errors exit 2 before starting anything, unknown tenants 1', async () => {
+    for (const args of [
+      ['set-quota', 'acme', 'bogus', '3'],
+      ['set-quota', 'acme', 'datasets', '0'],
+      ['set-quota', 'acme', 'datasets', '2.5'],
+      ['list', '--verbose'],
+      ['create', 'no spaces'],
+      ['frobnicate'],
+    ]) {
+      const result = await tenants(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/^tenants: .*\n\nUsage: npm run tenants/);
+    }
+    const missing = await tenants('show', 'nobody');
+    expect(missing).toMatchObject({ code: 1, stderr: 'tenants: no tenant named "nobody"\n' });
+  });
+});
