@@ -1,27 +1,11 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_POSTGRES,
-  dropDatabase,
-  ensurePostgres,
-  type Started,
-} from '../../src/runtime/infrastructure.js';
+import { describe, expect, it } from 'vitest';
+import { cliTestDatabase } from '../helpers/cli-database.js';
 
 const run = promisify(execFile);
-const database = `graft_test_tenants_${randomBytes(4).toString('hex')}`;
-let postgres: Started;
-
-beforeAll(async () => {
-  postgres = await ensurePostgres(undefined, resolve('data/test-postgres'), database);
-});
-
-afterAll(async () => {
-  if (postgres.source === 'local') await dropDatabase(DEFAULT_POSTGRES, database);
-  await postgres.stop?.();
-});
+const database = cliTestDatabase('tenants');
 
 async function tenants(
   ...args: string[]
@@ -30,7 +14,7 @@ async function tenants(
     const { stdout, stderr } = await run(
       resolve('node_modules/.bin/tsx'),
       ['src/cli/tenants.cli.ts', ...args],
-      { env: { ...process.env, DATABASE_URL: postgres.url, GRAFT_QUOTA_DATASETS: '7' } },
+      { env: { ...process.env, DATABASE_URL: database.url(), GRAFT_QUOTA_DATASETS: '7' } },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
