@@ -21,11 +21,7 @@ async function main(): Promise<void> {
     );
   }
   const worker = await startTrainingWorker(config, parts.db);
-  const app = await buildApp({
-    config,
-    services: parts.services,
-    health: { db: parts.db, redis: parts.redis },
-  });
+  const app = await buildApp(parts.app);
   await app.listen({ host: config.host, port: config.port });
   console.log(
     `Graft is up: http://${config.host}:${config.port} (docs at /docs). ${infra.describe}; worker trains on ${worker.backend}.`,

@@ -49,6 +49,9 @@ export interface AppDeps {
   logger?: boolean;
 }
 
+/** Believes the `hops` nearest proxies (proxy-addr's hop count). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** The API: external plugins, then ours, then routes. Stateless; run as many as you like. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -60,6 +63,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A stalled client (an upload that stops sending) is dropped, not waited on forever.
     connectionTimeout: deps.config.admission.idleTimeoutMs,
     requestTimeout: deps.config.admission.requestTimeoutMs,
+    // Behind a load balancer, the client's address (per-address rate limits) is in X-Forwarded-For.
+    trustProxy:
+      typeof deps.config.trustProxy === 'number'
+        ? trustHops(deps.config.trustProxy)
+        : deps.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(multipart, {

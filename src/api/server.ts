@@ -9,11 +9,7 @@ const parts = wireApi({
   databaseUrl: config.databaseUrl ?? DEFAULT_DATABASE_URL,
   redisUrl: config.redisUrl ?? DEFAULT_REDIS_URL,
 });
-const app = await buildApp({
-  config: parts.config,
-  services: parts.services,
-  health: { db: parts.db, redis: parts.redis },
-});
+const app = await buildApp(parts.app);
 await app.listen({ host: config.host, port: config.port });
 stopOnSignals(async () => {
   await app.close();

@@ -3,7 +3,15 @@
  * Exit status 2 for a usage error, 1 for a tenant that does not exist (or exists, on create).
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/config.js';
+import {
+  isRateClass,
+  loadConfig,
+  parseRateLimit,
+  RATE_CLASSES,
+  RATE_LIMIT_DEFAULTS,
+  type RateClass,
+  type RateLimit,
+} from '../config/config.js';
 import { TENANT_NAME } from '../contracts/names.js';
 import { isQuotaName, QUOTA_NAMES, type QuotaName } from '../contracts/quotas.js';
 import type { UsageView } from '../contracts/tenant-views.js';
@@ -17,11 +25,15 @@ const USAGE = `Usage: npm run tenants -- <command> [--json]
   create <name>                        a new tenant (then: npm run keys:create -- --tenant <name>)
   set-quota <tenant> <quota> <value>   the tenant's own limit: a positive whole number, or
                                        "default" to follow the server's default again
+  set-rate <tenant> <class> <rate>     the tenant's own rate limit per API key, e.g. 600/10s
+                                       (requests per window; units ms, s, m, h), or "default"
   show <tenant>                        its limits (own or default) and what it uses
   list                                 every tenant, with its own limits and active keys
 
 Quotas: ${QUOTA_NAMES.join(', ')}
-Defaults come from GRAFT_QUOTA_* (see the README).`;
+Rate classes: ${RATE_CLASSES.join(', ')}
+Defaults come from GRAFT_QUOTA_* and GRAFT_RATE_* (see the README). A changed rate limit
+applies within 10 seconds.`;
 
 class UsageError extends Error {}
 
@@ -53,6 +65,16 @@ function quotaValue(raw: string | undefined): number | null {
   return value;
 }
 
+function rateValue(raw: string | undefined): RateLimit | null {
+  if (raw === 'default') return null;
+  const limit = raw === undefined ? undefined : parseRateLimit(raw);
+  if (!limit)
+    throw new UsageError(
+      `a rate looks like 600/10s (requests per window) or "default", not '${raw}'`,
+    );
+  return limit;
+}
+
 function printUsage(view: UsageView): void {
   console.log(`tenant ${view.tenant}`);
   for (const name of QUOTA_NAMES) {
@@ -60,11 +82,20 @@ function printUsage(view: UsageView): void {
     const shown = `${limit}${own ? ' (own)' : ''}`;
     console.log(`  ${name.padEnd(18)} ${shown.padEnd(20)} ${used === null ? '' : `used ${used}`}`);
   }
+  if (!view.rateLimits) {
+    console.log('  rate limits        off (GRAFT_RATE_LIMITS=off)');
+    return;
+  }
+  for (const name of RATE_CLASSES) {
+    const { max, windowSeconds, own } = view.rateLimits[name];
+    console.log(`  rate ${name.padEnd(13)} ${max}/${windowSeconds}s${own ? ' (own)' : ''}`);
+  }
 }
 
 type Command =
   | { kind: 'create'; name: string }
   | { kind: 'set-quota'; name: string; quota: QuotaName; value: number | null }
+  | { kind: 'set-rate'; name: string; rateClass: RateClass; limit: RateLimit | null }
   | { kind: 'show'; name: string }
   | { kind: 'list' };
 
@@ -80,6 +111,14 @@ function parseCommand(): Command {
         throw new UsageError(`unknown quota '${quota}'; one of: ${QUOTA_NAMES.join(', ')}`);
       return { kind: command, name: tenantName(name), quota, value: quotaValue(raw) };
     }
+    case 'set-rate': {
+      const [name, rateClass, raw] = args;
+      if (!rateClass || !isRateClass(rateClass))
+        throw new UsageError(
+          `unknown rate class '${rateClass}'; one of: ${RATE_CLASSES.join(', ')}`,
+        );
+      return { kind: command, name: tenantName(name), rateClass, limit: rateValue(raw) };
+    }
     case 'list':
       return { kind: command };
     case undefined:
@@ -94,12 +133,13 @@ async function run(tenants: TenantsRepository, order: Command): Promise<number> 
       name: t.name,
       activeKeys: t._count.apiKeys,
       quotas: t.quotas,
+      rateLimits: t.rateLimits,
       createdAt: t.createdAt.toISOString(),
     }));
     if (values.json) console.log(JSON.stringify(list));
     for (const t of values.json ? [] : list)
       console.log(
-        `${t.name.padEnd(24)} ${t.activeKeys} key(s)  own limits ${JSON.stringify(t.quotas)}`,
+        `${t.name.padEnd(24)} ${t.activeKeys} key(s)  own limits ${JSON.stringify(t.quotas)}  own rates ${JSON.stringify(t.rateLimits)}`,
       );
     return 0;
   }
@@ -127,7 +167,19 @@ async function run(tenants: TenantsRepository, order: Command): Promise<number> 
     );
     return 0;
   }
-  const view = await new QuotasService(tenants).usage(tenant.id, tenant.name);
+  if (order.kind === 'set-rate') {
+    await tenants.setRateLimit(tenant.id, order.rateClass, order.limit);
+    const own = (await tenants.rateLimits(tenant.id))[order.rateClass];
+    const { max, windowMs } = {
+      ...(config.rateLimits ?? RATE_LIMIT_DEFAULTS)[order.rateClass],
+      ...own,
+    };
+    console.log(
+      `${tenant.name}: rate ${order.rateClass} = ${max}/${windowMs / 1000}s${order.limit === null ? ' (default)' : ''}`,
+    );
+    return 0;
+  }
+  const view = await new QuotasService(tenants, config.rateLimits).usage(tenant.id, tenant.name);
   if (values.json) console.log(JSON.stringify(view));
   else printUsage(view);
   return 0;

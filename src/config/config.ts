@@ -45,8 +45,11 @@ export interface RateLimit {
   windowMs: number;
 }
 export type RateLimits = Record<RateClass, RateLimit>;
-/** One tenant's overrides (stored with the tenant; `limitsFor` in api/app.ts reads them). */
+/** One tenant's own limits (`npm run tenants -- set-rate`; `limitsFor` in api/app.ts reads them). */
 export type RateLimitOverrides = Partial<Record<RateClass, Partial<RateLimit>>>;
+
+export const isRateClass = (name: string): name is RateClass =>
+  (RATE_CLASSES as readonly string[]).includes(name);
 
 /** GRAFT_RATE_<CLASS> when unset: ~10/s with bursts to 100, few uploads and jobs, 20 predicts/s. */
 export const RATE_LIMIT_DEFAULTS: RateLimits = {
@@ -108,6 +111,12 @@ export interface Config {
   /** Undefined when GRAFT_RATE_LIMITS=off. */
   rateLimits: RateLimits | undefined;
   admission: AdmissionSettings;
+  /**
+   * Which proxies in front of the API to believe about the client's address (X-Forwarded-For),
+   * for per-address rate limits: false (none, the default), a number of hops, or addresses and
+   * CIDR ranges. Fastify's `trustProxy`.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -201,17 +210,26 @@ function quotaDefaults(env: NodeJS.ProcessEnv): QuotaLimits {
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-/** `100/10s`: at most 100 requests per 10 seconds (units ms, s, m, h; `20/s` is per second). */
+/**
+ * `100/10s`: at most 100 requests per 10 seconds (units ms, s, m, h; `20/s` is per second).
+ * Undefined when `raw` does not look like that.
+ */
+export function parseRateLimit(raw: string): RateLimit | undefined {
+  const match = /^(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h)$/.exec(raw.trim());
+  if (!match) return undefined;
+  const max = Number(match[1]);
+  const windowMs = Number(match[2] || 1) * UNIT_MS[match[3] as keyof typeof UNIT_MS];
+  return Number.isSafeInteger(max) && max >= 1 && Number.isSafeInteger(windowMs) && windowMs >= 1
+    ? { max, windowMs }
+    : undefined;
+}
+
 function rateLimit(env: NodeJS.ProcessEnv, name: string, fallback: RateLimit): RateLimit {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
-  const match = /^(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h)$/.exec(raw);
-  const max = Number(match?.[1]);
-  const windowMs = match ? Number(match[2] || 1) * UNIT_MS[match[3] as keyof typeof UNIT_MS] : 0;
-  if (!(max >= 1 && windowMs >= 1)) {
-    throw new ConfigError(`${name}='${raw}' must look like 100/10s (requests per window)`);
-  }
-  return { max, windowMs };
+  const limit = parseRateLimit(raw);
+  if (!limit) throw new ConfigError(`${name}='${raw}' must look like 100/10s (requests per window)`);
+  return limit;
 }
 
 function rateLimits(env: NodeJS.ProcessEnv): RateLimits | undefined {
@@ -223,6 +241,20 @@ function rateLimits(env: NodeJS.ProcessEnv): RateLimits | undefined {
   const limit = (c: RateClass) =>
     [c, rateLimit(env, `GRAFT_RATE_${c.toUpperCase()}`, RATE_LIMIT_DEFAULTS[c])] as const;
   return Object.fromEntries(RATE_CLASSES.map(limit)) as RateLimits;
+}
+
+function trustProxy(env: NodeJS.ProcessEnv): boolean | number | string[] {
+  const raw = env.GRAFT_TRUST_PROXY?.trim();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const addresses = raw.split(',').map((part) => part.trim());
+  if (addresses.some((address) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(address))) {
+    throw new ConfigError(
+      `GRAFT_TRUST_PROXY='${raw}' must be true, false, a number of hops, or comma-separated addresses and CIDR ranges`,
+    );
+  }
+  return addresses;
 }
 
 /** A limit where 0 turns the check off. */
@@ -283,5 +315,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseModelUrls: baseModelUrls(env),
     rateLimits: rateLimits(env),
     admission: admission(env),
+    trustProxy: trustProxy(env),
   };
 }

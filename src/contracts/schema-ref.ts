@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
 
 /** A schema that is published once, under its `$id`, and referred to everywhere else. */
 export type Named<T extends TSchema = TSchema> = T & { $id: string };
@@ -14,7 +14,8 @@ export function nullableRef<T extends TSchema>(schema: T) {
   return Type.Union([ref(schema), Type.Null()]);
 }
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) =>
+  Type.Union([schema, Type.Null()], options);
 
 /** One of these strings. */
 export const literals = <T extends readonly string[]>(values: T, options = {}) =>

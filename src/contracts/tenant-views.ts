@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, ref } from './schema-ref.js';
+import { RATE_CLASSES, type RateClass } from '../config/config.js';
 import { QUOTA_NAMES, type QuotaName } from './quotas.js';
 
 /* What the API shows a tenant of its API keys and of its quotas. */
@@ -50,6 +51,22 @@ const QUOTA_MEANING: Record<QuotaName, string> = {
   models: 'trained models held, counting those queued and running jobs will make',
 };
 
+export const RateLimitUse = Type.Object(
+  {
+    max: Type.Integer({ description: 'Requests allowed per window, per API key' }),
+    windowSeconds: Type.Number({ description: 'The length of the fixed window' }),
+    own: Type.Boolean({ description: 'True when the limit is set for your tenant' }),
+  },
+  { $id: 'RateLimitUse', description: 'One rate limit: requests per window, per API key' },
+);
+
+const RATE_MEANING: Record<RateClass, string> = {
+  default: 'every request not named below',
+  uploads: '`POST /v1/datasets`',
+  jobs: '`POST /v1/jobs`',
+  predict: '`POST /v1/models/{id}/predict`',
+};
+
 export const Usage = Type.Object(
   {
     tenant: Type.String(),
@@ -58,6 +75,17 @@ export const Usage = Type.Object(
         QuotaName,
         ReturnType<typeof ref<typeof QuotaUse>>
       >,
+    ),
+    rateLimits: Nullable(
+      Type.Object(
+        Object.fromEntries(RATE_CLASSES.map((name) => [name, ref(RateLimitUse)])) as Record<
+          RateClass,
+          ReturnType<typeof ref<typeof RateLimitUse>>
+        >,
+      ),
+      {
+        description: `Your rate limits per API key: ${RATE_CLASSES.map((name) => `\`${name}\` ${RATE_MEANING[name]}`).join('; ')}. Null when this server has rate limits off`,
+      },
     ),
   },
   {
@@ -71,4 +99,4 @@ export type NewApiKeyView = Static<typeof NewApiKey>;
 export type UsageView = Static<typeof Usage>;
 
 /** Named schemas of these views, for the API document's components. */
-export const TENANT_VIEW_SCHEMAS = [ApiKey, NewApiKey, QuotaUse, Usage];
+export const TENANT_VIEW_SCHEMAS = [ApiKey, NewApiKey, QuotaUse, RateLimitUse, Usage];

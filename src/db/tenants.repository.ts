@@ -1,4 +1,10 @@
 import {
+  isRateClass,
+  type RateClass,
+  type RateLimit,
+  type RateLimitOverrides,
+} from '../config/config.js';
+import {
   effectiveQuotas,
   isQuotaName,
   type QuotaBreach,
@@ -38,12 +44,29 @@ const breach = (over: Omit<QuotaBreach, 'requested'>): { breach: QuotaBreach } =
   breach: { ...over, requested: 1 },
 });
 
+const isPositiveInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+
 function overridesOf(json: Prisma.JsonValue): QuotaOverrides {
   const overrides: QuotaOverrides = {};
   if (json && typeof json === 'object' && !Array.isArray(json)) {
     for (const [name, value] of Object.entries(json)) {
-      if (isQuotaName(name) && typeof value === 'number' && Number.isInteger(value) && value > 0)
+      if (isQuotaName(name) && isPositiveInteger(value))
         overrides[name] = value;
+    }
+  }
+  return overrides;
+}
+
+function rateLimitsOf(json: Prisma.JsonValue): RateLimitOverrides {
+  const overrides: RateLimitOverrides = {};
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    for (const [name, value] of Object.entries(json)) {
+      if (!isRateClass(name) || !value || typeof value !== 'object' || Array.isArray(value))
+        continue;
+      const { max, windowMs } = value as Record<string, unknown>;
+      if (isPositiveInteger(max) && isPositiveInteger(windowMs))
+        overrides[name] = { max, windowMs };
     }
   }
   return overrides;
@@ -115,6 +138,31 @@ export class TenantsRepository {
       select: { quotas: true },
     });
     return overridesOf(tenant?.quotas ?? {});
+  }
+
+  /** The tenant's own rate limit for `rateClass`, or back to the default when `limit` is null. */
+  async setRateLimit(
+    tenantId: string,
+    rateClass: RateClass,
+    limit: RateLimit | null,
+  ): Promise<void> {
+    if (limit === null) {
+      await this.db
+        .$executeRaw`UPDATE "Tenant" SET "rateLimits" = "rateLimits" - ${rateClass}::text WHERE "id" = ${tenantId}::uuid`;
+    } else {
+      await this.db.$executeRaw`UPDATE "Tenant" SET "rateLimits" = "rateLimits" || jsonb_build_object(
+        ${rateClass}::text, jsonb_build_object('max', ${limit.max}::bigint, 'windowMs', ${limit.windowMs}::bigint)
+      ) WHERE "id" = ${tenantId}::uuid`;
+    }
+  }
+
+  /** The rate limits the tenant has of its own (the API's `limitsFor`). */
+  async rateLimits(tenantId: string): Promise<RateLimitOverrides> {
+    const tenant = await this.db.tenant.findUnique({
+      where: { id: tenantId },
+      select: { rateLimits: true },
+    });
+    return rateLimitsOf(tenant?.rateLimits ?? {});
   }
 
   /** The limits that apply to the tenant: its own where set, else the defaults. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { ApiServices } from '../api/app.js';
+import type { ApiServices, AppDeps } from '../api/app.js';
+import type { LimitsFor } from '../api/plugins/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { ApiKeysRepository } from '../db/api-keys.repository.js';
 import { DatasetsRepository } from '../db/datasets.repository.js';
@@ -51,6 +52,8 @@ export interface ApiParts extends DataParts {
   redis: Redis;
   queue: TrainingQueue;
   services: ApiServices & TenantServices;
+  /** What `buildApp` takes: the services, health probes and each tenant's own rate limits. */
+  app: AppDeps & { limitsFor: LimitsFor };
 }
 
 export function wireApi(config: ConnectedConfig): ApiParts {
@@ -72,29 +75,36 @@ export function wireApi(config: ConnectedConfig): ApiParts {
     keys: new ApiKeysRepository(db),
     tenants: new TenantsRepository(db, config.quotas),
   };
+  const services: ApiParts['services'] = {
+    datasets: new DatasetsService(repositories.datasets, store, config, repositories.tenants),
+    jobs: new JobsService(
+      repositories.jobs,
+      repositories.datasets,
+      queue,
+      repositories.tenants,
+      config.baseModelUrls.allowHosts,
+    ),
+    models: new ModelsService(repositories.models, store, inference),
+    predictions: new PredictionsService(repositories.models, inference, {
+      maxInFlight: config.admission.predictMaxInFlight,
+      decodeConcurrency: config.admission.decodeConcurrency,
+      timeoutMs: config.admission.predictTimeoutMs,
+    }),
+    keys: repositories.keys,
+    apiKeys: new KeysService(repositories.keys),
+    quotas: new QuotasService(repositories.tenants, config.rateLimits),
+  };
   return {
     ...data,
     config,
     redis,
     queue,
-    services: {
-      datasets: new DatasetsService(repositories.datasets, store, config, repositories.tenants),
-      jobs: new JobsService(
-        repositories.jobs,
-        repositories.datasets,
-        queue,
-        repositories.tenants,
-        config.baseModelUrls.allowHosts,
-      ),
-      models: new ModelsService(repositories.models, store, inference),
-      predictions: new PredictionsService(repositories.models, inference, {
-        maxInFlight: config.admission.predictMaxInFlight,
-        decodeConcurrency: config.admission.decodeConcurrency,
-        timeoutMs: config.admission.predictTimeoutMs,
-      }),
-      keys: repositories.keys,
-      apiKeys: new KeysService(repositories.keys),
-      quotas: new QuotasService(repositories.tenants),
+    services,
+    app: {
+      config,
+      services,
+      health: { db, redis },
+      limitsFor: (tenantId) => repositories.tenants.rateLimits(tenantId),
     },
     async close() {
       await inference.close();

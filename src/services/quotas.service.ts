@@ -1,3 +1,4 @@
+import { RATE_CLASSES, type RateLimits } from '../config/config.js';
 import {
   QUOTA_NAMES,
   type QuotaBreach,
@@ -62,17 +63,22 @@ export function quotaExceeded(breach: QuotaBreach): DomainError {
 
 /** A tenant's limits (defaults or its own) and what it uses of them. */
 export class QuotasService {
-  constructor(private readonly tenants: TenantsRepository) {}
+  /** `rateLimits`: the server's defaults, undefined when rate limits are off. */
+  constructor(
+    private readonly tenants: TenantsRepository,
+    private readonly rateLimits: RateLimits | undefined,
+  ) {}
 
   limits(tenantId: string): Promise<QuotaLimits> {
     return this.tenants.limits(tenantId);
   }
 
   async usage(tenantId: string, tenantName: string): Promise<UsageView> {
-    const [limits, overrides, usage] = await Promise.all([
+    const [limits, overrides, usage, rates] = await Promise.all([
       this.tenants.limits(tenantId),
       this.tenants.overrides(tenantId),
       this.tenants.usage(tenantId),
+      this.tenants.rateLimits(tenantId),
     ]);
     // Limits on one dataset or one job have no running use.
     const used: Record<QuotaName, number | null> = {
@@ -95,6 +101,15 @@ export class QuotasService {
         },
       ]),
     ) as UsageView['quotas'];
-    return { tenant: tenantName, quotas };
+    const defaults = this.rateLimits;
+    const rateLimits = defaults
+      ? (Object.fromEntries(
+          RATE_CLASSES.map((name) => {
+            const { max, windowMs } = { ...defaults[name], ...rates[name] };
+            return [name, { max, windowSeconds: windowMs / 1000, own: rates[name] !== undefined }];
+          }),
+        ) as NonNullable<UsageView['rateLimits']>)
+      : null;
+    return { tenant: tenantName, quotas, rateLimits };
   }
 }

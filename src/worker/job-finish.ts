@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import { reportSummary } from '../training/report-summary.js';
 import type { TrainingReport } from '../training/training-types.js';
 import type { ClaimedJob } from './job-claim.js';
+import { jobError, logInternal } from './job-error.js';
 import type { JobOutcome } from './job-outcome.js';
 import { WallTimeExceeded } from './wall-time.js';
 
@@ -70,9 +71,9 @@ export async function recordStopped(
     await deps.jobs.cancel(jobId);
     return 'cancelled';
   }
-  const error = stop.aborted ? stop.reason : stop.error;
-  const message = error instanceof Error ? error.message : String(error);
-  await deps.jobs.fail(jobId, message);
+  const error = jobError(stop.aborted ? stop.reason : stop.error);
+  logInternal(jobId, error);
+  await deps.jobs.fail(jobId, error.message);
   return 'failed';
 }
 
@@ -87,5 +88,7 @@ export async function recordWorkerFailure(
   error: Error,
 ): Promise<boolean> {
   if (!job || !isTrainingJobPayload(job.data)) return false;
-  return jobs.fail(job.data.jobId, `the worker failed: ${error.message}`);
+  const stored = jobError(error, 'the worker failed: ');
+  logInternal(job.data.jobId, stored);
+  return jobs.fail(job.data.jobId, stored.message);
 }

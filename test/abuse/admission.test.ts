@@ -100,12 +100,7 @@ const auth = () => ({ authorization: `Bearer ${key}` });
 async function appWith(admission: Partial<AdmissionSettings>) {
   const config = { ...h.config, admission: { ...h.config.admission, ...admission } };
   const parts = wireApi(config);
-  const app = await buildApp({
-    config,
-    services: parts.services,
-    health: { db: parts.db, redis: parts.redis },
-    logger: false,
-  });
+  const app = await buildApp({ ...parts.app, logger: false });
   return {
     app,
     async close() {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import type { LimitsFor } from '../../src/api/plugins/rate-limits.js';
+import { TenantsRepository } from '../../src/db/tenants.repository.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
 import { wireApi, type ApiParts } from '../../src/runtime/wiring.js';
 import { injectClient } from '../client/graft-client.js';
@@ -45,11 +46,10 @@ async function appWith(deps: { limitsFor?: LimitsFor; redisUrl?: string }) {
   const redis = deps.redisUrl ? createRedis(deps.redisUrl, 'queue') : parts.redis;
   redis.on('error', () => undefined);
   const app = await buildApp({
-    config: h.config,
-    services: parts.services,
+    ...parts.app,
     health: { db: parts.db, redis },
     logger: false,
-    ...(deps.limitsFor ? { limitsFor: deps.limitsFor } : {}),
+    limitsFor: deps.limitsFor ?? parts.app.limitsFor,
   });
   extraApps.push(app);
   if (deps.redisUrl) app.addHook('onClose', () => redis.disconnect());
@@ -145,6 +145,32 @@ describe('rate limits', () => {
     expect(answered.response.headers.get('ratelimit-limit')).toBe('5');
   });
 
+  it('applies the limits stored with a tenant (npm run tenants -- set-rate) and shows them in /v1/usage', async () => {
+    const vip = await parts.services.keys.create('vip');
+    const tenants = new TenantsRepository(parts.db, h.config.quotas);
+    await tenants.setRateLimit(vip.tenantId, 'default', { max: 7, windowMs: 20_000 });
+    await tenants.setRateLimit(vip.tenantId, 'predict', { max: 1, windowMs: 60_000 });
+    await tenants.setRateLimit(vip.tenantId, 'predict', null);
+    const api = injectClient(h.app, vip.key);
+    const usage = await api.GET('/v1/usage');
+    expect(usage.response.status).toBe(200);
+    expect(usage.data?.rateLimits).toEqual({
+      default: { max: 7, windowSeconds: 20, own: true },
+      uploads: { max: 2, windowSeconds: 60, own: false },
+      jobs: { max: 2, windowSeconds: 60, own: false },
+      predict: { max: 3, windowSeconds: 60, own: false },
+    });
+    expect(usage.response.headers.get('ratelimit-limit')).toBe('7');
+    expect(await statuses(6, () => api.GET('/v1/datasets', PAGE))).toEqual(Array(6).fill(200));
+    const over = await api.GET('/v1/datasets', PAGE);
+    expect(over.response.status).toBe(429);
+    expect(over.error).toMatchObject({ code: 'rate_limited', limit: 7 });
+    // Another tenant still has the default.
+    const other = injectClient(h.app, await h.newKey('not-vip'));
+    const listed = await other.GET('/v1/datasets', PAGE);
+    expect(listed.response.headers.get('ratelimit-limit')).toBe('5');
+  });
+
   it('limits routes without a key per client address, never /healthz', async () => {
     const address = `10.${[1, 2, 3].map(() => randomBytes(1)[0]!).join('.')}`;
     const probe = (url: string) => h.app.inject({ method: 'GET', url, remoteAddress: address });
@@ -156,6 +182,36 @@ describe('rate limits', () => {
     expect(live).toEqual(Array(20).fill(200));
     // Another address has its own budget.
     expect((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode).not.toBe(429);
+  });
+
+  it('believes X-Forwarded-For only from the proxies GRAFT_TRUST_PROXY names', async () => {
+    const behind = await buildApp({
+      ...parts.app,
+      config: { ...h.config, trustProxy: ['127.0.0.1'] },
+      logger: false,
+    });
+    extraApps.push(behind);
+    const octets = () => `${randomBytes(1)[0]!}.${randomBytes(1)[0]!}`;
+    const client = `10.9.${octets()}`;
+    const probe = (app: FastifyInstance, remoteAddress: string, forwardedFor: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/readyz',
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+    const fromProxy = [];
+    for (let i = 0; i < 6; i++)
+      fromProxy.push((await probe(behind, '127.0.0.1', client)).statusCode);
+    expect(fromProxy).toEqual([200, 200, 200, 200, 200, 429]);
+    // Another client behind the same proxy has its own budget.
+    expect((await probe(behind, '127.0.0.1', `10.10.${octets()}`)).statusCode).toBe(200);
+    // Without trust the header is ignored: a client cannot give itself a new address each time.
+    const direct = `10.11.${octets()}`;
+    const spoofing = [];
+    for (let i = 0; i < 6; i++)
+      spoofing.push((await probe(h.app, direct, `10.12.0.${i}`)).statusCode);
+    expect(spoofing).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   it('lets requests through when Redis does not answer', async () => {

@@ -47,6 +47,28 @@ describe('npm run tenants', () => {
     expect(view.quotas.datasets).toEqual({ limit: 7, used: 0, own: false });
   });
 
+  it('sets a rate limit of its own, shows it, and goes back to the default', async () => {
+    expect(await tenants('set-rate', 'acme', 'predict', '600/10s')).toMatchObject({
+      code: 0,
+      stdout: 'acme: rate predict = 600/10s\n',
+    });
+    expect(await tenants('set-rate', 'acme', 'jobs', 'default')).toMatchObject({
+      code: 0,
+      stdout: 'acme: rate jobs = 30/60s (default)\n',
+    });
+    const view = JSON.parse((await tenants('show', 'acme', '--json')).stdout) as {
+      rateLimits: Record<string, { max: number; windowSeconds: number; own: boolean }>;
+    };
+    expect(view.rateLimits).toEqual({
+      default: { max: 100, windowSeconds: 10, own: false },
+      uploads: { max: 10, windowSeconds: 60, own: false },
+      jobs: { max: 30, windowSeconds: 60, own: false },
+      predict: { max: 600, windowSeconds: 10, own: true },
+    });
+    const shown = await tenants('show', 'acme');
+    expect(shown.stdout).toContain('rate predict       600/10s (own)');
+  });
+
   it('lists tenants with their own limits and active keys', async () => {
     const listed = await tenants('list', '--json');
     expect(JSON.parse(listed.stdout)).toEqual([
@@ -54,6 +76,7 @@ describe('npm run tenants', () => {
         name: 'acme',
         activeKeys: 0,
         quotas: { storedBytes: 1073741824 },
+        rateLimits: { predict: { max: 600, windowMs: 10000 } },
         createdAt: expect.any(String) as string,
       },
     ]);
@@ -64,6 +87,10 @@ describe('npm run tenants', () => {
       ['set-quota', 'acme', 'bogus', '3'],
       ['set-quota', 'acme', 'datasets', '0'],
       ['set-quota', 'acme', 'datasets', '2.5'],
+      ['set-rate', 'acme', 'bogus', '10/s'],
+      ['set-rate', 'acme', 'predict', '10 per second'],
+      ['set-rate', 'acme', 'predict', '0/10s'],
+      ['set-rate', 'acme', 'predict'],
       ['list', '--verbose'],
       ['create', 'no spaces'],
       ['frobnicate'],

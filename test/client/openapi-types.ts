@@ -260,8 +260,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Your tenant's use and limits, for every quota
-         * @description Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs.
+         * Your tenant's use and limits, for every quota and rate limit
+         * @description Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests each API key may make per window (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.
          */
         get: operations["getUsage"];
         put?: never;
@@ -623,6 +623,15 @@ export interface components {
             /** @description True when the limit is set for your tenant */
             own: boolean;
         };
+        /** @description One rate limit: requests per window, per API key */
+        RateLimitUse: {
+            /** @description Requests allowed per window, per API key */
+            max: number;
+            /** @description The length of the fixed window */
+            windowSeconds: number;
+            /** @description True when the limit is set for your tenant */
+            own: boolean;
+        };
         /** @description Your tenant's use and limits, one entry per quota: `datasets` datasets held; `storedBytes` bytes of stored dataset images; `imagesPerDataset` images in one dataset; `concurrentJobs` jobs running at once; `queuedJobs` jobs waiting to run; `epochsPerPhase` epochs of one training phase in a job spec; `wallSeconds` seconds one job may run before it is stopped; `models` trained models held, counting those queued and running jobs will make */
         Usage: {
             tenant: string;
@@ -636,6 +645,13 @@ export interface components {
                 wallSeconds: components["schemas"]["QuotaUse"];
                 models: components["schemas"]["QuotaUse"];
             };
+            /** @description Your rate limits per API key: `default` every request not named below; `uploads` `POST /v1/datasets`; `jobs` `POST /v1/jobs`; `predict` `POST /v1/models/{id}/predict`. Null when this server has rate limits off */
+            rateLimits: {
+                default: components["schemas"]["RateLimitUse"];
+                uploads: components["schemas"]["RateLimitUse"];
+                jobs: components["schemas"]["RateLimitUse"];
+                predict: components["schemas"]["RateLimitUse"];
+            } | null;
         };
         /** @description A page of keys, newest first, revoked ones included */
         ApiKeyPage: {
@@ -3948,6 +3964,28 @@ export interface operations {
                      *         "models": {
                      *           "limit": 250,
                      *           "used": 12,
+                     *           "own": true
+                     *         }
+                     *       },
+                     *       "rateLimits": {
+                     *         "default": {
+                     *           "max": 100,
+                     *           "windowSeconds": 10,
+                     *           "own": false
+                     *         },
+                     *         "uploads": {
+                     *           "max": 10,
+                     *           "windowSeconds": 60,
+                     *           "own": false
+                     *         },
+                     *         "jobs": {
+                     *           "max": 30,
+                     *           "windowSeconds": 60,
+                     *           "own": false
+                     *         },
+                     *         "predict": {
+                     *           "max": 600,
+                     *           "windowSeconds": 10,
                      *           "own": true
                      *         }
                      *       }

@@ -66,12 +66,7 @@ export async function startHarness(options: {
   const config = loadConfig(process.env) as Harness['config'];
   const parts = wireApi(config);
   const { db, redis, queue } = parts;
-  const app = await buildApp({
-    config,
-    services: parts.services,
-    health: { db, redis },
-    logger: false,
-  });
+  const app = await buildApp({ ...parts.app, logger: false });
   const worker = options.worker ? await startTrainingWorker(config, db) : undefined;
   return {
     app,

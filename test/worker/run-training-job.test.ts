@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DatasetsRepository } from '../../src/db/datasets.repository.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
 import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
@@ -177,6 +177,36 @@ describe('runTrainingJob', () => {
     });
     expect(await modelsOf(jobId)).toEqual([]);
     expect(storedModels()).toEqual([]);
+  });
+
+  it('never stores a server path or a system error for the user to read', async () => {
+    const { jobId } = await seedJob(database.db, store);
+    const full = Object.assign(
+      new Error("ENOSPC: no space left on device, write '/var/lib/graft/models/x/weights.bin'"),
+      { code: 'ENOSPC' },
+    );
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await runTrainingJob(depsWith(stubTrainer({ error: full })), jobId)).toBe('failed');
+      const { error } = await jobRow(jobId);
+      expect(error).toMatch(
+        /^the server hit a system error \(ENOSPC\); try again later, and give the operator reference ([0-9a-f]{12}) if it persists$/,
+      );
+      const reference = /reference ([0-9a-f]{12})/.exec(error ?? '')![1]!;
+      // The operator's log has the whole error under that reference.
+      expect(String(logged.mock.calls[0]?.[0])).toContain(`reference ${reference}`);
+      expect(String(logged.mock.calls[0]?.[0])).toContain('/var/lib/graft/models/x/weights.bin');
+    } finally {
+      logged.mockRestore();
+    }
+    const other = await seedJob(database.db, store);
+    const pathy = new Error(
+      'could not open /srv/graft/data/tmp/abc.partial (see https://example.com/a/b)',
+    );
+    await runTrainingJob(depsWith(stubTrainer({ error: pathy })), other.jobId);
+    expect((await jobRow(other.jobId)).error).toBe(
+      'could not open …/abc.partial (see https://example.com/a/b)',
+    );
   });
 
   it('aborts training when a progress write reads the cancel flag: cancelled', async () => {

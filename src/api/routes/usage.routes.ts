@@ -16,6 +16,12 @@ const exampleUsage: UsageView = {
     wallSeconds: use(7200, null),
     models: use(250, 12, true),
   },
+  rateLimits: {
+    default: { max: 100, windowSeconds: 10, own: false },
+    uploads: { max: 10, windowSeconds: 60, own: false },
+    jobs: { max: 30, windowSeconds: 60, own: false },
+    predict: { max: 600, windowSeconds: 10, own: true },
+  },
 };
 
 /** What the caller's tenant uses of each quota, and its limits. */
@@ -29,9 +35,9 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ quotas: QuotasService }> =
       schema: {
         operationId: 'getUsage',
         tags: ['usage'],
-        summary: "Your tenant's use and limits, for every quota",
+        summary: "Your tenant's use and limits, for every quota and rate limit",
         description:
-          'Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs.',
+          'Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests each API key may make per window (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.',
         response: {
           200: json(Usage, 'Use and limits', exampleUsage),
           ...problems(...AUTH_PROBLEMS),

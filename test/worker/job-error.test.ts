@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { jobError } from '../../src/worker/job-error.js';
+
+describe('jobError', () => {
+  it("passes training's own messages as they are", () => {
+    const message = "classWeights names 'cat', not a class of this dataset (classes: ant, bee)";
+    expect(jobError(new Error(message))).toEqual({ message });
+    expect(jobError('stopped').message).toBe('stopped');
+  });
+
+  it('cuts file paths to their last part, and leaves URLs alone', () => {
+    expect(jobError(new Error('cannot read /root/graft/data/datasets/1/a.jpg: bad')).message).toBe(
+      'cannot read …/a.jpg: bad',
+    );
+    expect(jobError(new Error("'C:\\graft\\models\\m.json' and file:///etc/passwd")).message).toBe(
+      "'…/m.json' and …/passwd",
+    );
+    const url = 'https://models.example.com/bases/v2/model.json answered with an error';
+    expect(jobError(new Error(url)).message).toBe(url);
+    expect(jobError(new Error('ratio 3/4 and a/b')).message).toBe('ratio 3/4 and a/b');
+  });
+
+  it('replaces a system error with its code and a reference that the log carries', () => {
+    const error = Object.assign(new Error('EIO: i/o error, read /data/x'), { code: 'EIO' });
+    const stored = jobError(error, 'the worker failed: ');
+    expect(stored.message).toMatch(/^the worker failed: the server hit a system error \(EIO\);/);
+    expect(stored.message).not.toContain('/data/x');
+    expect(stored.internal?.detail).toContain('/data/x');
+    expect(stored.message).toContain(`reference ${stored.internal?.reference}`);
+  });
+
+  it('caps the length', () => {
+    expect(jobError(new Error('x'.repeat(5000))).message).toHaveLength(1000);
+  });
+});
