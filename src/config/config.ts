@@ -228,7 +228,8 @@ function rateLimit(env: NodeJS.ProcessEnv, name: string, fallback: RateLimit): R
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const limit = parseRateLimit(raw);
-  if (!limit) throw new ConfigError(`${name}='${raw}' must look like 100/10s (requests per window)`);
+  if (!limit)
+    throw new ConfigError(`${name}='${raw}' must look like 100/10s (requests per window)`);
   return limit;
 }
 

@@ -51,8 +51,7 @@ function overridesOf(json: Prisma.JsonValue): QuotaOverrides {
   const overrides: QuotaOverrides = {};
   if (json && typeof json === 'object' && !Array.isArray(json)) {
     for (const [name, value] of Object.entries(json)) {
-      if (isQuotaName(name) && isPositiveInteger(value))
-        overrides[name] = value;
+      if (isQuotaName(name) && isPositiveInteger(value)) overrides[name] = value;
     }
   }
   return overrides;
@@ -150,7 +149,8 @@ export class TenantsRepository {
       await this.db
         .$executeRaw`UPDATE "Tenant" SET "rateLimits" = "rateLimits" - ${rateClass}::text WHERE "id" = ${tenantId}::uuid`;
     } else {
-      await this.db.$executeRaw`UPDATE "Tenant" SET "rateLimits" = "rateLimits" || jsonb_build_object(
+      await this.db
+        .$executeRaw`UPDATE "Tenant" SET "rateLimits" = "rateLimits" || jsonb_build_object(
         ${rateClass}::text, jsonb_build_object('max', ${limit.max}::bigint, 'windowMs', ${limit.windowMs}::bigint)
       ) WHERE "id" = ${tenantId}::uuid`;
     }
