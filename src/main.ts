@@ -26,12 +26,15 @@ async function main(): Promise<void> {
   console.log(
     `Graft is up: http://${config.host}:${config.port} (docs at /docs). ${infra.describe}; worker trains on ${worker.backend}.`,
   );
-  stopOnSignals(async () => {
-    await app.close();
-    await worker.close();
-    await parts.close();
-    await infra.stop();
-  });
+  // The API's requests and the worker's job drain together, within GRAFT_DRAIN_TIMEOUT_MS.
+  stopOnSignals(
+    async () => {
+      await Promise.all([app.close(), worker.close()]);
+      await parts.close();
+      await infra.stop();
+    },
+    { timeoutMs: config.recovery.drainTimeoutMs, inFlight: () => app.requestsInFlight() },
+  );
 }
 
 main().catch((error: unknown) => {

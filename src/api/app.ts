@@ -15,6 +15,7 @@ import type { PredictionsService } from '../services/predictions.service.js';
 import type { TenantServices } from '../services/quotas.service.js';
 import { documentOptions } from './openapi-options.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { gracefulDrain } from './plugins/graceful-drain.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { problemErrors } from './plugins/problem-errors.js';
 import { rateLimits, type LimitsFor } from './plugins/rate-limits.js';
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A stalled client (an upload that stops sending) is dropped, not waited on forever.
     connectionTimeout: deps.config.admission.idleTimeoutMs,
     requestTimeout: deps.config.admission.requestTimeoutMs,
+    // While closing, late requests get our problem+json 503 (api/plugins/graceful-drain.ts).
+    return503OnClosing: false,
     // Behind a load balancer, the client's address (per-address rate limits) is in X-Forwarded-For.
     trustProxy:
       typeof deps.config.trustProxy === 'number'
@@ -78,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of NAMED_SCHEMAS) app.addSchema(schema);
 
   await app.register(problemErrors);
+  await app.register(gracefulDrain);
   await app.register(apiKeyAuth, { keys: deps.services.keys });
   await app.register(loadShedding, deps.config.admission);
   if (deps.config.rateLimits) {

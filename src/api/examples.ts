@@ -140,6 +140,16 @@ export const exampleJob: Static<typeof Job> = {
   error: null,
   backend: 'wasm',
   cancelRequested: false,
+  attempt: 2,
+  resumes: [
+    {
+      attempt: 2,
+      fromAttempt: 1,
+      stage: 'fineTuning',
+      epoch: 3,
+      at: '2026-11-28T10:01:02.000Z',
+    },
+  ],
   createdAt: AT,
   startedAt: AT,
   finishedAt: '2026-11-28T10:00:25.000Z',

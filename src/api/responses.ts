@@ -16,6 +16,7 @@ const PROBLEM_MEANING = {
   429: 'Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget',
   500: 'A fault on our side; it has been logged',
   503: 'Busy, or a dependency is unavailable: retry after `Retry-After` seconds',
+  507: 'The server has no disk space left to store this (code `insufficient_storage`); nothing was kept',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_MEANING;
 

@@ -11,7 +11,11 @@ const parts = wireApi({
 });
 const app = await buildApp(parts.app);
 await app.listen({ host: config.host, port: config.port });
-stopOnSignals(async () => {
-  await app.close();
-  await parts.close();
-});
+// SIGTERM: no new connections; requests in flight get GRAFT_DRAIN_TIMEOUT_MS to finish.
+stopOnSignals(
+  async () => {
+    await app.close();
+    await parts.close();
+  },
+  { timeoutMs: config.recovery.drainTimeoutMs, inFlight: () => app.requestsInFlight() },
+);

@@ -117,6 +117,26 @@ export interface Config {
    * CIDR ranges. Fastify's `trustProxy`.
    */
   trustProxy: boolean | number | string[];
+  recovery: RecoverySettings;
+}
+
+/** How jobs survive dead workers, restarts and lost writes (README: "Surviving faults"). */
+export interface RecoverySettings {
+  /**
+   * A worker's lock on a job lasts this long unless renewed (every half of it): a worker that
+   * died is noticed within this plus `stalledIntervalMs`.
+   */
+  lockMs: number;
+  /** How often workers look for jobs whose lock lapsed (BullMQ's stalled check). */
+  stalledIntervalMs: number;
+  /** Times one job may be picked up again after its worker died before it fails. */
+  maxStalls: number;
+  /** SIGTERM: a worker hands its job back and an API finishes its requests within this. */
+  drainTimeoutMs: number;
+  /** How often each worker's reaper looks for stuck jobs and orphaned files. */
+  reaperIntervalMs: number;
+  /** Temp files, partial artifacts and checkpoints nobody owns are removed after this age. */
+  orphanAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -317,5 +337,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: rateLimits(env),
     admission: admission(env),
     trustProxy: trustProxy(env),
+    recovery: {
+      lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 10_000),
+      stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 5_000),
+      maxStalls: positiveInteger(env, 'GRAFT_WORKER_MAX_STALLS', 5),
+      drainTimeoutMs: positiveInteger(env, 'GRAFT_DRAIN_TIMEOUT_MS', 10_000),
+      reaperIntervalMs: positiveInteger(env, 'GRAFT_REAPER_INTERVAL_MS', 15_000),
+      orphanAgeMs: positiveInteger(env, 'GRAFT_ORPHAN_AGE_MS', 3_600_000),
+    },
   };
 }

@@ -78,6 +78,24 @@ export const TrainingSpec = Type.Object(
   },
 );
 
+export const JobResume = Type.Object(
+  {
+    attempt: Type.Integer({ description: 'The run that continued (1 is the first run)' }),
+    fromAttempt: Type.Integer({ description: 'The earlier run whose checkpoints it read' }),
+    stage: literals(['features', 'featureExtraction', 'fineTuning'] as const, {
+      description:
+        'How far the checkpoints reached: the feature cache, or a trained phase (then `epoch`)',
+    }),
+    epoch: Nullable(Type.Integer({ description: 'The last completed epoch of that phase' })),
+    at: Type.String({ format: 'date-time' }),
+  },
+  {
+    $id: 'JobResume',
+    description:
+      'A run of the job that continued from checkpoints after its worker died or shut down',
+  },
+);
+
 export const Job = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -96,6 +114,11 @@ export const Job = Type.Object(
     error: Nullable(Type.String()),
     backend: Nullable(Type.String({ description: 'The tfjs backend that trained it' })),
     cancelRequested: Type.Boolean(),
+    attempt: Type.Integer({
+      description:
+        'Runs started so far: more than 1 when a worker died or shut down and another continued',
+    }),
+    resumes: Type.Array(ref(JobResume)),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Nullable(Type.String({ format: 'date-time' })),
     finishedAt: Nullable(Type.String({ format: 'date-time' })),
@@ -181,6 +204,7 @@ export const VIEW_SCHEMAS = [
   DatasetReport,
   Dataset,
   TrainingSpec,
+  JobResume,
   Job,
   Preprocessing,
   Model,

@@ -25,4 +25,14 @@ export class ModelsRepository {
       this.db.model.count({ where: { tenantId } }),
     ]);
   }
+
+  /** Of `keys`, those some model's artifacts are stored under (the reaper keeps those). */
+  async withArtifactKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.db.model.findMany({
+      where: { artifactKey: { in: [...keys] } },
+      select: { artifactKey: true },
+    });
+    return new Set(rows.map((row) => row.artifactKey));
+  }
 }

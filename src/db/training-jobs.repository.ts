@@ -77,7 +77,7 @@ export class TrainingJobsRepository {
     id: string,
     backend: string,
     mayStart: (load: TenantLoad) => Promise<boolean>,
-  ): Promise<'started' | 'deferred' | 'gone'> {
+  ): Promise<{ claim: 'started'; attempt: number } | { claim: 'deferred' | 'gone' }> {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CLAIM_LOCK}::bigint)`;
       const [running, waiting] = await Promise.all([
@@ -92,12 +92,20 @@ export class TrainingJobsRepository {
         running: new Map(running.map((r) => [r.tenantId, r._count._all])),
         waiting: new Set(waiting.map((w) => w.tenantId)),
       };
-      if (!(await mayStart(load))) return 'deferred';
+      if (!(await mayStart(load))) return { claim: 'deferred' };
+      // A job handed back by a draining worker keeps its progress; its first start stays.
       const { count } = await tx.trainingJob.updateMany({
         where: { id, status: 'queued', cancelRequested: false },
-        data: { status: 'running', startedAt: new Date(), backend, error: null },
+        data: { status: 'running', backend, error: null, attempt: { increment: 1 } },
       });
-      return count === 1 ? 'started' : 'gone';
+      if (count !== 1) return { claim: 'gone' };
+      const row = await tx.trainingJob.findUniqueOrThrow({
+        where: { id },
+        select: { attempt: true, startedAt: true },
+      });
+      if (!row.startedAt)
+        await tx.trainingJob.update({ where: { id }, data: { startedAt: new Date() } });
+      return { claim: 'started', attempt: row.attempt };
     });
   }
 
@@ -128,30 +136,61 @@ export class TrainingJobsRepository {
     return queued.map((job, i) => ({ jobId: job.id, rank: running + i + 1 }));
   }
 
-  /** A job a crashed worker left running is picked up again by BullMQ: let it restart. */
-  async resumeStalled(id: string, backend: string): Promise<boolean> {
+  /**
+   * A job whose worker died, delivered again by BullMQ: this run takes the next attempt
+   * number, which fences off the one before (its writes no longer match). Its progress stays:
+   * the run continues from the last checkpoint. Returns the attempt, or undefined if the job
+   * is no longer running.
+   */
+  async resumeStalled(id: string, backend: string): Promise<number | undefined> {
+    const rows = await this.db.$queryRaw<{ attempt: number }[]>`
+      UPDATE "TrainingJob" SET "attempt" = "attempt" + 1, "backend" = ${backend}, "updatedAt" = now()
+      WHERE "id" = ${id}::uuid AND "status" = 'running' AND NOT "cancelRequested"
+      RETURNING "attempt"`;
+    return rows[0]?.attempt;
+  }
+
+  /**
+   * Writes a run's progress, only while that run (its attempt) owns the job. False: the job
+   * ended or another run took it over, and this one must stop.
+   */
+  async recordProgress(id: string, attempt: number, update: JobProgressUpdate): Promise<boolean> {
     const { count } = await this.db.trainingJob.updateMany({
-      where: { id, status: 'running', cancelRequested: false },
-      data: { backend, progress: 0, history: [] },
+      where: { id, status: 'running', attempt },
+      data: update,
     });
     return count === 1;
   }
 
-  async recordProgress(id: string, update: JobProgressUpdate): Promise<void> {
-    await this.db.trainingJob.updateMany({ where: { id, status: 'running' }, data: update });
+  /** Notes where a run continued from (shown with the job). */
+  async recordResume(id: string, attempt: number, point: Prisma.InputJsonValue): Promise<void> {
+    await this.db.$executeRaw`
+      UPDATE "TrainingJob" SET "resumes" = "resumes" || jsonb_build_array(${JSON.stringify(point)}::jsonb)
+      WHERE "id" = ${id}::uuid AND "attempt" = ${attempt}`;
+  }
+
+  /**
+   * A draining worker gives its running job back to the queue, keeping its progress; the next
+   * worker continues from the job's checkpoints. False if the run no longer owns the job.
+   */
+  async handBack(id: string, attempt: number): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id, status: 'running', attempt, cancelRequested: false },
+      data: { status: 'queued', etaSeconds: null },
+    });
+    return count === 1;
   }
 
   async succeed(
-    id: string,
-    tenantId: string,
-    datasetId: string | null,
+    job: { id: string; tenantId: string; datasetId: string | null; attempt: number },
     model: NewModel,
     metrics: Prisma.InputJsonValue,
     history: Prisma.InputJsonValue,
   ): Promise<boolean> {
+    const { id, tenantId, datasetId, attempt } = job;
     return this.db.$transaction(async (tx) => {
       const { count } = await tx.trainingJob.updateMany({
-        where: { id, status: 'running', cancelRequested: false },
+        where: { id, status: 'running', cancelRequested: false, attempt },
         data: {
           status: 'succeeded',
           progress: 1,
@@ -167,17 +206,19 @@ export class TrainingJobsRepository {
     });
   }
 
-  async fail(id: string, error: string): Promise<boolean> {
+  /** Fails an active job; with `attempt`, only while that run owns it. */
+  async fail(id: string, error: string, attempt?: number): Promise<boolean> {
     const { count } = await this.db.trainingJob.updateMany({
-      where: { id, status: { in: ACTIVE } },
+      where: { id, status: { in: ACTIVE }, ...(attempt === undefined ? {} : { attempt }) },
       data: { status: 'failed', error, finishedAt: new Date() },
     });
     return count === 1;
   }
 
-  async cancel(id: string): Promise<boolean> {
+  /** Cancels an active job; with `attempt`, only while that run owns it. */
+  async cancel(id: string, attempt?: number): Promise<boolean> {
     const { count } = await this.db.trainingJob.updateMany({
-      where: { id, status: { in: ACTIVE } },
+      where: { id, status: { in: ACTIVE }, ...(attempt === undefined ? {} : { attempt }) },
       data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
     });
     return count === 1;
@@ -211,4 +252,107 @@ export class TrainingJobsRepository {
     });
     return job?.cancelRequested ?? true;
   }
+
+  // The reaper's queries (worker/reaper.ts). Each repair is a guarded update of the row as the
+  // reaper read it (status, updatedAt, attempt): of two reapers, or a reaper and a worker,
+  // racing over one job, only one acts.
+
+  /**
+   * Jobs whose queue entry may be lost: queued and not updated since `queuedBefore`, running
+   * and not updated since `runningBefore`. A page of `take`, by id, after `after`.
+   */
+  stuckCandidates(
+    cutoffs: { queuedBefore: Date; runningBefore: Date },
+    page: { after?: string; take: number },
+  ): Promise<StuckJob[]> {
+    return this.db.trainingJob.findMany({
+      where: {
+        OR: [
+          { status: 'queued', updatedAt: { lt: cutoffs.queuedBefore } },
+          { status: 'running', updatedAt: { lt: cutoffs.runningBefore } },
+        ],
+        ...(page.after === undefined ? {} : { id: { gt: page.after } }),
+      },
+      orderBy: { id: 'asc' },
+      take: page.take,
+      select: {
+        id: true,
+        tenantId: true,
+        status: true,
+        createdAt: true,
+        updatedAt: true,
+        attempt: true,
+        cancelRequested: true,
+      },
+    });
+  }
+
+  /** A queued job the reaper will enqueue again: it is touched, so no other reaper does. */
+  takeForRequeue(seen: StuckJob): Promise<boolean> {
+    return this.updateIfUnchanged(seen, {});
+  }
+
+  /** A running job whose worker is gone goes back to the queue, its progress kept. */
+  requeueLost(seen: StuckJob): Promise<boolean> {
+    return this.updateIfUnchanged(seen, { status: 'queued' });
+  }
+
+  failLost(seen: StuckJob, error: string): Promise<boolean> {
+    return this.updateIfUnchanged(seen, { status: 'failed', error, finishedAt: new Date() });
+  }
+
+  cancelLost(seen: StuckJob): Promise<boolean> {
+    return this.updateIfUnchanged(seen, {
+      status: 'cancelled',
+      cancelRequested: true,
+      finishedAt: new Date(),
+    });
+  }
+
+  /** Of `ids`, those of jobs still queued or running (whose files are still in use). */
+  async activeIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.trainingJob.findMany({
+      where: { id: { in: [...ids] }, status: { in: ACTIVE } },
+      select: { id: true },
+    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Undoes `create` when the job could not be queued and its client was told so: a queued row
+   * goes; one some worker took meanwhile is flagged for cancelling. Says whether it went.
+   */
+  async withdraw(id: string): Promise<boolean> {
+    const { count } = await this.db.trainingJob.deleteMany({ where: { id, status: 'queued' } });
+    if (count === 1) return true;
+    await this.db.trainingJob.updateMany({
+      where: { id, status: 'running' },
+      data: { cancelRequested: true },
+    });
+    return false;
+  }
+
+  private async updateIfUnchanged(
+    seen: StuckJob,
+    data: Prisma.TrainingJobUpdateManyMutationInput,
+  ): Promise<boolean> {
+    const { count } = await this.db.trainingJob.updateMany({
+      where: { id: seen.id, status: seen.status, updatedAt: seen.updatedAt, attempt: seen.attempt },
+      data: { ...data, updatedAt: new Date() },
+    });
+    return count === 1;
+  }
+}
+
+/** A queued or running job as the reaper (worker/reaper.ts) read it. */
+export interface StuckJob {
+  id: string;
+  tenantId: string;
+  status: JobStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Runs started so far (each claim takes the next number). */
+  attempt: number;
+  cancelRequested: boolean;
 }

@@ -115,15 +115,41 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   };
 }
 
+export interface StopOptions {
+  /** How long stopping may take (GRAFT_DRAIN_TIMEOUT_MS); past it the process exits anyway. */
+  timeoutMs: number;
+  /** Requests not yet answered (an API's `requestsInFlight`): logged as cut off past the bound. */
+  inFlight?: () => number;
+}
+
+const requests = (n: number) => `${n} request${n === 1 ? '' : 's'}`;
+
 /**
- * Runs `stop` once on SIGINT or SIGTERM, then exits (1 if stopping failed). Entry points call
- * it with everything they started, last started first.
+ * Runs `stop` once on SIGINT or SIGTERM, then exits: 0 when it finished (within
+ * `options.timeoutMs`, if given), 1 when it failed or the bound passed first; then what was
+ * still in flight is cut off, and the log says how much. Entry points call it with everything
+ * they started, last started first; an API's `app.close()` stops accepting connections and
+ * lets the requests in flight finish.
  */
-export function stopOnSignals(stop: () => Promise<void>): void {
+export function stopOnSignals(stop: () => Promise<void>, options?: StopOptions): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    if (options) {
+      const { timeoutMs, inFlight } = options;
+      const pending = inFlight?.();
+      console.error(
+        `graft: ${signal}: stopping${pending === undefined ? '' : `, finishing ${requests(pending)} in flight`} (at most ${timeoutMs} ms)`,
+      );
+      setTimeout(() => {
+        const cut = inFlight?.();
+        console.error(
+          `graft: not stopped ${timeoutMs} ms after ${signal} (GRAFT_DRAIN_TIMEOUT_MS)${cut === undefined ? '' : `: ${requests(cut)} in flight cut off`}; exiting`,
+        );
+        process.exit(1);
+      }, timeoutMs);
+    }
     stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -12,7 +12,7 @@ import {
 } from '../storage/dataset-archive.js';
 import type { DatasetReportView, DatasetView } from '../contracts/resource-views.js';
 import { datasetReport } from '../training/dataset-report.js';
-import { DomainError, notFound } from './domain-error.js';
+import { DomainError, notFound, storageFailure } from './domain-error.js';
 import { quotaExceeded } from './quotas.service.js';
 
 /** Views list this many rejected files; `rejectedCount` says how many there were. */
@@ -130,7 +130,8 @@ export class DatasetsService {
   /**
    * Creates a dataset from an uploaded zip. Images are stored as they are validated; if the
    * dataset turns out unusable (too few classes or images), over a quota, or anything fails,
-   * every stored file is removed and no row is written. Quotas are checked before inflating
+   * every stored file is removed and no row is written; a disk fault is 507 or 500
+   * (`storageFailure`), never a rejected image. Quotas are checked before inflating
    * (datasets held; a zip larger than the bytes left), while reading (images, bytes), and
    * again, authoritatively, when the row is written.
    */
@@ -179,11 +180,13 @@ export class DatasetsService {
       if ('breach' in created) throw quotaExceeded(created.breach);
       return datasetView(created.dataset);
     } catch (error) {
-      await this.store.remove(prefix);
+      // The failure is what the client needs to hear: a store that also fails to remove (the
+      // disk that failed the write) leaves files the reaper finds as orphans.
+      await this.store.remove(prefix).catch(() => undefined);
       if (error instanceof DatasetArchiveError) {
         throw new DomainError(ARCHIVE_STATUS[error.code], error.code, error.message);
       }
-      throw error;
+      throw storageFailure(error, 'this dataset') ?? error;
     }
   }
 

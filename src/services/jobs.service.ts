@@ -12,7 +12,7 @@ import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { dropQueued, enqueueTraining, type TrainingQueue } from '../queue/training-queue.js';
 import { tenantUrlRefusal } from '../storage/url-fence.js';
 import { DEFAULT_BASE_ID, findBaseModel } from '../training/base-model-catalog.js';
-import { DomainError, notFound } from './domain-error.js';
+import { DomainError, notFound, queueUnavailable } from './domain-error.js';
 import { quotaExceeded } from './quotas.service.js';
 
 /** Ids are UUIDs; anything else cannot name a dataset (and Postgres would refuse to compare it). */
@@ -39,6 +39,8 @@ export function jobView(row: JobRow): JobView {
     error: row.error,
     backend: row.backend,
     cancelRequested: row.cancelRequested,
+    attempt: row.attempt,
+    resumes: row.resumes as unknown as JobView['resumes'],
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
@@ -157,13 +159,14 @@ export class JobsService {
     const row = admitted.job;
     try {
       await enqueueTraining(this.queue, row.id, await this.jobs.queueRank(row));
-    } catch (error) {
-      await this.jobs.fail(row.id, `could not be queued: ${(error as Error).message}`);
-      throw new DomainError(
-        503,
-        'queue_unavailable',
-        'the training queue (Redis) is unavailable; try again shortly',
-      );
+    } catch {
+      // The row is in, the queue entry is not. The client hears 503 (not created), so the job
+      // must never run: the row goes (a worker that took it meanwhile is told to cancel). Left
+      // queued, the workers' reaper (worker/reaper.ts) would enqueue it after 30 s. If this
+      // process dies before getting here, or the withdrawal fails too, the reaper does enqueue
+      // it: the client got no answer (or a 503), and the job shows in its list and runs.
+      await this.jobs.withdraw(row.id).catch(() => false);
+      throw queueUnavailable();
     }
     return this.get(tenantId, row.id);
   }

@@ -6,6 +6,7 @@ import { decodeImage } from '../storage/image-decoder.js';
 import type { FenceTestOptions } from '../storage/url-fence.js';
 import { selectBackend, type BackendInfo } from '../tfjs/tfjs-backend.js';
 import { DEFAULT_BASE_ID } from '../training/base-model-catalog.js';
+import type { TrainingCheckpoints } from '../training/checkpoint-types.js';
 import type { LabelledExample } from '../training/dataset-split.js';
 import { disposeModelWeights } from '../training/model-surgery.js';
 import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
@@ -20,6 +21,8 @@ export interface TransferRunOptions {
   onProgress?: (progress: TrainingProgress) => void;
   signal?: AbortSignal;
   writeArtifact?: (name: string, data: Uint8Array | string) => Promise<void>;
+  /** An earlier run's saved state, and where this run saves its own (resumable jobs). */
+  checkpoints?: TrainingCheckpoints;
 }
 
 export interface TransferRunResult {
@@ -86,6 +89,7 @@ export async function runTransfer(
       onProgress: options.onProgress,
       signal: options.signal,
       writeArtifact: options.writeArtifact,
+      checkpoints: options.checkpoints,
     });
     classifier = trained.classifier;
     return { report: trained.report, backend, loadedFrom: resolved.loadedFrom };

@@ -1,7 +1,18 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, existsSync, type Dirent } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+
+/** One child of a prefix, as `ArtifactStore.list` gives it. */
+export interface StoredEntry {
+  /** Its whole key: `list('models')` gives `models/<id>`. */
+  key: string;
+  /** `prefix`: keys lie below it (a folder; S3's common prefix); `object`: stored bytes. */
+  kind: 'object' | 'prefix';
+  /** When it was last written; for a prefix, the newest write anywhere below it. */
+  modifiedAt: Date;
+}
 
 /**
  * Where uploaded images and trained models live. Keys are '/'-separated relative paths.
@@ -14,6 +25,39 @@ export interface ArtifactStore {
   exists(key: string): Promise<boolean>;
   /** Removes the key and everything below it. */
   remove(prefix: string): Promise<void>;
+  /**
+   * The immediate children of `prefix` ('' for the top), in no order; none when nothing is
+   * stored there. An S3 store lists with the '/' delimiter.
+   */
+  list(prefix: string): Promise<StoredEntry[]>;
+  /**
+   * Removes writes that never finished (their writer died mid-put) begun before `olderThan`,
+   * and says how many. Local disk: staging files; S3: incomplete multipart uploads.
+   */
+  removeUnfinishedWrites(olderThan: Date): Promise<number>;
+}
+
+/**
+ * The local store's staging folder: writes land here, then move into place. One folder, so
+ * what a killed writer leaves is found without walking the store; never a key's first part.
+ */
+const STAGING = '.staging';
+
+/** Nothing there to list: no such folder, or a file where a folder would be. */
+const isMissing = (error: unknown) => {
+  const { code } = error as { code?: unknown };
+  return code === 'ENOENT' || code === 'ENOTDIR';
+};
+
+/** The newest modification time of a file or folder and everything below it. */
+async function newestWrite(path: string): Promise<number> {
+  const stats = await lstat(path);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  let newest = stats.mtimeMs;
+  for (const entry of await readdir(path)) {
+    newest = Math.max(newest, await newestWrite(join(path, entry)).catch(() => 0));
+  }
+  return newest;
 }
 
 export class LocalArtifactStore implements ArtifactStore {
@@ -35,9 +79,15 @@ export class LocalArtifactStore implements ArtifactStore {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write then rename: readers never see a half-written file.
-    const staging = `${path}.${process.pid}.partial`;
-    await writeFile(staging, data);
-    await rename(staging, path);
+    const staging = join(this.root, STAGING, `${randomUUID()}.partial`);
+    await mkdir(dirname(staging), { recursive: true });
+    try {
+      await writeFile(staging, data);
+      await rename(staging, path);
+    } catch (error) {
+      await rm(staging, { force: true });
+      throw error;
+    }
   }
 
   get(key: string): Promise<Buffer> {
@@ -54,6 +104,47 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async remove(prefix: string): Promise<void> {
     await rm(this.path(prefix), { recursive: true, force: true });
+  }
+
+  async list(prefix: string): Promise<StoredEntry[]> {
+    const parts = prefix.split('/').filter(Boolean);
+    let children: Dirent[];
+    try {
+      children = await readdir(this.path(parts.join('/')), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    const entries: StoredEntry[] = [];
+    for (const child of children) {
+      if (parts.length === 0 && child.name === STAGING) continue;
+      const key = [...parts, child.name].join('/');
+      // A child removed while being looked at is simply not listed.
+      const modified = await newestWrite(this.path(key)).catch(() => undefined);
+      if (modified === undefined) continue;
+      const kind = child.isDirectory() ? 'prefix' : 'object';
+      entries.push({ key, kind, modifiedAt: new Date(modified) });
+    }
+    return entries;
+  }
+
+  async removeUnfinishedWrites(olderThan: Date): Promise<number> {
+    const staging = join(this.root, STAGING);
+    let names: string[];
+    try {
+      names = await readdir(staging);
+    } catch (error) {
+      if (isMissing(error)) return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const stats = await lstat(join(staging, name)).catch(() => undefined);
+      if (!stats || stats.mtimeMs >= olderThan.getTime()) continue;
+      await rm(join(staging, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 }
 

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import yauzl from 'yauzl';
 import { checkName, hasForbiddenCharacters, visible } from '../contracts/names.js';
 import { SPLIT_FOLDERS } from '../training/dataset-split.js';
+import { isFileSystemError } from './file-system-errors.js';
 import { IMAGE_EXTENSIONS, MAX_INPUT_PIXELS } from './image-decoder.js';
 
 export interface ArchiveLimits {
@@ -70,7 +71,9 @@ function openZip(path: string): Promise<yauzl.ZipFile> {
       path,
       { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
       (error, zip) => {
-        if (error || !zip)
+        // The server's disk failing to read the zip is not the zip's fault.
+        if (isFileSystemError(error)) reject(error);
+        else if (error || !zip)
           reject(
             new DatasetArchiveError(
               'invalid_archive',
@@ -166,6 +169,7 @@ export async function readDatasetArchive(
         // Encrypted entries, unsupported compression (bzip2, LZMA…) or corrupt data.
         data = await readEntry(zip, entry);
       } catch (error) {
+        if (isFileSystemError(error)) throw error;
         rejected.push({ path, reason: `could not be extracted: ${(error as Error).message}` });
         continue;
       }
@@ -261,10 +265,14 @@ function listEntries(zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<yauzl.E
     zip.on('end', () => resolve(entries));
     zip.on('error', (error: Error) =>
       reject(
-        new DatasetArchiveError(
-          /relative path|absolute path/i.test(error.message) ? 'unsafe_path' : 'invalid_archive',
-          `rejected zip: ${error.message}`,
-        ),
+        isFileSystemError(error)
+          ? error
+          : new DatasetArchiveError(
+              /relative path|absolute path/i.test(error.message)
+                ? 'unsafe_path'
+                : 'invalid_archive',
+              `rejected zip: ${error.message}`,
+            ),
       ),
     );
     zip.readEntry();

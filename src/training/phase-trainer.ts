@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { sameShapes, savedTensor, tensorOf } from './checkpoint-tensors.js';
+import type { PhaseCheckpoint } from './checkpoint-types.js';
 import { evaluatePredictions, type Evaluation } from './evaluation-metrics.js';
 import type { EpochRecord, PhaseName } from './training-types.js';
 
@@ -82,6 +84,10 @@ export interface PhaseOptions {
   patience?: number;
   signal?: AbortSignal;
   onBatch: (info: BatchResult) => void;
+  /** An earlier run's state at the end of an epoch: training continues from the next one. */
+  resume?: PhaseCheckpoint;
+  /** Called at the end of every epoch with the state to continue from; awaited. */
+  onEpochEnd?: (checkpoint: PhaseCheckpoint) => Promise<void>;
 }
 
 /** One trained batch; `val` is set on the last batch of an epoch. */
@@ -105,6 +111,49 @@ export interface PhaseOutcome {
   stoppedEarly: boolean;
   trainSeconds: number;
   imagesTrained: number;
+  /** The epoch an earlier run's checkpoint had completed, when this one continued from it. */
+  resumedAfterEpoch?: number;
+}
+
+/** The checkpoint to continue from, if it belongs to this phase and fits this model. */
+function usableCheckpoint(options: PhaseOptions): PhaseCheckpoint | undefined {
+  const resume = options.resume;
+  const shapes = options.model.trainableWeights.map((w) => w.shape);
+  if (
+    !resume ||
+    resume.phase !== options.phase ||
+    resume.epoch < 1 ||
+    resume.epoch > options.epochs ||
+    !sameShapes(resume.weights, shapes) ||
+    (resume.bestWeights !== undefined && !sameShapes(resume.bestWeights, shapes))
+  )
+    return undefined;
+  return resume;
+}
+
+async function phaseCheckpoint(
+  options: PhaseOptions,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: Pick<PhaseCheckpoint, 'epoch' | 'history' | 'evaluation' | 'best' | 'trainSeconds'> & {
+    bestWeights: tf.Tensor[] | undefined;
+  },
+): Promise<PhaseCheckpoint> {
+  const moments = await optimizer.getWeights();
+  const saved = moments.map(({ name, tensor }) => ({ name, tensor: savedTensor(tensor) }));
+  // The step count is a new scalar; the moments are the optimizer's own variables.
+  moments.filter((m) => m.name === 'iter').forEach((m) => m.tensor.dispose());
+  return {
+    phase: options.phase,
+    epoch: state.epoch,
+    history: [...state.history],
+    evaluation: state.evaluation,
+    best: state.best,
+    ...(state.bestWeights ? { bestWeights: state.bestWeights.map(savedTensor) } : {}),
+    weights: model.trainableWeights.map((w) => savedTensor(w.read())),
+    optimizer: saved,
+    trainSeconds: state.trainSeconds,
+  };
 }
 
 /** Cross-entropy with a weight per class, for imbalanced data. */
@@ -140,8 +189,32 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
   let best: { epoch: number; evaluation: Evaluation; probabilities: Float32Array } | undefined;
   let bestWeights: tf.Tensor[] | undefined;
   let stoppedEarly = false;
+  let firstEpoch = 1;
+  const resume = usableCheckpoint(options);
   try {
-    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    if (resume) {
+      const weights = resume.weights.map(tensorOf);
+      model.trainableWeights.forEach((w, i) => w.write(weights[i]!));
+      const moments = resume.optimizer.map(({ name, tensor }) => ({
+        name,
+        tensor: tensorOf(tensor),
+      }));
+      await optimizer.setWeights(moments);
+      tf.dispose([...weights, ...moments.map((m) => m.tensor)]);
+      // The shuffles of the epochs already run, drawn again: the next one is the same.
+      for (let epoch = 1; epoch <= resume.epoch; epoch++) shuffled(rows, random);
+      history.push(...resume.history);
+      trainSeconds = resume.trainSeconds;
+      best = { ...resume.best };
+      bestWeights = resume.bestWeights?.map(tensorOf);
+      evaluation = resume.evaluation;
+      firstEpoch = resume.epoch + 1;
+      if (options.patience !== undefined && resume.epoch - best.epoch >= options.patience) {
+        stoppedEarly = resume.epoch < options.epochs;
+        firstEpoch = options.epochs + 1;
+      }
+    }
+    for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
       const started = performance.now();
       const order = shuffled(rows, random);
       let lossSum = 0;
@@ -198,6 +271,17 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
         valAccuracy: evaluation!.accuracy,
         seconds: (performance.now() - started) / 1000,
       });
+      if (options.onEpochEnd) {
+        const checkpoint = await phaseCheckpoint(options, model, optimizer, {
+          epoch,
+          history,
+          evaluation: evaluation!,
+          best: best!,
+          bestWeights,
+          trainSeconds,
+        });
+        await options.onEpochEnd(checkpoint);
+      }
       if (options.patience !== undefined && epoch - best!.epoch >= options.patience) {
         stoppedEarly = epoch < options.epochs;
         break;
@@ -221,6 +305,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
       stoppedEarly,
       trainSeconds,
       imagesTrained: rows * history.length,
+      ...(resume ? { resumedAfterEpoch: resume.epoch } : {}),
     };
   } finally {
     optimizer.dispose();

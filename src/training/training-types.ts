@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrainingSpec } from '../contracts/training-spec.js';
 import type { CalibrationView } from '../contracts/training-summary.js';
 import type { BaseModelEntry } from './base-model-catalog.js';
+import type { TrainingCheckpoints } from './checkpoint-types.js';
 import type { LabelledExample } from './dataset-split.js';
 import type { Evaluation } from './evaluation-metrics.js';
 import type { TriedSetting } from './head-search.js';
@@ -120,6 +121,8 @@ export interface TransferTrainingInput {
   signal?: AbortSignal;
   /** Receives model.json, weights.bin and metadata.json. */
   writeArtifact?: (name: string, data: Uint8Array | string) => Promise<void>;
+  /** An earlier run's saved state to continue from, and where this run saves its own. */
+  checkpoints?: TrainingCheckpoints;
 }
 
 export interface TransferTrainingResult {

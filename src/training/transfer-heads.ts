@@ -364,6 +364,12 @@ export async function searchAndFit(
             patience: settings.patience,
             signal: input.signal,
             onBatch: (info) => h.tracker.trained('fineTuning', settings.epochs, info),
+            ...(input.checkpoints
+              ? {
+                  resume: input.checkpoints.phases?.fineTuning,
+                  onEpochEnd: (checkpoint) => input.checkpoints!.savePhase(checkpoint),
+                }
+              : {}),
           });
           const seconds = (performance.now() - started) / 1000;
           const ftVal = predictAll(ftModel, valX);

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { savedTensor, tensorOf } from './checkpoint-tensors.js';
+import type { FeaturesCheckpoint, SavedRows } from './checkpoint-types.js';
 import { exportClassifier } from './classifier-export.js';
 import { splitDataset, type LabelledExample } from './dataset-split.js';
 import { cacheFrozenOutputs } from './feature-cache.js';
@@ -17,6 +19,11 @@ import type {
 export { choosePhase } from './transfer-heads.js';
 
 const EXTRACT_BATCH = 16;
+
+const tensorsOf = (rows: CachedRows): tf.Tensor[] => [
+  ...Object.values(rows.blocks),
+  ...(rows.boundary ? [rows.boundary] : []),
+];
 
 /** Refuses to train when unreadable images left a class with nothing to train or validate on. */
 function requireImages(
@@ -37,6 +44,58 @@ function requireImages(
         ? `, and ${leaked} validation image(s) were copies of training images (left out so the evaluation stays honest)`
         : ''),
   );
+}
+
+function savedRows(rows: CachedRows): SavedRows {
+  const blocks: SavedRows['blocks'] = {};
+  for (const [name, tensor] of Object.entries(rows.blocks))
+    blocks[name as BlockName] = savedTensor(tensor);
+  return {
+    blocks,
+    ...(rows.boundary ? { boundary: savedTensor(rows.boundary) } : {}),
+    y: rows.y,
+    keys: rows.keys,
+    groups: rows.groups,
+    mirrored: rows.mirrored,
+  };
+}
+
+/**
+ * An earlier run's cached outputs, if they are those this run would compute: the same blocks
+ * of the same widths, a boundary exactly when fine-tuning, the same examples in each split.
+ */
+function restoredRows(
+  saved: SavedRows,
+  blocks: Partial<Record<BlockName, tf.SymbolicTensor>>,
+  boundary: tf.SymbolicTensor | undefined,
+  examples: readonly LabelledExample[],
+): CachedRows | undefined {
+  const names = Object.keys(blocks) as BlockName[];
+  const rows = saved.y.length;
+  const known = new Set(examples.map((e) => e.key));
+  const fits =
+    Object.keys(saved.blocks).length === names.length &&
+    names.every(
+      (n) =>
+        saved.blocks[n]?.shape[0] === rows && saved.blocks[n]?.shape[1] === blocks[n]!.shape[1],
+    ) &&
+    (boundary === undefined) === (saved.boundary === undefined) &&
+    (!boundary ||
+      (saved.boundary!.shape[0] === rows &&
+        saved.boundary!.shape.slice(1).every((d, i) => d === boundary.shape[i + 1]))) &&
+    saved.keys.length === rows &&
+    saved.keys.every((key) => known.has(key));
+  if (!fits) return undefined;
+  const restored: CachedRows['blocks'] = {};
+  for (const n of names) restored[n] = tensorOf(saved.blocks[n]!) as tf.Tensor2D;
+  return {
+    blocks: restored,
+    ...(saved.boundary ? { boundary: tensorOf(saved.boundary) } : {}),
+    y: saved.y,
+    keys: saved.keys,
+    groups: saved.groups,
+    mirrored: saved.mirrored,
+  };
 }
 
 /**
@@ -115,12 +174,39 @@ export async function trainTransferModel(
     };
     return rows;
   };
+  const boundary = spec.fineTuning.enabled ? cut.boundary : undefined;
+  const presentBlocks = Object.fromEntries(
+    blockNames.map((name) => [name, blocks[name]!]),
+  ) as Partial<Record<BlockName, tf.SymbolicTensor>>;
+  const restoreFeatures = (saved: FeaturesCheckpoint | undefined) => {
+    if (!saved) return undefined;
+    const train = restoredRows(saved.train, presentBlocks, boundary, split.train);
+    const val = train && restoredRows(saved.val, presentBlocks, boundary, split.val);
+    if (!train || !val) {
+      if (train) tf.dispose(tensorsOf(train));
+      return undefined;
+    }
+    return { train, val, skipped: saved.skipped, cacheSeconds: saved.cacheSeconds };
+  };
   try {
     const mirror = spec.augmentation.horizontalFlip !== false;
     const cacheStarted = performance.now();
-    const train = await cache(split.train, mirror);
-    const val = await cache(split.val, false);
-    const cacheSeconds = (performance.now() - cacheStarted) / 1000;
+    const restored = restoreFeatures(input.checkpoints?.features);
+    const train = restored?.train ?? (await cache(split.train, mirror));
+    const val = restored?.val ?? (await cache(split.val, false));
+    const cacheSeconds = restored?.cacheSeconds ?? (performance.now() - cacheStarted) / 1000;
+    if (restored) {
+      owned.push(...tensorsOf(train), ...tensorsOf(val));
+      skipped.push(...restored.skipped);
+      tracker.extracted(split.train.length + split.val.length);
+    } else {
+      await input.checkpoints?.saveFeatures({
+        train: savedRows(train),
+        val: savedRows(val),
+        skipped,
+        cacheSeconds,
+      });
+    }
     const originals = (rows: CachedRows) => [...rows.y].filter((_, i) => !rows.mirrored[i]);
     requireImages(split.labels, originals(train), [...val.y], skipped, split.droppedFromValidation);
     const outcome = await searchAndFit({

@@ -5,8 +5,11 @@ import type { LimitsFor, TenantLimits } from './tenant-limits.js';
 
 type JobRow = NonNullable<Awaited<ReturnType<TrainingJobsRepository['findById']>>>;
 
-/** A job this delivery now owns: running on this worker, its dataset still there. */
-export type ClaimedJob = JobRow & { datasetId: string };
+/**
+ * A job this delivery now owns: running on this worker, its dataset still there. `attempt` is
+ * this run's number: every write the run makes names it, so a superseded run writes nothing.
+ */
+export type ClaimedJob = JobRow & { datasetId: string; attempt: number };
 
 export type Claim = { job: ClaimedJob; limits: TenantLimits } | { outcome: RunOutcome };
 
@@ -21,7 +24,8 @@ const DATASET_DELETED = 'its dataset was deleted before training started';
 /**
  * Takes a delivered job for this worker, or says why there is nothing to train now. A queued
  * job starts if its tenant may run another one (fair-share.ts), else it is deferred; a
- * `running` one is a redelivery after its worker died and restarts from scratch. The backend
+ * `running` one is a redelivery after its worker died, and continues from its checkpoints
+ * under a new attempt number (the dead run's writes are fenced off). The backend
  * is only chosen for a job that may train: loading it can take seconds (once per process).
  */
 export async function claimJob(deps: ClaimDeps, jobId: string): Promise<Claim> {
@@ -39,11 +43,16 @@ export async function claimJob(deps: ClaimDeps, jobId: string): Promise<Claim> {
   }
   if (row.status !== 'queued' && row.status !== 'running') return { outcome: 'skipped' };
   const backend = await deps.backendName();
-  const claimed =
-    row.status === 'queued'
-      ? await jobs.startIf(jobId, backend, (load) => mayStart(row.tenantId, load, deps.limitsFor))
-      : (await jobs.resumeStalled(jobId, backend)) && 'started';
-  if (claimed === 'deferred') return { outcome: 'deferred' };
-  if (claimed !== 'started') return { outcome: 'skipped' };
-  return { job: { ...row, datasetId }, limits: await deps.limitsFor(row.tenantId) };
+  let attempt: number | undefined;
+  if (row.status === 'queued') {
+    const started = await jobs.startIf(jobId, backend, (load) =>
+      mayStart(row.tenantId, load, deps.limitsFor),
+    );
+    if (started.claim === 'deferred') return { outcome: 'deferred' };
+    if (started.claim === 'started') attempt = started.attempt;
+  } else {
+    attempt = await jobs.resumeStalled(jobId, backend);
+  }
+  if (attempt === undefined) return { outcome: 'skipped' };
+  return { job: { ...row, datasetId, attempt }, limits: await deps.limitsFor(row.tenantId) };
 }

@@ -3,11 +3,12 @@ import type { EpochRecordView, TrainingSummary } from '../contracts/training-sum
 import type { Prisma } from '../db/generated/client.js';
 import type { NewModel, TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import { removeCheckpoints } from '../storage/training-checkpoints.js';
 import { reportSummary } from '../training/report-summary.js';
 import type { TrainingReport } from '../training/training-types.js';
 import type { ClaimedJob } from './job-claim.js';
 import { jobError, logInternal } from './job-error.js';
-import type { JobOutcome } from './job-outcome.js';
+import { DRAIN_REASON, RunSuperseded, type JobOutcome, type RunOutcome } from './job-outcome.js';
 import { WallTimeExceeded } from './wall-time.js';
 
 export interface FinishDeps {
@@ -37,9 +38,15 @@ function newModel(slot: ModelSlot, report: TrainingReport, metrics: TrainingSumm
   };
 }
 
+/** A job that ended needs its checkpoints no more; a failed removal is the reaper's to sweep. */
+async function dropCheckpoints(deps: FinishDeps, jobId: string): Promise<void> {
+  await removeCheckpoints(deps.store, jobId).catch(() => undefined);
+}
+
 /**
  * Records a finished training: the job succeeds and its model row appears, in one guarded
- * transaction. A cancel that arrived after the last check wins over the finished training.
+ * transaction, if this run still owns the job. A cancel that arrived after the last check wins
+ * over the finished training.
  */
 export async function recordSucceeded(
   deps: FinishDeps,
@@ -50,31 +57,49 @@ export async function recordSucceeded(
   const metrics = reportSummary(trained.report);
   const model = newModel(slot, trained.report, metrics);
   const history = json(trained.history);
-  if (await deps.jobs.succeed(job.id, job.tenantId, job.datasetId, model, json(metrics), history))
+  if (await deps.jobs.succeed(job, model, json(metrics), history)) {
+    await dropCheckpoints(deps, job.id);
     return 'succeeded';
+  }
   await deps.store.remove(slot.artifactKey);
-  return (await deps.jobs.cancel(job.id)) ? 'cancelled' : 'skipped';
+  if (await deps.jobs.cancel(job.id, job.attempt)) {
+    await dropCheckpoints(deps, job.id);
+    return 'cancelled';
+  }
+  return 'skipped';
 }
 
 /**
- * Ends a run that threw: its partial artifacts go. An abort is a cancel, unless the wall-time
- * limit stopped it (`reason`); that and anything else is a failure.
+ * Ends a run that threw: its partial artifacts go. A run another one took over writes nothing
+ * more. A drain hands the job back to the queue (its checkpoints stay for the next worker). An
+ * abort is a cancel, unless the wall-time limit stopped it (`reason`); that and anything else
+ * is a failure.
  */
 export async function recordStopped(
   deps: FinishDeps,
-  jobId: string,
+  job: Pick<ClaimedJob, 'id' | 'attempt'>,
   slot: ModelSlot,
   stop: { error: unknown; aborted: boolean; reason?: unknown },
-): Promise<JobOutcome> {
+): Promise<RunOutcome> {
   await deps.store.remove(slot.artifactKey);
-  if (stop.aborted && !(stop.reason instanceof WallTimeExceeded)) {
-    await deps.jobs.cancel(jobId);
-    return 'cancelled';
+  if (stop.aborted && stop.reason instanceof RunSuperseded) return 'skipped';
+  if (stop.aborted && stop.reason === DRAIN_REASON) {
+    return (await deps.jobs.handBack(job.id, job.attempt)) ? 'handed-back' : 'skipped';
   }
-  const error = jobError(stop.aborted ? stop.reason : stop.error);
-  logInternal(jobId, error);
-  await deps.jobs.fail(jobId, error.message);
-  return 'failed';
+  let ended: boolean;
+  let outcome: JobOutcome;
+  if (stop.aborted && !(stop.reason instanceof WallTimeExceeded)) {
+    ended = await deps.jobs.cancel(job.id, job.attempt);
+    outcome = 'cancelled';
+  } else {
+    const error = jobError(stop.aborted ? stop.reason : stop.error);
+    logInternal(job.id, error);
+    ended = await deps.jobs.fail(job.id, error.message, job.attempt);
+    outcome = 'failed';
+  }
+  if (!ended) return 'skipped';
+  await dropCheckpoints(deps, job.id);
+  return outcome;
 }
 
 /**

@@ -5,7 +5,22 @@
 export type JobOutcome = 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 /**
- * What running a delivery decided: an outcome, or 'deferred' when its tenant has had its
- * share of the workers (fair-share.ts); the delivery then goes back to the queue for a while.
+ * What running a delivery decided: an outcome, 'deferred' when its tenant has had its share of
+ * the workers (fair-share.ts), or 'handed-back' when its worker is draining: either way the
+ * delivery goes back to the queue.
  */
-export type RunOutcome = JobOutcome | 'deferred';
+export type RunOutcome = JobOutcome | 'deferred' | 'handed-back';
+
+/**
+ * The abort reason a draining worker gives its runs (BullMQ's `cancelAllJobs`): checkpoint,
+ * give the job back to the queue, stop.
+ */
+export const DRAIN_REASON = 'graft:drain';
+
+/** The abort reason of a run another run has taken the job from (its writes no longer land). */
+export class RunSuperseded extends Error {
+  override name = 'RunSuperseded';
+  constructor() {
+    super('another run took this job over');
+  }
+}

@@ -11,7 +11,12 @@ const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
 const data = wireData({ ...config, databaseUrl });
 const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl }, data.db);
 console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'`);
-stopOnSignals(async () => {
-  await running.close();
-  await data.close();
-});
+// SIGTERM drains: each run checkpoints and hands its job back to the queue, within the bound;
+// past it the process exits and the job's lapsed lock hands it to another worker.
+stopOnSignals(
+  async () => {
+    await running.close();
+    await data.close();
+  },
+  { timeoutMs: config.recovery.drainTimeoutMs },
+);

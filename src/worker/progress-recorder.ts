@@ -3,19 +3,30 @@ import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { TrainingProgress } from '../training/training-types.js';
 
 export interface ProgressRecorderOptions {
+  /** The run's attempt: its writes land only while it owns the job. */
+  attempt: number;
   /** How often progress is written and the cancel flag read; epoch ends are always written. */
   intervalMs: number;
   /** Called when a write finds the job's cancel flag set. */
   onCancelRequested: () => void;
+  /** Called when a write finds the job no longer this run's (taken over, or ended). */
+  onSuperseded: () => void;
+  /** A resumed run: the progress already shown (never shown lower) and the epochs kept. */
+  resumed?: { progress: number; history: EpochRecordView[] };
 }
+
+const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 } as const;
 
 /**
  * Turns the core's progress callbacks into throttled writes on the job row and the per-epoch
  * history, and reads the persistent cancel flag at the same pace. Writes run one at a time,
- * in order, and never throw: a lost progress write must not fail a training run.
+ * in order, and never throw: a lost progress write must not fail a training run. A resumed
+ * run's progress never goes below what was shown before, and its history keeps the epochs
+ * its checkpoint holds.
  */
 export class ProgressRecorder {
-  readonly history: EpochRecordView[] = [];
+  readonly history: EpochRecordView[];
+  private readonly floor: number;
   private lastWrite = 0;
   private writing: Promise<void> = Promise.resolve();
 
@@ -23,7 +34,10 @@ export class ProgressRecorder {
     private readonly jobs: TrainingJobsRepository,
     private readonly jobId: string,
     private readonly options: ProgressRecorderOptions,
-  ) {}
+  ) {
+    this.history = [...(options.resumed?.history ?? [])];
+    this.floor = options.resumed?.progress ?? 0;
+  }
 
   /** The core's `onProgress`. */
   readonly record = (p: TrainingProgress): void => {
@@ -42,27 +56,33 @@ export class ProgressRecorder {
   private addEpoch(p: TrainingProgress): boolean {
     if (!p.val) return false;
     if (p.epoch !== undefined && (p.stage === 'featureExtraction' || p.stage === 'fineTuning')) {
-      this.history.push({
+      const record = {
         phase: p.stage,
         epoch: p.epoch,
         loss: p.loss ?? null,
         accuracy: p.accuracy ?? null,
         valLoss: p.val.loss,
         valAccuracy: p.val.accuracy,
-      });
+      };
+      // An epoch run again after a resume replaces its record; phases stay in order.
+      const same = this.history.findIndex((r) => r.phase === p.stage && r.epoch === p.epoch);
+      if (same >= 0) this.history[same] = record;
+      else this.history.push(record);
+      this.history.sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || a.epoch - b.epoch);
     }
     return true;
   }
 
   private async write(p: TrainingProgress): Promise<void> {
-    await this.jobs.recordProgress(this.jobId, {
+    const owned = await this.jobs.recordProgress(this.jobId, this.options.attempt, {
       phase: p.stage,
-      progress: Math.min(0.99, p.progress),
+      progress: Math.max(this.floor, Math.min(0.99, p.progress)),
       epoch: p.epoch ?? null,
       epochs: p.epochs ?? null,
       etaSeconds: p.etaSeconds,
       history: this.history,
     });
     if (await this.jobs.isCancelRequested(this.jobId)) this.options.onCancelRequested();
+    else if (!owned) this.options.onSuperseded();
   }
 }

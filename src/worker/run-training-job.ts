@@ -1,14 +1,16 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { resolveTrainingSpec } from '../contracts/training-spec.js';
 import type { DatasetsRepository } from '../db/datasets.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { TransferRunOptions } from '../services/transfer-run.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import { openCheckpoints, type ResumePoint } from '../storage/training-checkpoints.js';
 import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
 import type { TrainingReport } from '../training/training-types.js';
 import { claimJob } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
-import type { RunOutcome } from './job-outcome.js';
+import type { EpochRecordView } from '../contracts/training-summary.js';
+import { RunSuperseded, type RunOutcome } from './job-outcome.js';
 import { ProgressRecorder } from './progress-recorder.js';
 import type { LimitsFor } from './tenant-limits.js';
 import { startWallClock } from './wall-time.js';
@@ -63,18 +65,45 @@ export async function runTrainingJob(
   const stopClock = startWallClock(controller, claim.limits);
   const modelId = randomUUID();
   const slot: ModelSlot = { modelId, artifactKey: `models/${modelId}` };
+  const examples = (await deps.datasets.images(job.datasetId)).map(toExample);
+  const checkpoints = await openCheckpoints({
+    store: deps.store,
+    jobId,
+    attempt: job.attempt,
+    fingerprint: fingerprintOf(job.spec, examples),
+    onSaveError: (error) =>
+      console.error(`graft worker: job ${jobId}: a checkpoint was not saved: ${String(error)}`),
+  });
+  if (checkpoints.resumed) {
+    await deps.jobs.recordResume(jobId, job.attempt, {
+      attempt: job.attempt,
+      ...resumeView(checkpoints.resumed),
+      at: new Date().toISOString(),
+    });
+  }
   const progress = new ProgressRecorder(deps.jobs, jobId, {
+    attempt: job.attempt,
     intervalMs: deps.progressIntervalMs,
     onCancelRequested: () => controller.abort(new Error('cancelled by request')),
+    onSuperseded: () => controller.abort(new RunSuperseded()),
+    ...(checkpoints.resumed
+      ? {
+          resumed: {
+            progress: job.progress,
+            history: keptHistory(job.history, checkpoints.resumed),
+          },
+        }
+      : {}),
   });
   try {
     const { report } = await deps.train({
       spec: resolveTrainingSpec(job.spec),
-      examples: (await deps.datasets.images(job.datasetId)).map(toExample),
+      examples,
       readImage: (key) => deps.store.get(key),
       signal: controller.signal,
       onProgress: progress.record,
       writeArtifact: (name, data) => deps.store.put(`${slot.artifactKey}/${name}`, data),
+      checkpoints,
     });
     await progress.settled();
     return await recordSucceeded(deps, job, slot, { report, history: progress.history });
@@ -83,8 +112,35 @@ export async function runTrainingJob(
     await progress.settled();
     const { aborted } = controller.signal;
     const reason: unknown = controller.signal.reason;
-    return recordStopped(deps, jobId, slot, { error, aborted, reason });
+    return recordStopped(deps, job, slot, { error, aborted, reason });
   } finally {
     stopClock();
   }
+}
+
+/** What the job trains on: a checkpoint of anything else (an edited spec, other images) is not used. */
+function fingerprintOf(spec: unknown, examples: readonly LabelledExample[]): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(spec));
+  const rows = examples.map(
+    (e) => `${e.key}\t${e.label}\t${e.split ?? ''}\t${e.contentHash ?? ''}`,
+  );
+  for (const row of rows.sort()) hash.update(row).update('\n');
+  return hash.digest('hex');
+}
+
+/** How a resume reads on the job: from which stage, and which epoch. */
+function resumeView(point: ResumePoint) {
+  return {
+    fromAttempt: point.fromAttempt,
+    stage: point.phase?.name ?? 'features',
+    epoch: point.phase?.epoch ?? null,
+  };
+}
+
+/** The epochs a resumed run keeps on show: those of the phase its checkpoint holds, up to it. */
+function keptHistory(stored: unknown, point: ResumePoint): EpochRecordView[] {
+  if (!Array.isArray(stored) || !point.phase) return [];
+  const { name, epoch } = point.phase;
+  return (stored as EpochRecordView[]).filter((r) => r.phase === name && r.epoch <= epoch);
 }

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 import { isTrainingJobPayload } from '../contracts/training-job.js';
 import { DEFER_POLICY, deferralDelay, type DeferPolicy } from './fair-share.js';
 import type { JobOutcome } from './job-outcome.js';
@@ -10,12 +10,15 @@ export interface TrainingDelivery {
   /** How often BullMQ has handed this job to a worker, deferrals included. */
   attemptsStarted: number;
   moveToDelayed(timestamp: number, token?: string): Promise<void>;
+  moveToWait(token?: string): Promise<unknown>;
 }
 
 /**
  * Handles one delivery of a training job: re-validates the payload (a bad one can never
  * succeed) and runs the job. A deferred job goes back to the queue as delayed and the
- * processor throws BullMQ's `DelayedError`: not a failure, and no attempt is spent.
+ * processor throws BullMQ's `DelayedError`: not a failure, and no attempt is spent. A job
+ * handed back by a draining worker goes back to waiting at once (`WaitingError`), for the next
+ * worker to continue from its checkpoints.
  */
 export async function deliverTrainingJob(
   deps: TrainingJobDeps,
@@ -28,6 +31,10 @@ export async function deliverTrainingJob(
     throw new UnrecoverableError(`invalid training job payload: ${JSON.stringify(job.data)}`);
   }
   const outcome = await runTrainingJob(deps, job.data.jobId, signal);
+  if (outcome === 'handed-back') {
+    await job.moveToWait(token);
+    throw new WaitingError(`job ${job.data.jobId} handed back: its worker is shutting down`);
+  }
   if (outcome !== 'deferred') return outcome;
   await job.moveToDelayed(Date.now() + deferralDelay(job.attemptsStarted, defer), token);
   throw new DelayedError(`job ${job.data.jobId} deferred: its tenant has its share of workers`);

@@ -1,7 +1,7 @@
 import { Worker, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { compiledModulePath } from '../config/compiled-path.js';
-import type { Config } from '../config/config.js';
+import type { Config, RecoverySettings } from '../config/config.js';
 import type { TrainingJobPayload } from '../contracts/training-job.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
@@ -10,7 +10,8 @@ import { beat, createTrainingQueue, endBeat, workerId } from '../queue/training-
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import { afterJobEnded } from './fair-share.js';
 import { recordWorkerFailure } from './job-finish.js';
-import type { JobOutcome } from './job-outcome.js';
+import { DRAIN_REASON, type JobOutcome } from './job-outcome.js';
+import { startProcessReaper } from './reaper.js';
 
 /** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
 export const processorPath = (): string => compiledModulePath('worker/training.processor.js');
@@ -23,10 +24,16 @@ export interface TrainingWorkerOptions {
   /** The sandboxed processor's file, or a function run in this process (tests). */
   processor: string | Processor<TrainingJobPayload, JobOutcome>;
   jobs: TrainingJobsRepository;
+  /** Lock and stall settings (BullMQ's defaults when absent: 30 s locks, 1 stall). */
+  recovery?: Pick<RecoverySettings, 'lockMs' | 'stalledIntervalMs' | 'maxStalls'>;
 }
 
 export interface TrainingWorker {
   worker: Worker<TrainingJobPayload, JobOutcome>;
+  /**
+   * Drains: every run saves where it is and hands its job back to the queue, then the worker
+   * stops. Bound it from outside (a run stops within a batch, but a batch can be slow).
+   */
   close(): Promise<void>;
 }
 
@@ -41,6 +48,15 @@ export function createTrainingWorker(options: TrainingWorkerOptions): TrainingWo
     connection,
     concurrency: options.concurrency,
     useWorkerThreads: false,
+    // A dead worker's job is noticed once its lock lapses (at most lockMs + stalledIntervalMs)
+    // and picked up again, from its checkpoint, up to maxStalls times.
+    ...(options.recovery
+      ? {
+          lockDuration: options.recovery.lockMs,
+          stalledInterval: options.recovery.stalledIntervalMs,
+          maxStalledCount: options.recovery.maxStalls,
+        }
+      : {}),
   });
   const queue = createTrainingQueue(options.queueName, connection);
   // Event handlers have no caller to report to: a failed write is dropped, never thrown.
@@ -53,6 +69,7 @@ export function createTrainingWorker(options: TrainingWorkerOptions): TrainingWo
   return {
     worker,
     async close() {
+      worker.cancelAllJobs(DRAIN_REASON);
       await worker.close();
       await queue.close();
     },
@@ -82,6 +99,7 @@ export async function startTrainingWorker(
     concurrency: config.workerConcurrency,
     processor: processorPath(),
     jobs: new TrainingJobsRepository(db),
+    recovery: config.recovery,
   });
   const heartbeat = {
     id: workerId(),
@@ -93,10 +111,13 @@ export async function startTrainingWorker(
   await sendBeat();
   const timer = setInterval(() => void sendBeat(), 10_000);
   timer.unref();
+  // Re-enqueues jobs nothing will deliver and removes orphaned files (reaper.ts).
+  const reaper = startProcessReaper(config, db);
   return {
     worker: training.worker,
     backend: backend.name,
     async close() {
+      await reaper.stop();
       clearInterval(timer);
       await training.close();
       await endBeat(connection, heartbeat.id).catch(() => undefined);

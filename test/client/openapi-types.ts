@@ -46,7 +46,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a labelled image dataset
-         * @description A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored.
+         * @description A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored. A server out of disk space answers 507 `insufficient_storage`, another disk fault 500 `storage_error`; nothing is stored either.
          */
         post: operations["uploadDataset"];
         delete?: never;
@@ -365,6 +365,18 @@ export interface components {
             validationSplit?: number;
             seed?: number;
         };
+        /** @description A run of the job that continued from checkpoints after its worker died or shut down */
+        JobResume: {
+            /** @description The run that continued (1 is the first run) */
+            attempt: number;
+            /** @description The earlier run whose checkpoints it read */
+            fromAttempt: number;
+            /** @description How far the checkpoints reached: the feature cache, or a trained phase (then `epoch`) */
+            stage: "features" | "featureExtraction" | "fineTuning";
+            epoch: number | null;
+            /** Format: date-time */
+            at: string;
+        };
         /** @description A training job: state, progress, per-epoch history, metrics */
         Job: {
             /** Format: uuid */
@@ -384,6 +396,9 @@ export interface components {
             error: string | null;
             backend: string | null;
             cancelRequested: boolean;
+            /** @description Runs started so far: more than 1 when a worker died or shut down and another continued */
+            attempt: number;
+            resumes: components["schemas"]["JobResume"][];
             /** Format: date-time */
             createdAt: string;
             startedAt: string | null;
@@ -1066,6 +1081,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The server has no disk space left to store this (code `insufficient_storage`); nothing was kept */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDataset: {
@@ -1565,6 +1589,16 @@ export interface operations {
                      *           "error": null,
                      *           "backend": "wasm",
                      *           "cancelRequested": false,
+                     *           "attempt": 2,
+                     *           "resumes": [
+                     *             {
+                     *               "attempt": 2,
+                     *               "fromAttempt": 1,
+                     *               "stage": "fineTuning",
+                     *               "epoch": 3,
+                     *               "at": "2026-11-28T10:01:02.000Z"
+                     *             }
+                     *           ],
                      *           "createdAt": "2026-11-28T10:00:00.000Z",
                      *           "startedAt": "2026-11-28T10:00:00.000Z",
                      *           "finishedAt": "2026-11-28T10:00:25.000Z"
@@ -1746,6 +1780,16 @@ export interface operations {
                      *       "error": null,
                      *       "backend": "wasm",
                      *       "cancelRequested": false,
+                     *       "attempt": 2,
+                     *       "resumes": [
+                     *         {
+                     *           "attempt": 2,
+                     *           "fromAttempt": 1,
+                     *           "stage": "fineTuning",
+                     *           "epoch": 3,
+                     *           "at": "2026-11-28T10:01:02.000Z"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-11-28T10:00:00.000Z",
                      *       "startedAt": "2026-11-28T10:00:00.000Z",
                      *       "finishedAt": "2026-11-28T10:00:25.000Z"
@@ -2109,6 +2153,16 @@ export interface operations {
                      *       "error": null,
                      *       "backend": "wasm",
                      *       "cancelRequested": false,
+                     *       "attempt": 2,
+                     *       "resumes": [
+                     *         {
+                     *           "attempt": 2,
+                     *           "fromAttempt": 1,
+                     *           "stage": "fineTuning",
+                     *           "epoch": 3,
+                     *           "at": "2026-11-28T10:01:02.000Z"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-11-28T10:00:00.000Z",
                      *       "startedAt": "2026-11-28T10:00:00.000Z",
                      *       "finishedAt": "2026-11-28T10:00:25.000Z"
@@ -2247,6 +2301,16 @@ export interface operations {
                      *       "error": null,
                      *       "backend": "wasm",
                      *       "cancelRequested": true,
+                     *       "attempt": 2,
+                     *       "resumes": [
+                     *         {
+                     *           "attempt": 2,
+                     *           "fromAttempt": 1,
+                     *           "stage": "fineTuning",
+                     *           "epoch": 3,
+                     *           "at": "2026-11-28T10:01:02.000Z"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-11-28T10:00:00.000Z",
                      *       "startedAt": "2026-11-28T10:00:00.000Z",
                      *       "finishedAt": "2026-11-28T10:00:25.000Z"

@@ -409,6 +409,8 @@ describe('jobs', () => {
       error: null,
       backend: null,
       cancelRequested: false,
+      attempt: 0,
+      resumes: [],
       createdAt: expect.stringMatching(TIMESTAMP) as string,
       startedAt: null,
       finishedAt: null,

@@ -110,7 +110,8 @@ describe('a fair claim', () => {
     const outcomes = await Promise.all(
       [first, second].map((job) => jobs.startIf(job.jobId, 'stub-backend', decide)),
     );
-    expect(outcomes.sort()).toEqual(['deferred', 'started']);
+    expect(outcomes.map((o) => o.claim).sort()).toEqual(['deferred', 'started']);
+    expect(outcomes.find((o) => o.claim === 'started')).toEqual({ claim: 'started', attempt: 1 });
   });
 
   it('ranks a tenant’s queued jobs after its running ones', async () => {

@@ -44,8 +44,10 @@ describe('ProgressRecorder', () => {
   it('writes the first batch, skips batches within the interval, always writes epoch ends', async () => {
     const jobId = await runningJob();
     const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
       intervalMs: 60_000,
       onCancelRequested: () => undefined,
+      onSuperseded: () => undefined,
     });
     const row = () => database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
     recorder.record(batch(0.1));
@@ -89,8 +91,10 @@ describe('ProgressRecorder', () => {
     const jobId = await runningJob();
     let cancels = 0;
     const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
       intervalMs: 0,
       onCancelRequested: () => cancels++,
+      onSuperseded: () => undefined,
     });
     recorder.record({ ...epochEnd, accuracy: undefined });
     await recorder.settled();
@@ -100,5 +104,57 @@ describe('ProgressRecorder', () => {
     await recorder.settled();
     expect(cancels).toBe(1);
     expect(recorder.history[0]).toMatchObject({ loss: 0.4, accuracy: null });
+  });
+
+  it('stops writing once another run took the job (a newer attempt), and says so', async () => {
+    const jobId = await runningJob();
+    let superseded = 0;
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
+      intervalMs: 0,
+      onCancelRequested: () => undefined,
+      onSuperseded: () => superseded++,
+    });
+    recorder.record(batch(0.2));
+    await recorder.settled();
+    expect(superseded).toBe(0);
+    await database.db.trainingJob.update({ where: { id: jobId }, data: { attempt: 1 } });
+    recorder.record(batch(0.4));
+    await recorder.settled();
+    expect(superseded).toBe(1);
+    const row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
+    expect(row.progress).toBe(0.2);
+  });
+
+  it('never shows a resumed run below the progress already shown, and keeps its epochs', async () => {
+    const jobId = await runningJob();
+    const kept = {
+      phase: 'fineTuning' as const,
+      epoch: 3,
+      loss: 0.3,
+      accuracy: 0.9,
+      valLoss: 0.4,
+      valAccuracy: 0.85,
+    };
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
+      intervalMs: 0,
+      onCancelRequested: () => undefined,
+      onSuperseded: () => undefined,
+      resumed: { progress: 0.7, history: [kept] },
+    });
+    recorder.record(batch(0.3));
+    await recorder.settled();
+    let row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
+    expect(row.progress).toBe(0.7);
+    // The head is fitted again after a resume: its record goes before the kept fine-tuning.
+    recorder.record({ ...epochEnd, epoch: 1, epochs: 1, progress: 0.75 });
+    await recorder.settled();
+    row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
+    expect(row.progress).toBe(0.75);
+    expect((row.history as { phase: string }[]).map((r) => r.phase)).toEqual([
+      'featureExtraction',
+      'fineTuning',
+    ]);
   });
 });

@@ -93,7 +93,7 @@ describe('runTrainingJob', () => {
     expect(await modelsOf(jobId)).toEqual([]);
   });
 
-  it('restarts a stalled running job from scratch and stores its model', async () => {
+  it('restarts a stalled running job that has no checkpoint from the start and stores its model', async () => {
     const { jobId, datasetId } = await seedJob(database.db, store, {
       status: 'running',
       backend: 'a-dead-worker',

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
-import { DomainError } from '../../services/domain-error.js';
+import { isDatabaseUnavailable } from '../../db/database-errors.js';
+import { databaseUnavailable, DomainError } from '../../services/domain-error.js';
 
 /** Unread body bytes worth reading (and dropping) to keep a client's connection open. */
 const SMALL_UNREAD_BYTES = 1024 ** 2;
@@ -51,13 +52,24 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
 
 /**
  * The one error boundary: domain errors and request errors become application/problem+json
- * with their status; anything else is a 500 that is logged in full and never leaks details.
+ * with their status, an unreachable PostgreSQL a 503 with `Retry-After`; anything else is a
+ * 500 that is logged in full and never leaks details.
  */
 export const problemErrors = fp(
   (app: FastifyInstance) => {
+    const sendDomain = (reply: FastifyReply, error: DomainError) =>
+      sendProblem(reply, error.status, error.code, error.message, error.details ?? {});
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof DomainError) {
-        return sendProblem(reply, error.status, error.code, error.message, error.details ?? {});
+        // A fault of ours told in a stable code (a disk error): its cause is logged, not shown.
+        if (error.status >= 500 && error.cause !== undefined)
+          request.log.error({ err: error.cause }, error.code);
+        return sendDomain(reply, error);
+      }
+      // Any route, and the API-key check before it, reads PostgreSQL: while it is away, 503.
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: { message: error.message } }, 'database unavailable');
+        return sendDomain(reply, databaseUnavailable());
       }
       if (error.validation) {
         return sendProblem(reply, 400, 'invalid_request', error.message, {

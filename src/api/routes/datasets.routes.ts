@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { DatasetsService } from '../../services/datasets.service.js';
-import { DomainError } from '../../services/domain-error.js';
+import { DomainError, storageFailure } from '../../services/domain-error.js';
 import { exampleDataset } from '../examples.js';
 import { bodyReceived } from '../plugins/load-shedding.js';
 import { AUTH_PROBLEMS, json, NoContent, problems } from '../responses.js';
@@ -55,8 +55,8 @@ async function receiveUpload(request: FastifyRequest, tmpDir: string) {
     if (!path) throw new DomainError(400, 'missing_file', 'no zip in the multipart field "file"');
     return { path, size, name };
   } catch (error) {
-    if (path) await rm(path, { force: true });
-    throw error;
+    if (path) await rm(path, { force: true }).catch(() => undefined);
+    throw storageFailure(error, 'this upload') ?? error;
   }
 }
 
@@ -73,10 +73,10 @@ export const datasetsRoutes: FastifyPluginAsyncTypebox<{
         tags: ['datasets'],
         summary: 'Upload a labelled image dataset',
         description:
-          'A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored.',
+          'A zip with one folder per class (optionally inside one top folder, optionally split into `train/` and `val/`). Every image is decoded; files that are not images are skipped and listed in `rejected`. Not a zip, unsafe paths, zip bombs, too few classes (2) or images per class: 4xx and nothing is stored. A server out of disk space answers 507 `insufficient_storage`, another disk fault 500 `storage_error`; nothing is stored either.',
         response: {
           201: json(Dataset, 'Created', exampleDataset),
-          ...problems(400, 403, 413, 415, 422, ...AUTH_PROBLEMS),
+          ...problems(400, 403, 413, 415, 422, 507, ...AUTH_PROBLEMS),
         },
       },
     },

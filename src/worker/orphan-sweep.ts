@@ -1,0 +1,103 @@
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelsRepository } from '../db/models.repository.js';
+import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+
+export interface SweepDeps {
+  jobs: TrainingJobsRepository;
+  models: ModelsRepository;
+  store: ArtifactStore;
+  /** Where the API writes uploads while it receives them (`<dataDir>/tmp`, api/app.ts). */
+  uploadTmpDir: string;
+}
+
+/** What one sweep removed. */
+export interface SweepCounts {
+  uploads: number;
+  unfinishedWrites: number;
+  modelFolders: number;
+  checkpointFolders: number;
+}
+
+/** Runs one step of a pass; a step that throws gives undefined (it is logged), the rest go on. */
+export type Guarded = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
+
+/** Job ids are UUIDs; a folder named otherwise belongs to no job (and Postgres refuses it). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The job id a `checkpoints/<jobId>` folder is named after, as Postgres spells it. */
+const jobIdOf = (key: string) => key.slice(key.lastIndexOf('/') + 1).toLowerCase();
+
+/**
+ * Removes files nobody owns any more. Ages guard what a live process may still be writing:
+ * an upload in progress keeps its temp file fresh, and a run writes its model's artifacts
+ * just before its Model row appears. Checkpoints need no age: a job writes them only while it
+ * is queued or running (its row exists first), so those of an ended or deleted job are dead.
+ */
+export async function sweepOrphans(
+  deps: SweepDeps,
+  orphanAgeMs: number,
+  guarded: Guarded,
+  now = Date.now(),
+): Promise<SweepCounts> {
+  const olderThan = new Date(now - orphanAgeMs);
+  const step = async (what: string, run: () => Promise<number>) =>
+    (await guarded(`sweeping ${what}`, run)) ?? 0;
+  return {
+    uploads: await step('upload temp files', () => removeOldUploads(deps.uploadTmpDir, olderThan)),
+    unfinishedWrites: await step('unfinished writes', () =>
+      deps.store.removeUnfinishedWrites(olderThan),
+    ),
+    modelFolders: await step('model folders', () => removeUnownedModels(deps, olderThan)),
+    checkpointFolders: await step('checkpoints', () => removeEndedCheckpoints(deps)),
+  };
+}
+
+/** Temp files of uploads whose request died (a finished one removes its own). */
+async function removeOldUploads(dir: string, olderThan: Date): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const stats = await lstat(join(dir, name)).catch(() => undefined);
+    if (!stats || stats.mtime >= olderThan) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** Model folders with no Model row: a run that died after writing, or a delete half done. */
+async function removeUnownedModels(deps: SweepDeps, olderThan: Date): Promise<number> {
+  const old = (await deps.store.list('models')).filter(
+    (entry) => entry.kind === 'prefix' && entry.modifiedAt < olderThan,
+  );
+  const owned = await deps.models.withArtifactKeys(old.map((entry) => entry.key));
+  let removed = 0;
+  for (const { key } of old) {
+    if (owned.has(key)) continue;
+    await deps.store.remove(key);
+    removed++;
+  }
+  return removed;
+}
+
+/** Checkpoint folders (`checkpoints/<jobId>`) of jobs no longer queued or running. */
+async function removeEndedCheckpoints(deps: SweepDeps): Promise<number> {
+  const folders = (await deps.store.list('checkpoints')).filter((entry) => entry.kind === 'prefix');
+  const ids = folders.map((entry) => jobIdOf(entry.key)).filter((id) => UUID.test(id));
+  const active = await deps.jobs.activeIds(ids);
+  let removed = 0;
+  for (const { key } of folders) {
+    if (active.has(jobIdOf(key))) continue;
+    await deps.store.remove(key);
+    removed++;
+  }
+  return removed;
+}

@@ -1,0 +1,254 @@
+import { join } from 'node:path';
+import type { Config, RecoverySettings } from '../config/config.js';
+import { ModelsRepository } from '../db/models.repository.js';
+import type { Db } from '../db/prisma-client.js';
+import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
+import { createRedis } from '../queue/redis-connection.js';
+import {
+  createTrainingQueue,
+  enqueueTraining,
+  type TrainingQueue,
+} from '../queue/training-queue.js';
+import { artifactStoreFor } from '../storage/artifact-store.js';
+import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './orphan-sweep.js';
+
+/*
+ * The reaper: every worker process runs one. PostgreSQL owns job state and Redis only
+ * delivers, so a job can be "queued" or "running" in its row with nothing in Redis that will
+ * ever deliver it: the API died between inserting the row and enqueueing it, Redis lost its
+ * data, or a worker died in a way BullMQ's stalled check cannot see (its entry gone or ended).
+ * Each pass finds those jobs and enqueues them again, and removes files nobody owns.
+ *
+ * No leader election: every worker's reaper runs every pass. Each repair is a guarded update
+ * of the row as the reaper read it (status, updatedAt, attempt), so of two reapers racing over
+ * one job only one acts, and a job some worker touched meanwhile is left alone. Removing files
+ * nobody owns is idempotent. A pass costs one query per 500 stuck-looking jobs, one Redis
+ * call per such job and a listing of `models/` and `checkpoints/`.
+ */
+
+export interface ReaperDeps extends SweepDeps {
+  /** On a fail-fast connection: a pass while Redis is away fails instead of hanging. */
+  queue: TrainingQueue;
+  /** Where a pass that did something, or a step that failed, is told (console by default). */
+  log?: (line: string) => void;
+}
+
+export type ReaperSettings = Pick<
+  RecoverySettings,
+  'lockMs' | 'stalledIntervalMs' | 'maxStalls' | 'reaperIntervalMs' | 'orphanAgeMs'
+> & {
+  /**
+   * A queued job updated more recently than this is left alone: the API may be enqueueing it
+   * right now (30 s by default; enqueueing fails fast, in at most a few seconds).
+   */
+  queuedGraceMs?: number;
+};
+
+export interface ReaperReport {
+  /** Queued jobs with no live queue entry (never enqueued, or Redis lost it), enqueued. */
+  requeued: number;
+  /** Running jobs whose worker and queue entry are gone, queued again with their progress. */
+  restarted: number;
+  /** Running jobs lost more often than `maxStalls` allows, failed. */
+  failed: number;
+  /** Lost jobs whose cancel had been asked for, cancelled. */
+  cancelled: number;
+  removed: SweepCounts;
+  /** Steps that threw (each logged); the next pass tries them again. */
+  errors: number;
+}
+
+export interface Reaper {
+  /** One pass now (after any pass in flight). */
+  runOnce(): Promise<ReaperReport>;
+  /** No further passes; resolves when the one in flight, if any, has ended. */
+  stop(): Promise<void>;
+}
+
+const QUEUED_GRACE_MS = 30_000;
+const PAGE = 500;
+
+/** BullMQ states in which some worker holds the job or will be handed it. */
+const LIVE = new Set(['active', 'waiting', 'prioritized', 'delayed', 'waiting-children']);
+
+export const gaveUpMessage = (lost: number) =>
+  `the workers running this job were lost ${lost} times; giving up`;
+
+export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let last: Promise<unknown> = Promise.resolve();
+  const runOnce = (): Promise<ReaperReport> => {
+    const pass = last.then(() => reap(deps, settings));
+    last = pass.catch(() => undefined);
+    return pass;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    // Jittered, so a fleet's workers started together do not reap in step.
+    const delay = settings.reaperIntervalMs * (0.8 + 0.4 * Math.random());
+    // A pass logs its own failures; nothing here may end the process.
+    timer = setTimeout(
+      () =>
+        void runOnce()
+          .catch(() => undefined)
+          .finally(schedule),
+      delay,
+    );
+    timer.unref();
+  };
+  schedule();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await last;
+    },
+  };
+}
+
+/**
+ * The reaper of a worker process (training-worker.ts), with its own fail-fast Redis
+ * connection: a pass while Redis is away fails, and stopping never waits on Redis.
+ */
+export function startProcessReaper(config: Config & { redisUrl: string }, db: Db): Reaper {
+  const connection = createRedis(config.redisUrl, 'queue');
+  // A pass that hits a dead Redis logs its failure; the connection's events are not news.
+  connection.on('error', () => undefined);
+  const queue = createTrainingQueue(config.queueName, connection);
+  const deps: ReaperDeps = {
+    jobs: new TrainingJobsRepository(db),
+    models: new ModelsRepository(db),
+    queue,
+    store: artifactStoreFor(config.dataDir),
+    uploadTmpDir: join(config.dataDir, 'tmp'),
+  };
+  const reaper = startReaper(deps, config.recovery);
+  return {
+    runOnce: () => reaper.runOnce(),
+    async stop() {
+      await reaper.stop();
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
+async function reap(deps: ReaperDeps, settings: ReaperSettings): Promise<ReaperReport> {
+  const log = deps.log ?? ((line: string) => console.log(line));
+  const report: ReaperReport = {
+    requeued: 0,
+    restarted: 0,
+    failed: 0,
+    cancelled: 0,
+    removed: { uploads: 0, unfinishedWrites: 0, modelFolders: 0, checkpointFolders: 0 },
+    errors: 0,
+  };
+  const guarded: Guarded = async (what, step) => {
+    try {
+      return await step();
+    } catch (error) {
+      report.errors++;
+      log(
+        `graft reaper: ${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return undefined;
+    }
+  };
+  await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
+  // After the jobs: a job failed or cancelled above has its checkpoints removed in this pass.
+  report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
+  const line = summary(report);
+  if (line) log(`graft reaper: ${line}`);
+  return report;
+}
+
+async function repairLostJobs(
+  deps: ReaperDeps,
+  settings: ReaperSettings,
+  report: ReaperReport,
+  guarded: Guarded,
+): Promise<void> {
+  const now = Date.now();
+  const cutoffs = {
+    queuedBefore: new Date(now - (settings.queuedGraceMs ?? QUEUED_GRACE_MS)),
+    // By then a dead worker's lock has lapsed and BullMQ's stalled check has had its turn;
+    // a live run writes its progress every second or so.
+    runningBefore: new Date(now - settings.lockMs - settings.stalledIntervalMs),
+  };
+  let after: string | undefined;
+  for (;;) {
+    const page = await deps.jobs.stuckCandidates(cutoffs, {
+      ...(after ? { after } : {}),
+      take: PAGE,
+    });
+    // One round trip: ioredis pipelines the calls made together.
+    const states = await Promise.all(page.map((job) => deps.queue.getJobState(job.id)));
+    for (const [i, job] of page.entries()) {
+      const state = states[i] ?? 'unknown';
+      if (LIVE.has(state)) continue;
+      await guarded(`repairing job ${job.id}`, () => repair(deps, settings, job, state, report));
+    }
+    if (page.length < PAGE) return;
+    after = page[page.length - 1]?.id;
+  }
+}
+
+/** A job nothing will deliver: enqueued again, or ended when it must not run again. */
+async function repair(
+  deps: ReaperDeps,
+  settings: ReaperSettings,
+  job: StuckJob,
+  state: string,
+  report: ReaperReport,
+): Promise<void> {
+  const { jobs } = deps;
+  if (job.cancelRequested) {
+    if (await jobs.cancelLost(job)) report.cancelled++;
+    return;
+  }
+  if (job.status === 'queued') {
+    if (!(await jobs.takeForRequeue(job))) return;
+    await enqueueAgain(deps, job, state);
+    report.requeued++;
+    return;
+  }
+  // Each run that claimed the job took the next attempt number; every one of them was lost,
+  // or the job would have ended. `maxStalls` restarts are allowed, as for BullMQ's stalls.
+  const lost = Math.max(job.attempt, 1);
+  if (lost > settings.maxStalls) {
+    if (await jobs.failLost(job, gaveUpMessage(lost))) report.failed++;
+    return;
+  }
+  if (!(await jobs.requeueLost(job))) return;
+  await enqueueAgain(deps, job, state);
+  report.restarted++;
+}
+
+/**
+ * The row is queued (and fresh) already: if Redis fails here, a later pass finds it again.
+ * A finished entry under the job's id would make the add a no-op, so it goes first.
+ */
+async function enqueueAgain(deps: ReaperDeps, job: StuckJob, state: string): Promise<void> {
+  if (state === 'completed' || state === 'failed') await deps.queue.remove(job.id);
+  await enqueueTraining(deps.queue, job.id, await deps.jobs.queueRank(job));
+}
+
+function summary(report: ReaperReport): string {
+  const { removed } = report;
+  const parts: [number, string][] = [
+    [report.requeued, 'queued jobs enqueued again'],
+    [report.restarted, 'lost running jobs queued again'],
+    [report.failed, 'jobs failed after too many lost runs'],
+    [report.cancelled, 'lost jobs cancelled as asked'],
+    [removed.uploads, 'upload temp files removed'],
+    [removed.unfinishedWrites, 'unfinished writes removed'],
+    [removed.modelFolders, 'model folders without a model removed'],
+    [removed.checkpointFolders, 'checkpoints of ended jobs removed'],
+  ];
+  return parts
+    .filter(([count]) => count > 0)
+    .map(([count, what]) => `${count} ${what}`)
+    .join(', ');
+}
