@@ -32,7 +32,7 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Applies migrations, then serves the API (stateless; run as many replicas as you like).
-CMD ["sh", "-c", "node node_modules/prisma/build/index.js migrate deploy && node dist/api/server.js"]
+CMD ["sh", "-c", "node node_modules/prisma/build/index.js migrate deploy && exec node dist/api/server.js"]
 
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS worker-gpu
 ENV NODE_ENV=production GRAFT_DATA_DIR=/data TF_FORCE_GPU_ALLOW_GROWTH=true

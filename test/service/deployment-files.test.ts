@@ -15,6 +15,9 @@ describe('Dockerfile and docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^COPY --from=build \/usr\/local\/bin\/node /m);
     expect(dockerfile).not.toMatch(/nodesource|setup_\d+\.x/);
     expect(dockerfile).toMatch(/HEALTHCHECK/);
+    // Node is PID 1 (or exec'd by the shell), so SIGTERM reaches it and it drains.
+    for (const cmd of dockerfile.match(/^CMD .*$/gm) ?? [])
+      expect(cmd).toMatch(/^CMD \["node"|exec node /);
   });
 
   it('wires postgres, redis, api and a GPU worker with volumes and health checks', () => {
@@ -26,6 +29,7 @@ describe('Dockerfile and docker-compose.yml', () => {
           volumes?: string[];
           deploy?: { resources: { reservations: { devices: { capabilities: string[] }[] } } };
           build?: { target: string };
+          stop_grace_period?: string;
         }
       >;
     };
@@ -37,6 +41,9 @@ describe('Dockerfile and docker-compose.yml', () => {
     ).toContain('gpu');
     expect(compose.services.worker!.build!.target).toBe('worker-gpu');
     expect(compose.services.api!.volumes).toEqual(compose.services.worker!.volumes);
+    // Longer than the drain bound (GRAFT_DRAIN_TIMEOUT_MS, 10 s), so Docker does not cut it.
+    for (const name of ['api', 'worker'])
+      expect(compose.services[name]!.stop_grace_period).toBe('15s');
   });
 
   it.skipIf(!hasCompose)('passes `docker-compose config` (offline validation)', () => {
