@@ -25,7 +25,7 @@ const USAGE = `Usage: npm run tenants -- <command> [--json]
   create <name>                        a new tenant (then: npm run keys:create -- --tenant <name>)
   set-quota <tenant> <quota> <value>   the tenant's own limit: a positive whole number, or
                                        "default" to follow the server's default again
-  set-rate <tenant> <class> <rate>     the tenant's own rate limit per API key, e.g. 600/10s
+  set-rate <tenant> <class> <rate>     the tenant's own rate limit (all its keys together), e.g. 600/10s
                                        (requests per window; units ms, s, m, h), or "default"
   show <tenant>                        its limits (own or default) and what it uses
   list                                 every tenant, with its own limits and active keys

@@ -39,7 +39,7 @@ export interface BaseModelUrlSettings {
 /** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
 export const RATE_CLASSES = ['default', 'uploads', 'jobs', 'predict'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
-/** At most `max` requests per fixed window of `windowMs`, per API key (per IP without one). */
+/** At most `max` requests per fixed window of `windowMs`, per tenant, all its keys together (per IP without a key). */
 export interface RateLimit {
   max: number;
   windowMs: number;

@@ -53,11 +53,14 @@ const QUOTA_MEANING: Record<QuotaName, string> = {
 
 export const RateLimitUse = Type.Object(
   {
-    max: Type.Integer({ description: 'Requests allowed per window, per API key' }),
+    max: Type.Integer({ description: 'Requests allowed per window, for all your keys together' }),
     windowSeconds: Type.Number({ description: 'The length of the fixed window' }),
     own: Type.Boolean({ description: 'True when the limit is set for your tenant' }),
   },
-  { $id: 'RateLimitUse', description: 'One rate limit: requests per window, per API key' },
+  {
+    $id: 'RateLimitUse',
+    description: 'One rate limit: requests per window, shared by your API keys',
+  },
 );
 
 const RATE_MEANING: Record<RateClass, string> = {
@@ -84,7 +87,7 @@ export const Usage = Type.Object(
         >,
       ),
       {
-        description: `Your rate limits per API key: ${RATE_CLASSES.map((name) => `\`${name}\` ${RATE_MEANING[name]}`).join('; ')}. Null when this server has rate limits off`,
+        description: `Your rate limits (one budget for all your API keys): ${RATE_CLASSES.map((name) => `\`${name}\` ${RATE_MEANING[name]}`).join('; ')}. Null when this server has rate limits off`,
       },
     ),
   },

@@ -138,13 +138,18 @@ export class TrainingJobsRepository {
 
   /**
    * A job whose worker died, delivered again by BullMQ: this run takes the next attempt
-   * number, which fences off the one before (its writes no longer match). Its progress stays:
-   * the run continues from the last checkpoint. Returns the attempt, or undefined if the job
-   * is no longer running.
+   * number, which fences off the one before (its writes no longer match), and the lost run is
+   * counted (`lostRuns`). Its progress stays: the run continues from the last checkpoint.
+   * Returns the attempt, or undefined if the job is no longer running. One statement, so two
+   * deliveries racing cannot both take the same attempt.
    */
   async resumeStalled(id: string, backend: string): Promise<number | undefined> {
+    // `updatedAt` is a timestamp without time zone holding UTC, as Prisma writes it: plain
+    // now() would store the session's local time, off by its offset where that is not UTC.
     const rows = await this.db.$queryRaw<{ attempt: number }[]>`
-      UPDATE "TrainingJob" SET "attempt" = "attempt" + 1, "backend" = ${backend}, "updatedAt" = now()
+      UPDATE "TrainingJob"
+      SET "attempt" = "attempt" + 1, "lostRuns" = "lostRuns" + 1, "backend" = ${backend},
+        "updatedAt" = now() AT TIME ZONE 'UTC'
       WHERE "id" = ${id}::uuid AND "status" = 'running' AND NOT "cancelRequested"
       RETURNING "attempt"`;
     return rows[0]?.attempt;
@@ -162,10 +167,20 @@ export class TrainingJobsRepository {
     return count === 1;
   }
 
-  /** Notes where a run continued from (shown with the job). */
-  async recordResume(id: string, attempt: number, point: Prisma.InputJsonValue): Promise<void> {
+  /**
+   * Notes where a run continued from (shown with the job): one entry per run, the furthest
+   * point it reached (features, then a phase's epoch, replace each other).
+   */
+  async recordResume(
+    id: string,
+    attempt: number,
+    point: { attempt: number } & Record<string, unknown>,
+  ): Promise<void> {
     await this.db.$executeRaw`
-      UPDATE "TrainingJob" SET "resumes" = "resumes" || jsonb_build_array(${JSON.stringify(point)}::jsonb)
+      UPDATE "TrainingJob" SET "resumes" = COALESCE(
+        (SELECT jsonb_agg(e) FROM jsonb_array_elements("resumes") AS e
+          WHERE (e->>'attempt')::int <> ${attempt}), '[]'::jsonb)
+        || jsonb_build_array(${JSON.stringify(point)}::jsonb)
       WHERE "id" = ${id}::uuid AND "attempt" = ${attempt}`;
   }
 
@@ -282,6 +297,7 @@ export class TrainingJobsRepository {
         createdAt: true,
         updatedAt: true,
         attempt: true,
+        lostRuns: true,
         cancelRequested: true,
       },
     });
@@ -292,13 +308,22 @@ export class TrainingJobsRepository {
     return this.updateIfUnchanged(seen, {});
   }
 
-  /** A running job whose worker is gone goes back to the queue, its progress kept. */
+  /**
+   * A running job whose worker is gone goes back to the queue, its progress kept; the lost run
+   * is counted.
+   */
   requeueLost(seen: StuckJob): Promise<boolean> {
-    return this.updateIfUnchanged(seen, { status: 'queued' });
+    return this.updateIfUnchanged(seen, { status: 'queued', lostRuns: { increment: 1 } });
   }
 
+  /** A running job lost once too often fails; this last lost run is counted too. */
   failLost(seen: StuckJob, error: string): Promise<boolean> {
-    return this.updateIfUnchanged(seen, { status: 'failed', error, finishedAt: new Date() });
+    return this.updateIfUnchanged(seen, {
+      status: 'failed',
+      error,
+      finishedAt: new Date(),
+      lostRuns: { increment: 1 },
+    });
   }
 
   cancelLost(seen: StuckJob): Promise<boolean> {
@@ -314,6 +339,19 @@ export class TrainingJobsRepository {
     if (ids.length === 0) return new Set();
     const rows = await this.db.trainingJob.findMany({
       where: { id: { in: [...ids] }, status: { in: ACTIVE } },
+      select: { id: true },
+    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Of `ids` (UUIDs), those naming a Dataset row: the sweep (worker/orphan-sweep.ts) removes
+   * `datasets/<id>` folders of the others.
+   */
+  async existingDatasetIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.dataset.findMany({
+      where: { id: { in: [...ids] } },
       select: { id: true },
     });
     return new Set(rows.map((row) => row.id));
@@ -352,7 +390,9 @@ export interface StuckJob {
   status: JobStatus;
   createdAt: Date;
   updatedAt: Date;
-  /** Runs started so far (each claim takes the next number). */
+  /** Runs started so far (each claim takes the next number, after a hand-back too). */
   attempt: number;
+  /** Runs lost to a dead worker so far (hand-backs by draining workers not counted). */
+  lostRuns: number;
   cancelRequested: boolean;
 }

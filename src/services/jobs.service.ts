@@ -157,14 +157,24 @@ export class JobsService {
     );
     if ('breach' in admitted) throw quotaExceeded(admitted.breach);
     const row = admitted.job;
+    // The row is in, the queue entry is not yet. If either step below fails, the client hears
+    // 503 (not created), so the job must never run: the row goes (a worker that took it
+    // meanwhile is told to cancel). Left queued, the workers' reaper (worker/reaper.ts) would
+    // enqueue it after 30 s. If this process dies before withdrawing, or the withdrawal fails
+    // too, the reaper does enqueue it: the client got no answer (or a 503), and the job shows
+    // in its list and runs. That is accepted.
+    let rank: number;
     try {
-      await enqueueTraining(this.queue, row.id, await this.jobs.queueRank(row));
+      rank = await this.jobs.queueRank(row);
+    } catch (error) {
+      // PostgreSQL failed (the error boundary answers database_unavailable, 503). When it is
+      // down, withdrawing fails as well, and the reaper enqueues the job once it is back.
+      await this.jobs.withdraw(row.id).catch(() => false);
+      throw error;
+    }
+    try {
+      await enqueueTraining(this.queue, row.id, rank);
     } catch {
-      // The row is in, the queue entry is not. The client hears 503 (not created), so the job
-      // must never run: the row goes (a worker that took it meanwhile is told to cancel). Left
-      // queued, the workers' reaper (worker/reaper.ts) would enqueue it after 30 s. If this
-      // process dies before getting here, or the withdrawal fails too, the reaper does enqueue
-      // it: the client got no answer (or a 503), and the job shows in its list and runs.
       await this.jobs.withdraw(row.id).catch(() => false);
       throw queueUnavailable();
     }

@@ -27,6 +27,8 @@ export interface SavedRows {
 
 /** Saved once the feature cache is built: decoding and the base's forward pass are done. */
 export interface FeaturesCheckpoint {
+  /** What produced these outputs (base, its weights, cut, blocks): another run uses them only if equal. */
+  context: string;
   train: SavedRows;
   val: SavedRows;
   skipped: TrainingReport['skipped'];
@@ -35,6 +37,8 @@ export interface FeaturesCheckpoint {
 
 /** Saved at the end of every epoch of a trained phase: everything to run the next epoch. */
 export interface PhaseCheckpoint {
+  /** The features' context and the head this phase trains: resumed only if equal. */
+  context: string;
   phase: PhaseName;
   /** Epochs completed. */
   epoch: number;
@@ -51,10 +55,15 @@ export interface PhaseCheckpoint {
   trainSeconds: number;
 }
 
+/** How far an earlier run's checkpoints took this one. */
+export type RestorePoint = { stage: 'features' } | { stage: PhaseName; epoch: number };
+
 /** Where a run stands: restored from an earlier run, and how it saves its own progress. */
 export interface TrainingCheckpoints {
   features?: FeaturesCheckpoint;
   phases?: Partial<Record<PhaseName, PhaseCheckpoint>>;
+  /** Told what this run really continued from, once it has checked it fits. */
+  restored?(point: RestorePoint): void;
   /** Must not throw: a lost checkpoint costs time on a restart, never the run. */
   saveFeatures(checkpoint: FeaturesCheckpoint): Promise<void>;
   savePhase(checkpoint: PhaseCheckpoint): Promise<void>;

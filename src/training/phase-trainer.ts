@@ -86,6 +86,10 @@ export interface PhaseOptions {
   onBatch: (info: BatchResult) => void;
   /** An earlier run's state at the end of an epoch: training continues from the next one. */
   resume?: PhaseCheckpoint;
+  /** Identifies this phase's model and data; a checkpoint with another one is not used. */
+  checkpointContext?: string;
+  /** Told when `resume` fits and training continues from it. */
+  onResumed?: (epoch: number) => void;
   /** Called at the end of every epoch with the state to continue from; awaited. */
   onEpochEnd?: (checkpoint: PhaseCheckpoint) => Promise<void>;
 }
@@ -121,6 +125,7 @@ function usableCheckpoint(options: PhaseOptions): PhaseCheckpoint | undefined {
   const shapes = options.model.trainableWeights.map((w) => w.shape);
   if (
     !resume ||
+    resume.context !== options.checkpointContext ||
     resume.phase !== options.phase ||
     resume.epoch < 1 ||
     resume.epoch > options.epochs ||
@@ -144,6 +149,7 @@ async function phaseCheckpoint(
   // The step count is a new scalar; the moments are the optimizer's own variables.
   moments.filter((m) => m.name === 'iter').forEach((m) => m.tensor.dispose());
   return {
+    context: options.checkpointContext ?? '',
     phase: options.phase,
     epoch: state.epoch,
     history: [...state.history],
@@ -209,6 +215,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseOutcome> {
       bestWeights = resume.bestWeights?.map(tensorOf);
       evaluation = resume.evaluation;
       firstEpoch = resume.epoch + 1;
+      options.onResumed?.(resume.epoch);
       if (options.patience !== undefined && resume.epoch - best.epoch >= options.patience) {
         stoppedEarly = resume.epoch < options.epochs;
         firstEpoch = options.epochs + 1;

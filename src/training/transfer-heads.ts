@@ -70,6 +70,8 @@ export interface HeadsInput {
   train: CachedRows;
   val: CachedRows;
   tracker: ProgressTracker;
+  /** What the cached features came from (checkpoints are checked against it). */
+  checkpointContext: string;
 }
 
 type ReportPart = Pick<
@@ -367,6 +369,15 @@ export async function searchAndFit(
             ...(input.checkpoints
               ? {
                   resume: input.checkpoints.phases?.fineTuning,
+                  // The head it starts from, the layers it trains: another choice, another phase.
+                  checkpointContext: JSON.stringify([
+                    h.checkpointContext,
+                    chosen,
+                    h.cut.unfreezeFrom,
+                    trainable.length,
+                  ]),
+                  onResumed: (epoch) =>
+                    input.checkpoints!.restored?.({ stage: 'fineTuning', epoch }),
                   onEpochEnd: (checkpoint) => input.checkpoints!.savePhase(checkpoint),
                 }
               : {}),

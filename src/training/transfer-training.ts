@@ -61,6 +61,32 @@ function savedRows(rows: CachedRows): SavedRows {
 }
 
 /**
+ * What the cached outputs depend on beyond the job's spec and images: the base (its catalog
+ * entry, and a probe of its last weights, so other weights under the same name do not pass),
+ * where it is cut and which blocks are cached.
+ */
+function featuresContext(
+  input: TransferTrainingInput,
+  featureLayer: string,
+  unfreezeFrom: string,
+  blockNames: readonly string[],
+  midName: string | undefined,
+): string {
+  const { entry, base } = input;
+  const probe = tf.tidy(() =>
+    base.weights.slice(-4).map((w) => w.read().abs().sum().dataSync()[0]!.toPrecision(9)),
+  );
+  return JSON.stringify({
+    format: 1,
+    base: [entry.id, entry.source, entry.preprocessing, base.countParams(), probe],
+    featureLayer,
+    unfreezeFrom: input.spec.fineTuning.enabled ? unfreezeFrom : null,
+    blocks: blockNames,
+    mid: midName ?? null,
+  });
+}
+
+/**
  * An earlier run's cached outputs, if they are those this run would compute: the same blocks
  * of the same widths, a boundary exactly when fine-tuning, the same examples in each split.
  */
@@ -178,8 +204,11 @@ export async function trainTransferModel(
   const presentBlocks = Object.fromEntries(
     blockNames.map((name) => [name, blocks[name]!]),
   ) as Partial<Record<BlockName, tf.SymbolicTensor>>;
+  const checkpointContext = input.checkpoints
+    ? featuresContext(input, featureLayer, cut.unfreezeFrom, blockNames, midName)
+    : '';
   const restoreFeatures = (saved: FeaturesCheckpoint | undefined) => {
-    if (!saved) return undefined;
+    if (!saved || saved.context !== checkpointContext) return undefined;
     const train = restoredRows(saved.train, presentBlocks, boundary, split.train);
     const val = train && restoredRows(saved.val, presentBlocks, boundary, split.val);
     if (!train || !val) {
@@ -199,8 +228,10 @@ export async function trainTransferModel(
       owned.push(...tensorsOf(train), ...tensorsOf(val));
       skipped.push(...restored.skipped);
       tracker.extracted(split.train.length + split.val.length);
+      input.checkpoints?.restored?.({ stage: 'features' });
     } else {
       await input.checkpoints?.saveFeatures({
+        context: checkpointContext,
         train: savedRows(train),
         val: savedRows(val),
         skipped,
@@ -219,6 +250,7 @@ export async function trainTransferModel(
       train,
       val,
       tracker,
+      checkpointContext,
     });
     candidate = outcome.classifier;
     const passes = originals(train).length + val.y.length;

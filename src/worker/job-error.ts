@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
 
 /** Stored errors longer than this are cut: a job's error is a sentence, not a log. */
 const MAX_LENGTH = 1000;
@@ -13,6 +14,14 @@ const FILE_PATH = /(?:file:\/\/|(?<![\w:/.\\-])(?:\/|[A-Za-z]:\\))(?:[^\s'"`()[\
 function systemCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** The database's errors (an address, SQL, a query's text): never for a job's owner. */
+function isInternal(error: unknown): boolean {
+  return (
+    isDatabaseUnavailable(error) ||
+    (error instanceof Error && /^PrismaClient|^DriverAdapterError$/.test(error.constructor.name))
+  );
 }
 
 /** The last part of a path: enough to tell which file, nothing about where the server keeps it. */
@@ -34,7 +43,7 @@ export interface JobError {
  */
 export function jobError(error: unknown, prefix = ''): JobError {
   const raw = error instanceof Error ? error.message : String(error);
-  const code = systemCode(error);
+  const code = systemCode(error) ?? (isInternal(error) ? 'database' : undefined);
   if (code) {
     const reference = randomBytes(6).toString('hex');
     const detail = error instanceof Error ? (error.stack ?? raw) : raw;

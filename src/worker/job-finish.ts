@@ -8,7 +8,14 @@ import { reportSummary } from '../training/report-summary.js';
 import type { TrainingReport } from '../training/training-types.js';
 import type { ClaimedJob } from './job-claim.js';
 import { jobError, logInternal } from './job-error.js';
-import { DRAIN_REASON, RunSuperseded, type JobOutcome, type RunOutcome } from './job-outcome.js';
+import { isDatabaseUnavailable } from '../db/database-errors.js';
+import {
+  DatabaseLost,
+  DRAIN_REASON,
+  RunSuperseded,
+  type JobOutcome,
+  type RunOutcome,
+} from './job-outcome.js';
 import { WallTimeExceeded } from './wall-time.js';
 
 export interface FinishDeps {
@@ -81,10 +88,16 @@ export async function recordStopped(
   slot: ModelSlot,
   stop: { error: unknown; aborted: boolean; reason?: unknown },
 ): Promise<RunOutcome> {
-  await deps.store.remove(slot.artifactKey);
+  await deps.store.remove(slot.artifactKey).catch(() => undefined);
   if (stop.aborted && stop.reason instanceof RunSuperseded) return 'skipped';
+  // Nothing can be written: the job stays running, checkpoints kept, for the reaper.
+  if (isDatabaseUnavailable(stop.error)) throw new DatabaseLost(stop.error);
   if (stop.aborted && stop.reason === DRAIN_REASON) {
-    return (await deps.jobs.handBack(job.id, job.attempt)) ? 'handed-back' : 'skipped';
+    if (await deps.jobs.handBack(job.id, job.attempt)) return 'handed-back';
+    // Not handed back: a cancel was asked for meanwhile (or the run lost the job).
+    if (!(await deps.jobs.cancel(job.id, job.attempt))) return 'skipped';
+    await dropCheckpoints(deps, job.id);
+    return 'cancelled';
   }
   let ended: boolean;
   let outcome: JobOutcome;
@@ -113,6 +126,8 @@ export async function recordWorkerFailure(
   error: Error,
 ): Promise<boolean> {
   if (!job || !isTrainingJobPayload(job.data)) return false;
+  // The run lost PostgreSQL: left running for the reaper, which queues it again.
+  if (error.name === new DatabaseLost(undefined).name) return false;
   const stored = jobError(error, 'the worker failed: ');
   logInternal(job.data.jobId, stored);
   return jobs.fail(job.data.jobId, stored.message);

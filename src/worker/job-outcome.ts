@@ -24,3 +24,17 @@ export class RunSuperseded extends Error {
     super('another run took this job over');
   }
 }
+
+/**
+ * What a run throws when PostgreSQL went away under it: nothing could be recorded, so the job
+ * is left `running` with its checkpoints, for the reaper to queue again once the database is
+ * back (BullMQ's `failed` handler knows it by its name, which survives the sandbox).
+ */
+export class DatabaseLost extends Error {
+  override name = 'GraftDatabaseLost';
+  constructor(cause: unknown) {
+    super('the database became unreachable during the run; the job will be picked up again', {
+      cause,
+    });
+  }
+}

@@ -18,22 +18,27 @@ export interface SweepCounts {
   unfinishedWrites: number;
   modelFolders: number;
   checkpointFolders: number;
+  datasetFolders: number;
 }
 
 /** Runs one step of a pass; a step that throws gives undefined (it is logged), the rest go on. */
 export type Guarded = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
 
-/** Job ids are UUIDs; a folder named otherwise belongs to no job (and Postgres refuses it). */
+/**
+ * Job and dataset ids are UUIDs; a folder named otherwise belongs to no row (and Postgres
+ * refuses to compare it).
+ */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The job id a `checkpoints/<jobId>` folder is named after, as Postgres spells it. */
-const jobIdOf = (key: string) => key.slice(key.lastIndexOf('/') + 1).toLowerCase();
+/** The id a `checkpoints/<jobId>` or `datasets/<id>` folder is named after, as Postgres spells it. */
+const idOf = (key: string) => key.slice(key.lastIndexOf('/') + 1).toLowerCase();
 
 /**
  * Removes files nobody owns any more. Ages guard what a live process may still be writing:
- * an upload in progress keeps its temp file fresh, and a run writes its model's artifacts
- * just before its Model row appears. Checkpoints need no age: a job writes them only while it
- * is queued or running (its row exists first), so those of an ended or deleted job are dead.
+ * an upload in progress keeps its temp file fresh, a dataset's images are stored before its
+ * Dataset row is written, and a run writes its model's artifacts just before its Model row
+ * appears. Checkpoints need no age: a job writes them only while it is queued or running (its
+ * row exists first), so those of an ended or deleted job are dead.
  */
 export async function sweepOrphans(
   deps: SweepDeps,
@@ -51,6 +56,7 @@ export async function sweepOrphans(
     ),
     modelFolders: await step('model folders', () => removeUnownedModels(deps, olderThan)),
     checkpointFolders: await step('checkpoints', () => removeEndedCheckpoints(deps)),
+    datasetFolders: await step('dataset folders', () => removeUnownedDatasets(deps, olderThan)),
   };
 }
 
@@ -91,11 +97,31 @@ async function removeUnownedModels(deps: SweepDeps, olderThan: Date): Promise<nu
 /** Checkpoint folders (`checkpoints/<jobId>`) of jobs no longer queued or running. */
 async function removeEndedCheckpoints(deps: SweepDeps): Promise<number> {
   const folders = (await deps.store.list('checkpoints')).filter((entry) => entry.kind === 'prefix');
-  const ids = folders.map((entry) => jobIdOf(entry.key)).filter((id) => UUID.test(id));
+  const ids = folders.map((entry) => idOf(entry.key)).filter((id) => UUID.test(id));
   const active = await deps.jobs.activeIds(ids);
   let removed = 0;
   for (const { key } of folders) {
-    if (active.has(jobIdOf(key))) continue;
+    if (active.has(idOf(key))) continue;
+    await deps.store.remove(key);
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * Dataset folders (`datasets/<id>`) with no Dataset row: an upload whose API died before the
+ * row was written, or a removal that failed (a failed upload's cleanup, or a delete's after
+ * its row went). Only old ones: an upload in progress writes its images before its row.
+ */
+async function removeUnownedDatasets(deps: SweepDeps, olderThan: Date): Promise<number> {
+  const old = (await deps.store.list('datasets')).filter(
+    (entry) => entry.kind === 'prefix' && entry.modifiedAt < olderThan,
+  );
+  const ids = old.map((entry) => idOf(entry.key)).filter((id) => UUID.test(id));
+  const owned = await deps.jobs.existingDatasetIds(ids);
+  let removed = 0;
+  for (const { key } of old) {
+    if (owned.has(idOf(key))) continue;
     await deps.store.remove(key);
     removed++;
   }

@@ -11,8 +11,8 @@ export interface ProgressRecorderOptions {
   onCancelRequested: () => void;
   /** Called when a write finds the job no longer this run's (taken over, or ended). */
   onSuperseded: () => void;
-  /** A resumed run: the progress already shown (never shown lower) and the epochs kept. */
-  resumed?: { progress: number; history: EpochRecordView[] };
+  /** The progress already shown (a job run before): never shown lower. */
+  floor?: number;
 }
 
 const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 } as const;
@@ -35,8 +35,23 @@ export class ProgressRecorder {
     private readonly jobId: string,
     private readonly options: ProgressRecorderOptions,
   ) {
-    this.history = [...(options.resumed?.history ?? [])];
-    this.floor = options.resumed?.progress ?? 0;
+    this.history = [];
+    this.floor = options.floor ?? 0;
+  }
+
+  /** The epochs an earlier run recorded that this one continues from (kept on show). */
+  keep(records: readonly EpochRecordView[]): void {
+    for (const record of records) this.put(record);
+  }
+
+  private put(record: EpochRecordView): void {
+    // An epoch run again after a resume replaces its record; phases stay in order.
+    const same = this.history.findIndex(
+      (r) => r.phase === record.phase && r.epoch === record.epoch,
+    );
+    if (same >= 0) this.history[same] = record;
+    else this.history.push(record);
+    this.history.sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || a.epoch - b.epoch);
   }
 
   /** The core's `onProgress`. */
@@ -64,11 +79,7 @@ export class ProgressRecorder {
         valLoss: p.val.loss,
         valAccuracy: p.val.accuracy,
       };
-      // An epoch run again after a resume replaces its record; phases stay in order.
-      const same = this.history.findIndex((r) => r.phase === p.stage && r.epoch === p.epoch);
-      if (same >= 0) this.history[same] = record;
-      else this.history.push(record);
-      this.history.sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase] || a.epoch - b.epoch);
+      this.put(record);
     }
     return true;
   }

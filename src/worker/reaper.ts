@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Config, RecoverySettings } from '../config/config.js';
+import { TRAINING_JOB_PAYLOAD_VERSION } from '../contracts/training-job.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
@@ -10,6 +11,7 @@ import {
   type TrainingQueue,
 } from '../queue/training-queue.js';
 import { artifactStoreFor } from '../storage/artifact-store.js';
+import { afterJobEnded } from './fair-share.js';
 import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './orphan-sweep.js';
 
 /*
@@ -23,7 +25,7 @@ import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './
  * of the row as the reaper read it (status, updatedAt, attempt), so of two reapers racing over
  * one job only one acts, and a job some worker touched meanwhile is left alone. Removing files
  * nobody owns is idempotent. A pass costs one query per 500 stuck-looking jobs, one Redis
- * call per such job and a listing of `models/` and `checkpoints/`.
+ * call per such job and a listing of `models/`, `checkpoints/` and `datasets/`.
  */
 
 export interface ReaperDeps extends SweepDeps {
@@ -49,7 +51,7 @@ export interface ReaperReport {
   requeued: number;
   /** Running jobs whose worker and queue entry are gone, queued again with their progress. */
   restarted: number;
-  /** Running jobs lost more often than `maxStalls` allows, failed. */
+  /** Running jobs lost to dead workers more often than `maxStalls` allows, failed. */
   failed: number;
   /** Lost jobs whose cancel had been asked for, cancelled. */
   cancelled: number;
@@ -142,7 +144,13 @@ async function reap(deps: ReaperDeps, settings: ReaperSettings): Promise<ReaperR
     restarted: 0,
     failed: 0,
     cancelled: 0,
-    removed: { uploads: 0, unfinishedWrites: 0, modelFolders: 0, checkpointFolders: 0 },
+    removed: {
+      uploads: 0,
+      unfinishedWrites: 0,
+      modelFolders: 0,
+      checkpointFolders: 0,
+      datasetFolders: 0,
+    },
     errors: 0,
   };
   const guarded: Guarded = async (what, step) => {
@@ -205,7 +213,9 @@ async function repair(
 ): Promise<void> {
   const { jobs } = deps;
   if (job.cancelRequested) {
-    if (await jobs.cancelLost(job)) report.cancelled++;
+    if (!(await jobs.cancelLost(job))) return;
+    report.cancelled++;
+    await jobEnded(deps, job);
     return;
   }
   if (job.status === 'queued') {
@@ -214,11 +224,14 @@ async function repair(
     report.requeued++;
     return;
   }
-  // Each run that claimed the job took the next attempt number; every one of them was lost,
-  // or the job would have ended. `maxStalls` restarts are allowed, as for BullMQ's stalls.
-  const lost = Math.max(job.attempt, 1);
+  // This run was lost, and `lostRuns` before it (not `attempt`: a draining worker's hand-back
+  // takes an attempt too, and a long job may outlive many deploys). `maxStalls` restarts are
+  // allowed, as for BullMQ's stalls (which count in `lostRuns` as well).
+  const lost = job.lostRuns + 1;
   if (lost > settings.maxStalls) {
-    if (await jobs.failLost(job, gaveUpMessage(lost))) report.failed++;
+    if (!(await jobs.failLost(job, gaveUpMessage(lost)))) return;
+    report.failed++;
+    await jobEnded(deps, job);
     return;
   }
   if (!(await jobs.requeueLost(job))) return;
@@ -235,6 +248,16 @@ async function enqueueAgain(deps: ReaperDeps, job: StuckJob, state: string): Pro
   await enqueueTraining(deps.queue, job.id, await deps.jobs.queueRank(job));
 }
 
+/**
+ * What a worker does when a job ends (fair-share.ts): its tenant's line moves up, and deferred
+ * jobs are offered again, since the job no longer holds a share. Never throws.
+ */
+function jobEnded(deps: ReaperDeps, job: StuckJob): Promise<void> {
+  return afterJobEnded(deps.jobs, deps.queue, {
+    data: { version: TRAINING_JOB_PAYLOAD_VERSION, jobId: job.id },
+  });
+}
+
 function summary(report: ReaperReport): string {
   const { removed } = report;
   const parts: [number, string][] = [
@@ -246,6 +269,7 @@ function summary(report: ReaperReport): string {
     [removed.unfinishedWrites, 'unfinished writes removed'],
     [removed.modelFolders, 'model folders without a model removed'],
     [removed.checkpointFolders, 'checkpoints of ended jobs removed'],
+    [removed.datasetFolders, 'dataset folders without a dataset removed'],
   ];
   return parts
     .filter(([count]) => count > 0)

@@ -4,9 +4,9 @@ import type { DatasetsRepository } from '../db/datasets.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { TransferRunOptions } from '../services/transfer-run.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { openCheckpoints, type ResumePoint } from '../storage/training-checkpoints.js';
+import { openCheckpoints } from '../storage/training-checkpoints.js';
 import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
-import type { TrainingReport } from '../training/training-types.js';
+import type { PhaseName, TrainingReport } from '../training/training-types.js';
 import { claimJob } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
 import type { EpochRecordView } from '../contracts/training-summary.js';
@@ -44,7 +44,9 @@ const toExample = (image: DatasetImageRow): LabelledExample => ({
 
 function abortLinkedTo(signal: AbortSignal | undefined): AbortController {
   const controller = new AbortController();
-  signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  // A drain may have begun while the job was being claimed.
+  if (signal?.aborted) controller.abort(signal.reason);
+  else signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   return controller;
 }
 
@@ -65,37 +67,39 @@ export async function runTrainingJob(
   const stopClock = startWallClock(controller, claim.limits);
   const modelId = randomUUID();
   const slot: ModelSlot = { modelId, artifactKey: `models/${modelId}` };
-  const examples = (await deps.datasets.images(job.datasetId)).map(toExample);
-  const checkpoints = await openCheckpoints({
-    store: deps.store,
-    jobId,
-    attempt: job.attempt,
-    fingerprint: fingerprintOf(job.spec, examples),
-    onSaveError: (error) =>
-      console.error(`graft worker: job ${jobId}: a checkpoint was not saved: ${String(error)}`),
-  });
-  if (checkpoints.resumed) {
-    await deps.jobs.recordResume(jobId, job.attempt, {
-      attempt: job.attempt,
-      ...resumeView(checkpoints.resumed),
-      at: new Date().toISOString(),
-    });
-  }
+  // Progress shown never goes back, whether or not this run finds a checkpoint to continue from.
   const progress = new ProgressRecorder(deps.jobs, jobId, {
     attempt: job.attempt,
     intervalMs: deps.progressIntervalMs,
     onCancelRequested: () => controller.abort(new Error('cancelled by request')),
     onSuperseded: () => controller.abort(new RunSuperseded()),
-    ...(checkpoints.resumed
-      ? {
-          resumed: {
-            progress: job.progress,
-            history: keptHistory(job.history, checkpoints.resumed),
-          },
-        }
-      : {}),
+    floor: job.progress,
   });
+  let noted: Promise<void> = Promise.resolve();
   try {
+    const examples = (await deps.datasets.images(job.datasetId)).map(toExample);
+    const checkpoints = await openCheckpoints({
+      store: deps.store,
+      jobId,
+      attempt: job.attempt,
+      fingerprint: fingerprintOf(job.spec, examples),
+      onSaveError: (error) =>
+        console.error(`graft worker: job ${jobId}: a checkpoint was not saved: ${String(error)}`),
+    });
+    // Recorded when the core has checked that a checkpoint fits, not when one is found.
+    checkpoints.restored = (point) => {
+      if (point.stage !== 'features') progress.keep(keptHistory(job.history, point));
+      const resume = {
+        attempt: job.attempt,
+        fromAttempt: checkpoints.resumed?.fromAttempt ?? job.attempt - 1,
+        stage: point.stage,
+        epoch: point.stage === 'features' ? null : point.epoch,
+        at: new Date().toISOString(),
+      };
+      noted = noted
+        .then(() => deps.jobs.recordResume(jobId, job.attempt, resume))
+        .catch(() => undefined);
+    };
     const { report } = await deps.train({
       spec: resolveTrainingSpec(job.spec),
       examples,
@@ -105,11 +109,11 @@ export async function runTrainingJob(
       writeArtifact: (name, data) => deps.store.put(`${slot.artifactKey}/${name}`, data),
       checkpoints,
     });
-    await progress.settled();
+    await Promise.all([progress.settled(), noted]);
     return await recordSucceeded(deps, job, slot, { report, history: progress.history });
   } catch (error) {
     // A write still in flight may be the one that saw the cancel flag.
-    await progress.settled();
+    await Promise.all([progress.settled(), noted]);
     const { aborted } = controller.signal;
     const reason: unknown = controller.signal.reason;
     return recordStopped(deps, job, slot, { error, aborted, reason });
@@ -118,9 +122,13 @@ export async function runTrainingJob(
   }
 }
 
+/** Bumped whenever what a checkpoint holds or means changes: older ones are then ignored. */
+const CHECKPOINT_FORMAT = 1;
+
 /** What the job trains on: a checkpoint of anything else (an edited spec, other images) is not used. */
 function fingerprintOf(spec: unknown, examples: readonly LabelledExample[]): string {
   const hash = createHash('sha256');
+  hash.update(`graft-checkpoint/${CHECKPOINT_FORMAT}\n`);
   hash.update(JSON.stringify(spec));
   const rows = examples.map(
     (e) => `${e.key}\t${e.label}\t${e.split ?? ''}\t${e.contentHash ?? ''}`,
@@ -129,18 +137,13 @@ function fingerprintOf(spec: unknown, examples: readonly LabelledExample[]): str
   return hash.digest('hex');
 }
 
-/** How a resume reads on the job: from which stage, and which epoch. */
-function resumeView(point: ResumePoint) {
-  return {
-    fromAttempt: point.fromAttempt,
-    stage: point.phase?.name ?? 'features',
-    epoch: point.phase?.epoch ?? null,
-  };
-}
-
 /** The epochs a resumed run keeps on show: those of the phase its checkpoint holds, up to it. */
-function keptHistory(stored: unknown, point: ResumePoint): EpochRecordView[] {
-  if (!Array.isArray(stored) || !point.phase) return [];
-  const { name, epoch } = point.phase;
-  return (stored as EpochRecordView[]).filter((r) => r.phase === name && r.epoch <= epoch);
+function keptHistory(
+  stored: unknown,
+  point: { stage: PhaseName; epoch: number },
+): EpochRecordView[] {
+  if (!Array.isArray(stored)) return [];
+  return (stored as EpochRecordView[]).filter(
+    (r) => r.phase === point.stage && r.epoch <= point.epoch,
+  );
 }

@@ -117,9 +117,9 @@ export async function startTrainingWorker(
     worker: training.worker,
     backend: backend.name,
     async close() {
-      await reaper.stop();
       clearInterval(timer);
-      await training.close();
+      // The drain first: a reaper pass in flight must not eat into its bound.
+      await Promise.all([training.close(), reaper.stop()]);
       await endBeat(connection, heartbeat.id).catch(() => undefined);
       connection.disconnect();
     },

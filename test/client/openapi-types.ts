@@ -261,7 +261,7 @@ export interface paths {
         };
         /**
          * Your tenant's use and limits, for every quota and rate limit
-         * @description Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests each API key may make per window (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.
+         * @description Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests your tenant may make per window, all its API keys together (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.
          */
         get: operations["getUsage"];
         put?: never;
@@ -638,9 +638,9 @@ export interface components {
             /** @description True when the limit is set for your tenant */
             own: boolean;
         };
-        /** @description One rate limit: requests per window, per API key */
+        /** @description One rate limit: requests per window, shared by your API keys */
         RateLimitUse: {
-            /** @description Requests allowed per window, per API key */
+            /** @description Requests allowed per window, for all your keys together */
             max: number;
             /** @description The length of the fixed window */
             windowSeconds: number;
@@ -660,7 +660,7 @@ export interface components {
                 wallSeconds: components["schemas"]["QuotaUse"];
                 models: components["schemas"]["QuotaUse"];
             };
-            /** @description Your rate limits per API key: `default` every request not named below; `uploads` `POST /v1/datasets`; `jobs` `POST /v1/jobs`; `predict` `POST /v1/models/{id}/predict`. Null when this server has rate limits off */
+            /** @description Your rate limits (one budget for all your API keys): `default` every request not named below; `uploads` `POST /v1/datasets`; `jobs` `POST /v1/jobs`; `predict` `POST /v1/models/{id}/predict`. Null when this server has rate limits off */
             rateLimits: {
                 default: components["schemas"]["RateLimitUse"];
                 uploads: components["schemas"]["RateLimitUse"];

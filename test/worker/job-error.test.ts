@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Prisma } from '../../src/db/generated/client.js';
 import { jobError } from '../../src/worker/job-error.js';
 
 describe('jobError', () => {
@@ -31,5 +32,17 @@ describe('jobError', () => {
 
   it('caps the length', () => {
     expect(jobError(new Error('x'.repeat(5000))).message).toHaveLength(1000);
+  });
+
+  it("never shows the database's own words (addresses, queries)", () => {
+    const prisma = new Prisma.PrismaClientKnownRequestError(
+      'Invalid `prisma.trainingJob.updateMany()` invocation: server at db.internal:5432',
+      { code: 'P2002', clientVersion: '6.19.0' },
+    );
+    for (const error of [prisma, new Error("Can't reach database server at db.internal:5432")]) {
+      const stored = jobError(error);
+      expect(stored.message).toMatch(/system error \(database\)/);
+      expect(stored.message).not.toContain('db.internal');
+    }
   });
 });

@@ -141,8 +141,9 @@ describe('ProgressRecorder', () => {
       intervalMs: 0,
       onCancelRequested: () => undefined,
       onSuperseded: () => undefined,
-      resumed: { progress: 0.7, history: [kept] },
+      floor: 0.7,
     });
+    recorder.keep([kept]);
     recorder.record(batch(0.3));
     await recorder.settled();
     let row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });

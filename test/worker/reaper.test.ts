@@ -13,9 +13,11 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { TRAINING_JOB_PAYLOAD_VERSION } from '../../src/contracts/training-job.js';
 import { DatasetsRepository } from '../../src/db/datasets.repository.js';
 import type { Prisma } from '../../src/db/generated/client.js';
 import { ModelsRepository } from '../../src/db/models.repository.js';
+import type { Db } from '../../src/db/prisma-client.js';
 import { TenantsRepository } from '../../src/db/tenants.repository.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
@@ -34,7 +36,7 @@ import {
   type ReaperDeps,
   type ReaperSettings,
 } from '../../src/worker/reaper.js';
-import { seedJob } from './job-seeds.js';
+import { seedJob, seedTenant } from './job-seeds.js';
 import { startTestDatabase, type TestDatabase } from './worker-database.js';
 
 /*
@@ -193,7 +195,7 @@ describe('the reaper, for queued jobs', () => {
     const id = await seedAged(0);
     await completeEntry(id);
     await database.db
-      .$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = now() - interval '1 minute' WHERE "id" = ${id}::uuid`;
+      .$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE "id" = ${id}::uuid`;
     const reaper = startReaper(deps(), SETTINGS);
     try {
       expect((await reaper.runOnce()).requeued).toBe(1);
@@ -236,7 +238,7 @@ describe('the reaper, for running jobs', () => {
     const ended = await seedAged(0, { ...progressed, attempt: 2 });
     await completeEntry(ended);
     await database.db
-      .$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = now() - interval '1 minute' WHERE "id" = ${ended}::uuid`;
+      .$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE "id" = ${ended}::uuid`;
     // Updated within lockMs + stalledIntervalMs: its worker may be alive, or just finishing.
     const recent = await seedAged(0, { ...progressed, attempt: 1 });
     const reaper = startReaper(deps(), SETTINGS);
@@ -246,6 +248,7 @@ describe('the reaper, for running jobs', () => {
       for (const id of [gone, ended]) {
         expect(await row(id)).toMatchObject({
           status: 'queued',
+          lostRuns: 1,
           phase: 'head',
           progress: 0.6,
           epoch: 3,
@@ -280,14 +283,22 @@ describe('the reaper, for running jobs', () => {
   });
 
   it('fails a job whose runs were lost more often than maxStalls allows', async () => {
-    const once = await seedAged(60_000, { ...progressed, attempt: SETTINGS.maxStalls });
-    const tooOften = await seedAged(60_000, { ...progressed, attempt: SETTINGS.maxStalls + 1 });
+    const once = await seedAged(60_000, {
+      ...progressed,
+      attempt: SETTINGS.maxStalls,
+      lostRuns: SETTINGS.maxStalls - 1,
+    });
+    const tooOften = await seedAged(60_000, {
+      ...progressed,
+      attempt: SETTINGS.maxStalls + 1,
+      lostRuns: SETTINGS.maxStalls,
+    });
     const reaper = startReaper(deps(), SETTINGS);
     try {
       expect(await reaper.runOnce()).toMatchObject({ restarted: 1, failed: 1 });
-      expect((await row(once)).status).toBe('queued');
+      expect(await row(once)).toMatchObject({ status: 'queued', lostRuns: SETTINGS.maxStalls });
       const failed = await row(tooOften);
-      expect(failed).toMatchObject({ status: 'failed', progress: 0.6 });
+      expect(failed).toMatchObject({ status: 'failed', progress: 0.6, lostRuns: 3 });
       expect(failed.error).toBe('the workers running this job were lost 3 times; giving up');
       expect(failed.error).toBe(gaveUpMessage(3));
       expect(failed.finishedAt).not.toBeNull();
@@ -296,6 +307,65 @@ describe('the reaper, for running jobs', () => {
       await reaper.stop();
     }
   });
+
+  it('does not count hand-backs by draining workers as lost runs', async () => {
+    // Survived many rolling deploys (each hand-back and claim took an attempt), then lost once.
+    const deployed = await seedAged(60_000, {
+      ...progressed,
+      attempt: SETTINGS.maxStalls + 5,
+      lostRuns: 0,
+    });
+    const reaper = startReaper(deps(), SETTINGS);
+    try {
+      expect(await reaper.runOnce()).toMatchObject({ restarted: 1, failed: 0, errors: 0 });
+      expect(await row(deployed)).toMatchObject({
+        status: 'queued',
+        attempt: SETTINGS.maxStalls + 5,
+        lostRuns: 1,
+        progress: 0.6,
+        error: null,
+      });
+      expect(await isWaiting(deployed)).toBe(true);
+    } finally {
+      await reaper.stop();
+    }
+  });
+
+  it.each([
+    ['fails', { lostRuns: SETTINGS.maxStalls }, 'failed'],
+    ['cancels', { cancelRequested: true }, 'cancelled'],
+  ] as const)(
+    're-ranks the tenant’s line and offers deferred jobs again when it %s a lost job',
+    async (_, columns, status) => {
+      const tenantId = await seedTenant(database.db);
+      const lost = (
+        await seedJob(database.db, store, { ...progressed, attempt: 1, ...columns }, tenantId)
+      ).jobId;
+      await database.db
+        .$executeRaw`UPDATE "TrainingJob" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE "id" = ${lost}::uuid`;
+      // Queued behind the lost job, which counted as running when it was ranked.
+      const next = (await seedJob(database.db, store, {}, tenantId)).jobId;
+      await enqueueTraining(queue, next, 2);
+      // Another tenant's job, deferred (as the claim does: delayed) while the lost one held a share.
+      const deferred = (await seedJob(database.db, store)).jobId;
+      await queue.add(
+        'train',
+        { version: TRAINING_JOB_PAYLOAD_VERSION, jobId: deferred },
+        { jobId: deferred, delay: 3_600_000 },
+      );
+      expect(await queue.getJobState(deferred)).toBe('delayed');
+      const reaper = startReaper(deps(), SETTINGS);
+      try {
+        const report = await reaper.runOnce();
+        expect(report).toMatchObject({ [status]: 1, restarted: 0, errors: 0 });
+        expect((await row(lost)).status).toBe(status);
+        expect((await queue.getJob(next))?.priority).toBe(1);
+        expect(await queue.getJobState(deferred)).not.toBe('delayed');
+      } finally {
+        await reaper.stop();
+      }
+    },
+  );
 
   it('cancels a lost job whose cancel was asked for instead of running it again', async () => {
     const id = await seedAged(60_000, { ...progressed, attempt: 1, cancelRequested: true });
@@ -307,6 +377,32 @@ describe('the reaper, for running jobs', () => {
     } finally {
       await reaper.stop();
     }
+  });
+});
+
+describe('a stalled job delivered again (resumeStalled)', () => {
+  it('takes the next attempt, counts the lost run, and stamps updatedAt in UTC whatever the session’s zone', async () => {
+    const { jobId } = await seedJob(database.db, store, {
+      status: 'running',
+      startedAt: new Date(),
+      attempt: 4,
+      lostRuns: 1,
+    });
+    const before = Date.now();
+    // A session 14 hours ahead of UTC: plain now() would store a time 14 hours ahead.
+    const attempt = await database.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SET LOCAL TIME ZONE 'Pacific/Kiritimati'`;
+      return new TrainingJobsRepository(tx as unknown as Db).resumeStalled(jobId, 'cpu');
+    });
+    expect(attempt).toBe(5);
+    const resumed = await row(jobId);
+    expect(resumed).toMatchObject({ attempt: 5, lostRuns: 2, backend: 'cpu', status: 'running' });
+    expect(resumed.updatedAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(resumed.updatedAt.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+    // A job no longer running is not taken, nor counted.
+    await database.db.trainingJob.update({ where: { id: jobId }, data: { status: 'cancelled' } });
+    expect(await jobs.resumeStalled(jobId, 'cpu')).toBeUndefined();
+    expect(await row(jobId)).toMatchObject({ attempt: 5, lostRuns: 2 });
   });
 });
 
@@ -368,6 +464,16 @@ describe('the reaper, for files', () => {
       await store.put(`checkpoints/${id}/head/state.json`, '{}');
     backdate(`checkpoints/${running}`);
 
+    // Dataset folders: seedJob's (with rows, fresh) and these.
+    const [lostUpload, arriving] = [randomUUID(), randomUUID()];
+    for (const key of [lostUpload, arriving, 'not-a-uuid'])
+      await store.put(`datasets/${key}/images/0.jpg`, 'pixels');
+    backdate(`datasets/${lostUpload}`);
+    backdate('datasets/not-a-uuid');
+    const { datasetId: oldDataset } = await seedJob(database.db, store, { status: 'succeeded' });
+    backdate(`datasets/${oldDataset}`);
+    const datasetsBefore = (await store.list('datasets')).map((entry) => entry.key);
+
     const reaper = startReaper(deps(), SETTINGS);
     try {
       const report = await reaper.runOnce();
@@ -376,6 +482,7 @@ describe('the reaper, for files', () => {
         unfinishedWrites: 1,
         modelFolders: 1,
         checkpointFolders: 2,
+        datasetFolders: 2,
       });
       expect(report.errors).toBe(0);
       expect(readdirSync(uploadTmpDir)).toEqual(['arriving.zip']);
@@ -384,8 +491,13 @@ describe('the reaper, for files', () => {
       expect(models).toEqual([`models/${owned}`, `models/${young}`].sort());
       const checkpoints = (await store.list('checkpoints')).map((entry) => entry.key).sort();
       expect(checkpoints).toEqual([`checkpoints/${running}`, `checkpoints/${queued}`].sort());
+      const datasets = (await store.list('datasets')).map((entry) => entry.key).sort();
+      const gone = [`datasets/${lostUpload}`, 'datasets/not-a-uuid'];
+      expect(datasets).toEqual(datasetsBefore.filter((key) => !gone.includes(key)).sort());
+      expect(datasets).toContain(`datasets/${arriving}`);
+      expect(datasets).toContain(`datasets/${oldDataset}`);
       expect(lines).toEqual([
-        'graft reaper: 1 upload temp files removed, 1 unfinished writes removed, 1 model folders without a model removed, 2 checkpoints of ended jobs removed',
+        'graft reaper: 1 upload temp files removed, 1 unfinished writes removed, 1 model folders without a model removed, 2 checkpoints of ended jobs removed, 2 dataset folders without a dataset removed',
       ]);
     } finally {
       await reaper.stop();
@@ -428,5 +540,31 @@ describe('creating a job when the queue is down', () => {
     } finally {
       await reaper.stop();
     }
+  });
+
+  it('reports a database failure while ranking the job as such, and withdraws the row', async () => {
+    const { tenantId, datasetId } = await seedJob(database.db, store, { status: 'succeeded' });
+    const lost = new Error('Can’t reach database server at 127.0.0.1:5432');
+    const failingJobs = Object.create(jobs) as TrainingJobsRepository;
+    failingJobs.queueRank = () => Promise.reject(lost);
+    let added = 0;
+    const countingQueue = {
+      add: () => {
+        added++;
+        return Promise.resolve();
+      },
+    } as unknown as TrainingQueue;
+    const service = new JobsService(
+      failingJobs,
+      new DatasetsRepository(database.db),
+      countingQueue,
+      new TenantsRepository(database.db, loadConfig({}).quotas),
+    );
+    const refused = await service.create(tenantId, { datasetId }).catch((error: unknown) => error);
+    // Not queue_unavailable: the error boundary tells a database failure as database_unavailable.
+    expect(refused).toBe(lost);
+    expect(added).toBe(0);
+    expect(await database.db.trainingJob.count({ where: { tenantId } })).toBe(1);
+    expect(await database.db.trainingJob.count({ where: { tenantId, status: 'queued' } })).toBe(0);
   });
 });

@@ -6,7 +6,8 @@ import { DatasetsRepository } from '../../src/db/datasets.repository.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
 import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
 import type { FeaturesCheckpoint } from '../../src/training/checkpoint-types.js';
-import { DRAIN_REASON } from '../../src/worker/job-outcome.js';
+import { DatabaseLost, DRAIN_REASON, RunSuperseded } from '../../src/worker/job-outcome.js';
+import { recordWorkerFailure } from '../../src/worker/job-finish.js';
 import { runTrainingJob, type TrainingJobDeps } from '../../src/worker/run-training-job.js';
 import { seedJob } from './job-seeds.js';
 import { epochEnd, stubTrainer, type StubTrainer } from './stub-trainer.js';
@@ -46,6 +47,7 @@ const jobRow = (id: string) => database.db.trainingJob.findUniqueOrThrow({ where
 const checkpointsOf = (jobId: string) => existsSync(join(storeRoot, 'checkpoints', jobId));
 
 const features = (): FeaturesCheckpoint => ({
+  context: 'a tiny base',
   train: {
     blocks: {},
     y: new Int32Array([0, 1]),
@@ -84,20 +86,29 @@ describe('a run that survives its worker', () => {
     expect(await jobRow(jobId)).toMatchObject({ status: 'running', attempt: 1 });
     expect(existsSync(join(storeRoot, 'checkpoints', jobId, '1', 'features.ckpt'))).toBe(true);
 
-    // BullMQ delivers it again: attempt 2 continues from attempt 1's checkpoint.
-    const second = stubTrainer({ progress: false });
+    // BullMQ delivers it again: attempt 2 continues from attempt 1's checkpoint (the core says
+    // so once it has checked the checkpoint fits).
+    const second = stubTrainer({
+      progress: false,
+      during: (run) => {
+        run.checkpoints.restored?.({ stage: 'features' });
+        run.checkpoints.restored?.({ stage: 'fineTuning', epoch: 3 });
+        return Promise.resolve();
+      },
+    });
     expect(await runTrainingJob(depsWith(second), jobId)).toBe('succeeded');
     const restored = second.runs[0]!.checkpoints.features;
     expect(restored?.cacheSeconds).toBe(4);
     expect(restored?.train.y).toEqual(new Int32Array([0, 1]));
     const row = await jobRow(jobId);
     expect(row).toMatchObject({ status: 'succeeded', attempt: 2 });
+    // One entry per run, the furthest it got; progress never went below what was shown.
     expect(row.resumes).toEqual([
       {
         attempt: 2,
         fromAttempt: 1,
-        stage: 'features',
-        epoch: null,
+        stage: 'fineTuning',
+        epoch: 3,
         at: expect.any(String) as string,
       },
     ]);
@@ -132,6 +143,8 @@ describe('a run that survives its worker', () => {
       },
     });
     expect(await runTrainingJob(depsWith(trainer), jobId)).toBe('skipped');
+    // Stopped by its own progress write finding the job taken, not by anything else.
+    expect(trainer.runs[0]!.signal.reason).toBeInstanceOf(RunSuperseded);
     const row = await jobRow(jobId);
     expect(row).toMatchObject({ status: 'running', attempt: 2, error: null });
     expect(row.progress).toBeLessThan(0.9);
@@ -169,5 +182,24 @@ describe('a run that survives its worker', () => {
     });
     expect(await runTrainingJob(depsWith(trainer), jobId)).toBe('failed');
     expect(checkpointsOf(jobId)).toBe(false);
+  });
+
+  it('leaves the job running with its checkpoints when PostgreSQL goes away as it ends', async () => {
+    const { jobId } = await seedJob(database.db, store);
+    // The database drops the connection just as the run records its success.
+    const lostAtTheEnd = Object.assign(Object.create(jobs) as TrainingJobsRepository, {
+      succeed: () => Promise.reject(new Error('Connection terminated unexpectedly')),
+    });
+    const trainer = stubTrainer({ during: (run) => run.checkpoints.saveFeatures(features()) });
+    const failure = await runTrainingJob({ ...depsWith(trainer), jobs: lostAtTheEnd }, jobId).catch(
+      (error: unknown) => error as Error,
+    );
+    expect(failure).toBeInstanceOf(DatabaseLost);
+    // BullMQ's failed handler leaves it to the reaper, which queues it again.
+    expect(await recordWorkerFailure(jobs, { data: { version: 1, jobId } }, failure as Error)).toBe(
+      false,
+    );
+    expect(await jobRow(jobId)).toMatchObject({ status: 'running', error: null });
+    expect(checkpointsOf(jobId)).toBe(true);
   });
 });

@@ -47,7 +47,7 @@ function cachedOverrides(limitsFor: LimitsFor | undefined) {
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /**
- * Fixed-window rate limits in Redis, per API key (per client address on routes without one),
+ * Fixed-window rate limits in Redis, per tenant (per client address on routes without a key),
  * with stricter budgets for uploads, job creation and predict. Runs after the /v1 auth hook
  * (route hooks follow the instance's), before any body is read. 429 problem+json with
  * `Retry-After` and `RateLimit-*`; a Redis that does not answer lets requests through.
@@ -77,9 +77,11 @@ export const rateLimits = fp(
       ...budget('default'),
       redis,
       nameSpace: 'graft:rate:',
+      // One budget per tenant, shared by its keys: a tenant that makes itself more keys
+      // (POST /v1/keys) gets no more requests.
       keyGenerator: (request) => {
         const principal = request.principal as typeof request.principal | null;
-        return principal ? `key:${principal.keyId}` : `ip:${request.ip}`;
+        return principal ? `tenant:${principal.tenantId}` : `ip:${request.ip}`;
       },
       enableDraftSpec: true,
       skipOnError: true,
@@ -87,7 +89,7 @@ export const rateLimits = fp(
         new DomainError(
           429,
           'rate_limited',
-          `too many requests: this key may make ${context.max} of these per window; retry in ${seconds(context.ttl)}`,
+          `too many requests: your tenant may make ${context.max} of these per window; retry in ${seconds(context.ttl)}`,
           { limit: context.max },
         ),
     });

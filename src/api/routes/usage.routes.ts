@@ -37,7 +37,7 @@ export const usageRoutes: FastifyPluginAsyncTypebox<{ quotas: QuotasService }> =
         tags: ['usage'],
         summary: "Your tenant's use and limits, for every quota and rate limit",
         description:
-          'Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests each API key may make per window (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.',
+          'Stock quotas (datasets, storedBytes, models, queuedJobs, concurrentJobs) show current use; limits on one dataset or one job (imagesPerDataset, epochsPerPhase, wallSeconds) show `used: null`. Over a quota, requests answer `quota_exceeded`: 403 for datasets, storedBytes and models, 413 for imagesPerDataset, 422 for epochsPerPhase, 429 for queuedJobs. `rateLimits` gives the requests your tenant may make per window, all its API keys together (`RateLimit-*` headers on every answer say what is left); over one, requests answer 429 `rate_limited` with `Retry-After`.',
         response: {
           200: json(Usage, 'Use and limits', exampleUsage),
           ...problems(...AUTH_PROBLEMS),
