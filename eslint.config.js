@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  * anything. test/ and bench/ are unchecked.
  */
 const LAYERS = [
-  ['contracts', 'config'],
+  ['contracts', 'config', 'observability'],
   ['tfjs', 'training'],
   ['db', 'storage', 'queue'],
   ['services'],

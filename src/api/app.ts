@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import { removeOldFiles } from '../storage/temp-files.js';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { ApiKeysRepository } from '../db/api-keys.repository.js';
@@ -16,11 +17,14 @@ import type { TenantServices } from '../services/quotas.service.js';
 import { documentOptions } from './openapi-options.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
 import { gracefulDrain } from './plugins/graceful-drain.js';
+import { httpMetrics } from './plugins/http-metrics.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { problemErrors } from './plugins/problem-errors.js';
 import { rateLimits, type LimitsFor } from './plugins/rate-limits.js';
+import { requestIdOf, requestIds } from './plugins/request-ids.js';
 import { datasetsRoutes } from './routes/datasets.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
 import { modelsRoutes } from './routes/models.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
@@ -57,6 +61,10 @@ const trustHops = (hops: number) => (_address: string, hop: number) => hop < hop
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger === false ? false : { level: deps.config.logLevel },
+    // The client's X-Request-Id when acceptable, else a new one; every log line carries it.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 10 * 1024 ** 2,
     // Refuse unknown fields instead of silently dropping them: a typo in a spec must not
     // train with defaults.
@@ -73,6 +81,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         : deps.config.trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so that every route (/docs included) and every answer gets them.
+  await app.register(requestIds);
+  await app.register(httpMetrics);
   await app.register(multipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 10, parts: 12 },
   });
@@ -93,8 +104,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(healthRoutes, { ...deps.health, underPressure: () => app.isUnderPressure() });
+  await app.register(metricsRoutes, { settings: deps.config.metrics });
   const { services } = deps;
   const tmpDir = join(deps.config.dataDir, 'tmp');
+  // Each replica sweeps its own upload temp folder (the zip of an upload whose request died
+  // with its process); a worker's reaper sweeps the worker's.
+  const { reaperIntervalMs, orphanAgeMs } = deps.config.recovery;
+  const sweep = setInterval(() => {
+    removeOldFiles(tmpDir, new Date(Date.now() - orphanAgeMs)).catch((error: unknown) =>
+      app.log.warn({ err: error }, 'sweeping upload temp files failed'),
+    );
+  }, reaperIntervalMs);
+  sweep.unref();
+  app.addHook('onClose', () => clearInterval(sweep));
   // Every /v1 route needs an API key: declared once, here.
   await app.register(
     async (v1) => {

@@ -1,5 +1,6 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import type { QuotaLimits } from '../contracts/quotas.js';
 
@@ -79,6 +80,46 @@ export interface AdmissionSettings {
   maxRssBytes: number;
 }
 
+/**
+ * Who may read the Prometheus metrics (`GET /metrics` on the API port; a worker's on
+ * GRAFT_METRICS_PORT): with GRAFT_METRICS_TOKEN, scrapers that send it as a bearer token;
+ * with GRAFT_METRICS=open and no token, anyone who can reach the port; otherwise (the
+ * default, or GRAFT_METRICS=off) nobody: /metrics answers 404.
+ */
+export type MetricsSettings = (
+  { access: 'token'; token: string } | { access: 'open' } | { access: 'off' }
+) & {
+  /** GRAFT_METRICS_PORT: where a worker process (npm run start:worker) serves its /metrics. */
+  port?: number;
+};
+
+/** A metrics token shorter than this is refused: it guards the whole service's numbers. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function metricsSettings(env: NodeJS.ProcessEnv): MetricsSettings {
+  const mode = env.GRAFT_METRICS?.trim().toLowerCase() || undefined;
+  const token = env.GRAFT_METRICS_TOKEN?.trim() || undefined;
+  const port = env.GRAFT_METRICS_PORT?.trim()
+    ? { port: positiveInteger(env, 'GRAFT_METRICS_PORT', 0) }
+    : {};
+  if (mode !== undefined && mode !== 'open' && mode !== 'off') {
+    throw new ConfigError(`GRAFT_METRICS='${mode}' must be open or off (or unset)`);
+  }
+  if (mode === 'off') return { access: 'off', ...port };
+  if (token === undefined) return { access: mode === 'open' ? 'open' : 'off', ...port };
+  if (mode === 'open') {
+    throw new ConfigError(
+      'GRAFT_METRICS=open and GRAFT_METRICS_TOKEN contradict each other: unset one of them',
+    );
+  }
+  if (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new ConfigError(
+      `GRAFT_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters, without spaces`,
+    );
+  }
+  return { access: 'token', token, ...port };
+}
+
 /** Every setting Graft reads from the environment, parsed once (this is the only reader). */
 export interface Config {
   /** Forces a tfjs backend instead of picking the best one present. */
@@ -87,6 +128,8 @@ export interface Config {
   modelMirror?: string;
   dataDir: string;
   modelCacheDir: string;
+  /** Where images, models and checkpoints are kept (GRAFT_STORAGE_URL). */
+  storage: StorageSettings;
   /** Unset: the all-in-one start looks on the default port, then starts an embedded one. */
   databaseUrl?: string;
   redisUrl?: string;
@@ -103,6 +146,11 @@ export interface Config {
   queueName: string;
   /** Loaded models kept for prediction, by weight bytes (least recently used evicted). */
   inferenceCacheBytes: number;
+  /**
+   * Trained models' files kept on this machine's disk for prediction (`<dataDir>/cache/models`,
+   * fetched from the artifact store; least recently used evicted above this many bytes).
+   */
+  modelFileCacheBytes: number;
   /** Most images one prediction batch runs through a model. */
   inferenceMaxBatch: number;
   /** Each tenant's limits unless it has its own (`npm run tenants -- set-quota`). */
@@ -118,6 +166,8 @@ export interface Config {
    */
   trustProxy: boolean | number | string[];
   recovery: RecoverySettings;
+  /** Who may read the Prometheus metrics, and where a worker serves them. */
+  metrics: MetricsSettings;
 }
 
 /** How jobs survive dead workers, restarts and lost writes (README: "Surviving faults"). */
@@ -304,6 +354,82 @@ function admission(env: NodeJS.ProcessEnv): AdmissionSettings {
   };
 }
 
+/**
+ * The artifact store (GRAFT_STORAGE_URL): a folder, or a bucket and key prefix of an
+ * S3-compatible service. S3 credentials are the SDK's own chain (AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role), never read here.
+ */
+export type StorageSettings =
+  | { kind: 'file'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** Keys are stored as `<prefix>/<key>`; '' for the bucket's top. */
+      prefix: string;
+      /** GRAFT_S3_FORCE_PATH_STYLE=true: `<endpoint>/<bucket>/<key>` URLs (MinIO, s3rver). */
+      forcePathStyle: boolean;
+      /** AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; unset: AWS itself. */
+      endpoint?: string;
+      /** AWS_REGION; unset: the SDK's profile, or us-east-1 with an endpoint of its own. */
+      region?: string;
+    };
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function storageSettings(env: NodeJS.ProcessEnv, dataDir: string): StorageSettings {
+  const raw = env.GRAFT_STORAGE_URL?.trim();
+  if (!raw) return { kind: 'file', root: resolve(dataDir, 'artifacts') };
+  const bad = (why: string) =>
+    new ConfigError(
+      `GRAFT_STORAGE_URL='${raw}' ${why} (give a folder, file:///absolute/path or s3://bucket/optional/prefix)`,
+    );
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return { kind: 'file', root: resolve(raw) };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad('is not a URL');
+  }
+  if (url.protocol === 'file:') {
+    try {
+      return { kind: 'file', root: resolve(fileURLToPath(url)) };
+    } catch {
+      throw bad('is not a local file URL');
+    }
+  }
+  if (url.protocol !== 's3:') throw bad(`has an unknown scheme ${url.protocol}`);
+  if (url.username || url.password || url.port || url.search || url.hash) {
+    throw bad('may hold only a bucket and a key prefix');
+  }
+  if (!S3_BUCKET.test(url.hostname)) {
+    throw bad('needs a bucket name: 3-63 lowercase letters, digits, dots and hyphens');
+  }
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw bad('has a malformed %-escape in its prefix');
+  }
+  if (parts.some((part) => part === '.' || part === '..')) throw bad('has . or .. in its prefix');
+  const style = env.GRAFT_S3_FORCE_PATH_STYLE?.trim().toLowerCase() || 'false';
+  if (style !== 'true' && style !== 'false') {
+    throw new ConfigError(`GRAFT_S3_FORCE_PATH_STYLE='${style}' must be true or false`);
+  }
+  const endpointVariable = env.AWS_ENDPOINT_URL_S3?.trim()
+    ? 'AWS_ENDPOINT_URL_S3'
+    : 'AWS_ENDPOINT_URL';
+  const endpoint = optionalUrl(env, endpointVariable, ['http:', 'https:']);
+  const region = env.AWS_REGION?.trim();
+  return {
+    kind: 's3',
+    bucket: url.hostname,
+    prefix: parts.join('/'),
+    forcePathStyle: style === 'true',
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const backend = env.GRAFT_TFJS_BACKEND?.trim() || undefined;
   if (backend !== undefined && !isBackendName(backend)) {
@@ -322,6 +448,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(redisUrl ? { redisUrl } : {}),
     dataDir,
     modelCacheDir: resolve(dataDir, 'model-cache'),
+    storage: storageSettings(env, dataDir),
     host: env.HOST?.trim() || '127.0.0.1',
     port: positiveInteger(env, 'PORT', 3000),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
@@ -331,12 +458,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: positiveInteger(env, 'GRAFT_WORKER_CONCURRENCY', 1),
     queueName: env.GRAFT_QUEUE?.trim() || 'graft-training',
     inferenceCacheBytes: positiveInteger(env, 'GRAFT_INFERENCE_CACHE_BYTES', 512 * 1024 ** 2),
+    modelFileCacheBytes: positiveInteger(env, 'GRAFT_MODEL_CACHE_BYTES', 512 * 1024 ** 2),
     inferenceMaxBatch: positiveInteger(env, 'GRAFT_INFERENCE_MAX_BATCH', 32),
     quotas: quotaDefaults(env),
     baseModelUrls: baseModelUrls(env),
     rateLimits: rateLimits(env),
     admission: admission(env),
     trustProxy: trustProxy(env),
+    metrics: metricsSettings(env),
     recovery: {
       lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 10_000),
       stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 5_000),

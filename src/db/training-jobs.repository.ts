@@ -334,6 +334,25 @@ export class TrainingJobsRepository {
     });
   }
 
+  /**
+   * Jobs per status, and when the job queued longest was last queued (its row's `updatedAt`:
+   * created, handed back or requeued), in one GROUP BY: what a metrics scrape reads.
+   */
+  async statusCounts(): Promise<{
+    byStatus: Partial<Record<JobStatus, number>>;
+    oldestQueuedAt: Date | null;
+  }> {
+    const groups = await this.db.trainingJob.groupBy({
+      by: ['status'],
+      _count: { _all: true },
+      _min: { updatedAt: true },
+    });
+    const byStatus: Partial<Record<JobStatus, number>> = {};
+    for (const group of groups) byStatus[group.status] = group._count._all;
+    const queued = groups.find((group) => group.status === 'queued');
+    return { byStatus, oldestQueuedAt: queued?._min.updatedAt ?? null };
+  }
+
   /** Of `ids`, those of jobs still queued or running (whose files are still in use). */
   async activeIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -4,6 +4,9 @@ import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
 import type { ModelRunner } from '../services/model-runner.js';
 import { busy } from '../services/predictions.service.js';
+import type { ArtifactStore } from '../storage/artifact-store.js';
+import { ModelFileCache } from '../storage/model-file-cache.js';
+import { observeThread, timedRequest } from './inference-metrics.js';
 import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
 
 export interface InferenceOptions {
@@ -25,7 +28,9 @@ interface Waiting {
 
 /**
  * Runs predictions on a worker thread so tensors never block the API's event loop. If the
- * thread dies, pending requests fail and the next request starts a new one.
+ * thread dies, pending requests fail and the next request starts a new one. Models come from
+ * the artifact store, through a bounded local file cache (`<dataDir>/cache/models`,
+ * GRAFT_MODEL_CACHE_BYTES): no replica needs another's disk.
  */
 export class InferenceService implements ModelRunner {
   private worker?: Worker;
@@ -33,17 +38,45 @@ export class InferenceService implements ModelRunner {
   private nextId = 1;
   private readonly pending = new Map<number, Waiting>();
   private pendingImages = 0;
+  private readonly files: ModelFileCache;
 
   constructor(
     private readonly config: Config,
+    store: ArtifactStore,
     private readonly options: InferenceOptions = { cacheBytes: 512 * 1024 ** 2, maxBatch: 32 },
-  ) {}
+  ) {
+    this.files = new ModelFileCache(
+      store,
+      join(config.dataDir, 'cache', 'models'),
+      config.modelFileCacheBytes,
+    );
+  }
+
+  /** Answers the thread's request for a model's files, read through the local file cache. */
+  private sendModel(worker: Worker, fetchId: number, model: ModelRef): void {
+    this.files.artifacts(model.id, model.artifactKey).then(
+      (artifacts) => {
+        const message: ToInference = { type: 'model', fetchId, artifacts };
+        const { weightData } = artifacts;
+        const transfer = weightData instanceof ArrayBuffer ? [weightData] : [];
+        worker.postMessage(message, transfer);
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        const message: ToInference = {
+          type: 'model',
+          fetchId,
+          error: `model ${model.id} could not be read from the store: ${reason}`,
+        };
+        worker.postMessage(message);
+      },
+    );
+  }
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
     const worker = new Worker(compiledModulePath('inference/inference.thread.js'), {
       workerData: {
-        artifactsDir: join(this.config.dataDir, 'artifacts'),
         cacheBytes: this.options.cacheBytes,
         maxBatch: this.options.maxBatch,
         backend: this.config.tfjsBackend,
@@ -53,6 +86,8 @@ export class InferenceService implements ModelRunner {
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (message: FromInference) => {
         if (message.type === 'ready') return resolve();
+        if (message.type === 'fetch') return this.sendModel(worker, message.fetchId, message.model);
+        if (message.type === 'batch' || message.type === 'evicted') return observeThread(message);
         const waiting = this.pending.get(message.requestId);
         if (!waiting) return;
         this.pending.delete(message.requestId);
@@ -131,10 +166,12 @@ export class InferenceService implements ModelRunner {
     );
     this.pendingImages += count;
     try {
-      return await this.call<Float32Array[]>(
-        (requestId) => ({ type: 'predict', requestId, model, images: owned }),
-        owned.map((image) => image.buffer as ArrayBuffer),
-        signal,
+      return await timedRequest(() =>
+        this.call<Float32Array[]>(
+          (requestId) => ({ type: 'predict', requestId, model, images: owned }),
+          owned.map((image) => image.buffer as ArrayBuffer),
+          signal,
+        ),
       );
     } finally {
       this.pendingImages -= count;
@@ -146,9 +183,11 @@ export class InferenceService implements ModelRunner {
     return this.call((requestId) => ({ type: 'stats', requestId }));
   }
 
+  /** Drops a deleted model from the thread's memory and from this machine's file cache. */
   evict(modelId: string): void {
     const message: ToInference = { type: 'evict', modelId };
     this.worker?.postMessage(message);
+    void this.files.forget(modelId).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,18 @@
 /**
  * The inference thread: owns tfjs, an LRU cache of loaded models bounded by weight bytes, and
  * a queue per model whose pending requests are run as one batch. The API's event loop only
- * decodes images (sharp, off-thread too) and passes pixels here.
+ * decodes images (sharp, off-thread too) and passes pixels here. It reads no files: a model it
+ * does not hold is asked of the API thread, which reads it through the artifact store (and its
+ * local file cache) and transfers the bytes.
  */
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config/config.js';
-import { readLayersModelDir } from '../storage/layers-model-files.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import { disposeModelWeights, freezeBatchNorm, pixelsToBatch } from '../training/trained-model.js';
 import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
 
 interface Options {
-  artifactsDir: string;
   cacheBytes: number;
   maxBatch: number;
   backend?: BackendName;
@@ -37,14 +36,29 @@ const cache = new Map<string, Loaded>();
 const loading = new Map<string, Promise<Loaded>>();
 const queue: Pending[] = [];
 let busy = false;
+/** Model files asked of the API thread, by fetch id. */
+const fetching = new Map<
+  number,
+  { resolve: (artifacts: tf.io.ModelArtifacts) => void; reject: (error: Error) => void }
+>();
+let nextFetch = 1;
 
 const send = (message: FromInference) => port.postMessage(message);
 
-function evict(modelId: string): void {
+function fetchModel(model: ModelRef): Promise<tf.io.ModelArtifacts> {
+  const fetchId = nextFetch++;
+  return new Promise((resolve, reject) => {
+    fetching.set(fetchId, { resolve, reject });
+    send({ type: 'fetch', fetchId, model });
+  });
+}
+
+function evict(modelId: string, reason: 'budget' | 'deleted'): void {
   const entry = cache.get(modelId);
   if (!entry) return;
   cache.delete(modelId);
   disposeModelWeights(entry.model);
+  send({ type: 'evicted', reason });
 }
 
 /** Keeps the cache under its byte budget, dropping the least recently used models first. */
@@ -54,7 +68,7 @@ function enforceBudget(keep: string): void {
   for (const [id, entry] of byAge) {
     if (total <= options.cacheBytes) break;
     if (id === keep) continue;
-    evict(id);
+    evict(id, 'budget');
     total -= entry.bytes;
   }
 }
@@ -65,9 +79,7 @@ async function load(ref: ModelRef): Promise<Loaded> {
   const inFlight = loading.get(ref.id);
   if (inFlight) return inFlight;
   const promise = (async () => {
-    const artifacts = await readLayersModelDir(
-      join(options.artifactsDir, ...ref.artifactKey.split('/')),
-    );
+    const artifacts = await fetchModel(ref);
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     try {
       // Same math as stock BatchNormalization at inference, and faster on wasm.
@@ -113,8 +125,10 @@ function nextBatch(): Pending[] {
 async function run(batch: Pending[]): Promise<void> {
   try {
     const ref = batch[0]!.model;
+    const cacheHit = cache.has(ref.id);
     const entry = await load(ref);
     entry.lastUsed = Date.now();
+    const started = performance.now();
     const input = pixelsToBatch(
       batch.flatMap((request) => request.images),
       ref.preprocessing,
@@ -128,6 +142,8 @@ async function run(batch: Pending[]): Promise<void> {
     const values = output.dataSync() as Float32Array;
     const classes = output.shape[1]!;
     output.dispose();
+    const seconds = (performance.now() - started) / 1000;
+    send({ type: 'batch', images: values.length / classes, seconds, cacheHit });
     let row = 0;
     for (const request of batch) {
       const probabilities = request.images.map(() => values.slice(row * classes, ++row * classes));
@@ -154,7 +170,14 @@ async function drain(): Promise<void> {
 }
 
 port.on('message', (message: ToInference) => {
-  if (message.type === 'evict') return evict(message.modelId);
+  if (message.type === 'model') {
+    const waiting = fetching.get(message.fetchId);
+    fetching.delete(message.fetchId);
+    if ('error' in message) waiting?.reject(new Error(message.error));
+    else waiting?.resolve(message.artifacts);
+    return;
+  }
+  if (message.type === 'evict') return evict(message.modelId, 'deleted');
   if (message.type === 'cancel') {
     // Its caller gave up: drop it if it has not started; a running batch just finishes.
     const index = queue.findIndex((pending) => pending.requestId === message.requestId);

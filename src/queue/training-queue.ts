@@ -38,16 +38,24 @@ const priorityOf = (rank: number): number => Math.min(Math.max(1, rank), PRIORIT
  * The BullMQ job id is the database row's id, so a job can never be queued twice. `rank` is
  * its place in its tenant's line (from PostgreSQL, `TrainingJobsRepository.queueRank`), used as
  * BullMQ's priority: every tenant's next job outranks any tenant's second, so dispatch goes
- * round the tenants instead of first come, first served (see worker/fair-share.ts).
+ * round the tenants instead of first come, first served (see worker/fair-share.ts). `labels`
+ * tie the worker's log lines to the tenant and to the API request that queued the job.
  */
 export async function enqueueTraining(
   queue: TrainingQueue,
   jobId: string,
   rank: number,
+  labels: Pick<TrainingJobPayload, 'tenantId' | 'requestId'> = {},
 ): Promise<void> {
+  const { tenantId, requestId } = labels;
   await queue.add(
     TRAIN_JOB_NAME,
-    { version: TRAINING_JOB_PAYLOAD_VERSION, jobId },
+    {
+      version: TRAINING_JOB_PAYLOAD_VERSION,
+      jobId,
+      ...(tenantId ? { tenantId } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
     { jobId, priority: priorityOf(rank) },
   );
 }

@@ -9,6 +9,7 @@ import { createDb, type Db } from '../db/prisma-client.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { InferenceService } from '../inference/inference.service.js';
+import { QUEUE_STATES, setScrapeSources } from '../observability/metrics.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
 import { DatasetsService } from '../services/datasets.service.js';
@@ -18,6 +19,7 @@ import { ModelsService } from '../services/models.service.js';
 import { PredictionsService } from '../services/predictions.service.js';
 import { QuotasService, type TenantServices } from '../services/quotas.service.js';
 import { artifactStoreFor, type ArtifactStore } from '../storage/artifact-store.js';
+import { instrumentStore } from '../storage/instrumented-store.js';
 
 /*
  * The one place that builds Graft's parts from a config: connections, the store, the queue,
@@ -40,7 +42,8 @@ export function wireData(config: Config & { databaseUrl: string }): DataParts {
   return {
     config,
     db,
-    store: artifactStoreFor(config.dataDir),
+    // Every store operation timed, its failures counted (graft_storage_operation_*).
+    store: instrumentStore(artifactStoreFor(config.storage)),
     close: () => db.$disconnect(),
   };
 }
@@ -63,7 +66,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   // A dead Redis fails requests with 503 and /readyz says so; its error events are not news.
   redis.on('error', () => undefined);
   const queue = createTrainingQueue(config.queueName, redis);
-  const inference = new InferenceService(config, {
+  const inference = new InferenceService(config, store, {
     cacheBytes: config.inferenceCacheBytes,
     maxBatch: config.inferenceMaxBatch,
     maxPending: config.admission.inferenceMaxPending,
@@ -75,6 +78,11 @@ export function wireApi(config: ConnectedConfig): ApiParts {
     keys: new ApiKeysRepository(db),
     tenants: new TenantsRepository(db, config.quotas),
   };
+  // Read when /metrics is scraped: the queue's depth and the jobs by status.
+  const stopScrapes = setScrapeSources({
+    queueCounts: () => queue.getJobCounts(...QUEUE_STATES),
+    jobCounts: () => repositories.jobs.statusCounts(),
+  });
   const services: ApiParts['services'] = {
     datasets: new DatasetsService(repositories.datasets, store, config, repositories.tenants),
     jobs: new JobsService(
@@ -107,6 +115,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
       limitsFor: (tenantId) => repositories.tenants.rateLimits(tenantId),
     },
     async close() {
+      stopScrapes();
       await inference.close();
       await queue.close();
       redis.disconnect();

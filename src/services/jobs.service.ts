@@ -124,7 +124,8 @@ export class JobsService {
     private readonly baseUrlHosts: readonly string[] = [],
   ) {}
 
-  async create(tenantId: string, body: Record<string, unknown>) {
+  /** `requestId`: the API request's, carried to the worker's log lines for this job. */
+  async create(tenantId: string, body: Record<string, unknown>, requestId?: string) {
     const { datasetId, ...specInput } = body;
     let spec: TrainingSpec;
     try {
@@ -173,7 +174,10 @@ export class JobsService {
       throw error;
     }
     try {
-      await enqueueTraining(this.queue, row.id, rank);
+      await enqueueTraining(this.queue, row.id, rank, {
+        tenantId,
+        ...(requestId ? { requestId } : {}),
+      });
     } catch {
       await this.jobs.withdraw(row.id).catch(() => false);
       throw queueUnavailable();

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, type Dirent } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { StorageSettings } from '../config/config.js';
+import { S3ArtifactStore, s3ClientFor } from './s3-artifact-store.js';
 
 /** One child of a prefix, as `ArtifactStore.list` gives it. */
 export interface StoredEntry {
@@ -20,8 +23,16 @@ export interface StoredEntry {
  */
 export interface ArtifactStore {
   put(key: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * Puts what `body` gives until it ends; `size`, when known, is a hint (S3 picks part sizes
+   * with it). Like `put`, readers see the whole object or none.
+   */
+  putStream(key: string, body: Readable, size?: number): Promise<void>;
+  /** Rejects with `code` 'ENOENT' when nothing is stored under the key. */
   get(key: string): Promise<Buffer>;
+  /** Fails (an 'error' event) with `code` 'ENOENT' when nothing is stored under the key. */
   stream(key: string): Readable;
+  /** True for a stored object, and for a prefix with keys below it. */
   exists(key: string): Promise<boolean>;
   /** Removes the key and everything below it. */
   remove(prefix: string): Promise<void>;
@@ -75,14 +86,27 @@ export class LocalArtifactStore implements ArtifactStore {
     return path;
   }
 
-  async put(key: string, data: Uint8Array | string): Promise<void> {
+  put(key: string, data: Uint8Array | string): Promise<void> {
+    return this.write(key, (staging) => writeFile(staging, data));
+  }
+
+  async putStream(key: string, body: Readable, _size?: number): Promise<void> {
+    try {
+      await this.write(key, (staging) => pipeline(body, createWriteStream(staging)));
+    } catch (error) {
+      body.destroy(); // nobody else reads what a failed put was given
+      throw error;
+    }
+  }
+
+  private async write(key: string, save: (staging: string) => Promise<void>): Promise<void> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write then rename: readers never see a half-written file.
     const staging = join(this.root, STAGING, `${randomUUID()}.partial`);
     await mkdir(dirname(staging), { recursive: true });
     try {
-      await writeFile(staging, data);
+      await save(staging);
       await rename(staging, path);
     } catch (error) {
       await rm(staging, { force: true });
@@ -90,7 +114,7 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
-  get(key: string): Promise<Buffer> {
+  async get(key: string): Promise<Buffer> {
     return readFile(this.path(key));
   }
 
@@ -98,8 +122,8 @@ export class LocalArtifactStore implements ArtifactStore {
     return createReadStream(this.path(key));
   }
 
-  exists(key: string): Promise<boolean> {
-    return Promise.resolve(existsSync(this.path(key)));
+  async exists(key: string): Promise<boolean> {
+    return existsSync(this.path(key));
   }
 
   async remove(prefix: string): Promise<void> {
@@ -148,6 +172,16 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
-export function artifactStoreFor(dataDir: string): ArtifactStore {
-  return new LocalArtifactStore(join(dataDir, 'artifacts'));
+/** The store GRAFT_STORAGE_URL names (`config.storage`): a folder, or an S3 bucket and prefix. */
+export function artifactStoreFor(storage: StorageSettings): ArtifactStore {
+  switch (storage.kind) {
+    case 'file':
+      return new LocalArtifactStore(storage.root);
+    case 's3':
+      return new S3ArtifactStore({
+        client: s3ClientFor(storage),
+        bucket: storage.bucket,
+        prefix: storage.prefix,
+      });
+  }
 }

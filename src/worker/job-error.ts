@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Stored errors longer than this are cut: a job's error is a sentence, not a log. */
 const MAX_LENGTH = 1000;
@@ -16,11 +17,18 @@ function systemCode(error: unknown): string | undefined {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
-/** The database's errors (an address, SQL, a query's text): never for a job's owner. */
+/**
+ * The database's and the object store's errors (an address, SQL, a bucket, a credential):
+ * never for a job's owner.
+ */
 function isInternal(error: unknown): boolean {
   return (
     isDatabaseUnavailable(error) ||
-    (error instanceof Error && /^PrismaClient|^DriverAdapterError$/.test(error.constructor.name))
+    (error instanceof Error &&
+      (/^PrismaClient|^DriverAdapterError$/.test(error.constructor.name) ||
+        // AWS SDK service errors carry $metadata; its credential errors say so by name.
+        typeof (error as { $metadata?: unknown }).$metadata === 'object' ||
+        error.name === 'CredentialsProviderError'))
   );
 }
 
@@ -43,7 +51,7 @@ export interface JobError {
  */
 export function jobError(error: unknown, prefix = ''): JobError {
   const raw = error instanceof Error ? error.message : String(error);
-  const code = systemCode(error) ?? (isInternal(error) ? 'database' : undefined);
+  const code = systemCode(error) ?? (isInternal(error) ? 'database or storage' : undefined);
   if (code) {
     const reference = randomBytes(6).toString('hex');
     const detail = error instanceof Error ? (error.stack ?? raw) : raw;
@@ -58,10 +66,12 @@ export function jobError(error: unknown, prefix = ''): JobError {
   };
 }
 
-/** Logs the part of a job's error its owner does not see (worker processes log to stderr). */
-export function logInternal(jobId: string, error: JobError): void {
-  if (error.internal)
-    console.error(
-      `graft worker: job ${jobId} failed (reference ${error.internal.reference}): ${error.internal.detail}`,
-    );
+/**
+ * Logs the part of a job's error its owner does not see, on `log` (bound to the job: jobId,
+ * tenantId, requestId), under the reference its owner was given.
+ */
+export function logInternal(log: Logger, error: JobError): void {
+  if (!error.internal) return;
+  const { reference, detail } = error.internal;
+  log.error({ reference, detail }, `job failed with a system error (reference ${reference})`);
 }

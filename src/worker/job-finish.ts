@@ -9,6 +9,7 @@ import type { TrainingReport } from '../training/training-types.js';
 import type { ClaimedJob } from './job-claim.js';
 import { jobError, logInternal } from './job-error.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
+import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import {
   DatabaseLost,
   DRAIN_REASON,
@@ -21,6 +22,8 @@ import { WallTimeExceeded } from './wall-time.js';
 export interface FinishDeps {
   jobs: TrainingJobsRepository;
   store: ArtifactStore;
+  /** Where a failure's internals are logged, bound to the job; the default logger without. */
+  logger?: Logger;
 }
 
 /** Where a run's artifacts go, under the id its model row will have. */
@@ -106,7 +109,7 @@ export async function recordStopped(
     outcome = 'cancelled';
   } else {
     const error = jobError(stop.aborted ? stop.reason : stop.error);
-    logInternal(job.id, error);
+    logInternal(jobLogger(deps.logger ?? defaultLogger(), { jobId: job.id }), error);
     ended = await deps.jobs.fail(job.id, error.message, job.attempt);
     outcome = 'failed';
   }
@@ -124,11 +127,15 @@ export async function recordWorkerFailure(
   jobs: TrainingJobsRepository,
   job: { data: unknown } | undefined,
   error: Error,
+  logger: Logger = defaultLogger(),
 ): Promise<boolean> {
   if (!job || !isTrainingJobPayload(job.data)) return false;
   // The run lost PostgreSQL: left running for the reaper, which queues it again.
   if (error.name === new DatabaseLost(undefined).name) return false;
+  const { jobId, tenantId, requestId } = job.data;
+  const log = jobLogger(logger, { jobId, tenantId, requestId });
   const stored = jobError(error, 'the worker failed: ');
-  logInternal(job.data.jobId, stored);
+  log.warn({ error: error.message }, 'the worker failed this job');
+  logInternal(log, stored);
   return jobs.fail(job.data.jobId, stored.message);
 }

@@ -1,5 +1,6 @@
 /** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig } from '../config/config.js';
+import { serveMetrics } from '../observability/metrics-server.js';
 import { stopOnSignals, wireData } from '../runtime/wiring.js';
 import { startTrainingWorker } from './training-worker.js';
 
@@ -10,12 +11,24 @@ process.env.DATABASE_URL = databaseUrl;
 const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
 const data = wireData({ ...config, databaseUrl });
 const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl }, data.db);
-console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'`);
+// Each worker is a Prometheus target of its own (GRAFT_METRICS_PORT), by the API's access rule.
+const metricsPort = config.metrics.port;
+const metrics =
+  metricsPort === undefined
+    ? undefined
+    : await serveMetrics(config.metrics, config.host, metricsPort);
+if (metrics && config.metrics.access === 'off')
+  console.warn(
+    'graft worker: GRAFT_METRICS_PORT is set, but neither GRAFT_METRICS_TOKEN nor GRAFT_METRICS=open: /metrics answers 404',
+  );
+const serving = metrics ? `; metrics at http://${config.host}:${metrics.port}/metrics` : '';
+console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'${serving}`);
 // SIGTERM drains: each run checkpoints and hands its job back to the queue, within the bound;
 // past it the process exits and the job's lapsed lock hands it to another worker.
 stopOnSignals(
   async () => {
     await running.close();
+    await metrics?.close();
     await data.close();
   },
   { timeoutMs: config.recovery.drainTimeoutMs },

@@ -1,8 +1,7 @@
-import { lstat, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ModelsRepository } from '../db/models.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import { removeOldFiles } from '../storage/temp-files.js';
 
 export interface SweepDeps {
   jobs: TrainingJobsRepository;
@@ -50,7 +49,7 @@ export async function sweepOrphans(
   const step = async (what: string, run: () => Promise<number>) =>
     (await guarded(`sweeping ${what}`, run)) ?? 0;
   return {
-    uploads: await step('upload temp files', () => removeOldUploads(deps.uploadTmpDir, olderThan)),
+    uploads: await step('upload temp files', () => removeOldFiles(deps.uploadTmpDir, olderThan)),
     unfinishedWrites: await step('unfinished writes', () =>
       deps.store.removeUnfinishedWrites(olderThan),
     ),
@@ -58,25 +57,6 @@ export async function sweepOrphans(
     checkpointFolders: await step('checkpoints', () => removeEndedCheckpoints(deps)),
     datasetFolders: await step('dataset folders', () => removeUnownedDatasets(deps, olderThan)),
   };
-}
-
-/** Temp files of uploads whose request died (a finished one removes its own). */
-async function removeOldUploads(dir: string, olderThan: Date): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return 0;
-    throw error;
-  }
-  let removed = 0;
-  for (const name of names) {
-    const stats = await lstat(join(dir, name)).catch(() => undefined);
-    if (!stats || stats.mtime >= olderThan) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
 }
 
 /** Model folders with no Model row: a run that died after writing, or a delete half done. */

@@ -4,6 +4,7 @@ import { TRAINING_JOB_PAYLOAD_VERSION } from '../contracts/training-job.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
+import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
 import {
   createTrainingQueue,
@@ -31,8 +32,10 @@ import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './
 export interface ReaperDeps extends SweepDeps {
   /** On a fail-fast connection: a pass while Redis is away fails instead of hanging. */
   queue: TrainingQueue;
-  /** Where a pass that did something, or a step that failed, is told (console by default). */
+  /** Where a pass that did something, or a step that failed, is told (`logger` by default). */
   log?: (line: string) => void;
+  /** Where each repaired job is logged, bound to it (jobId, tenantId); the default logger without. */
+  logger?: Logger;
 }
 
 export type ReaperSettings = Pick<
@@ -44,6 +47,11 @@ export type ReaperSettings = Pick<
    * right now (30 s by default; enqueueing fails fast, in at most a few seconds).
    */
   queuedGraceMs?: number;
+  /**
+   * Files are swept at most this often (every pass when absent): a sweep lists every dataset
+   * and model in the store, which on S3 costs a LIST per thousand keys.
+   */
+  sweepIntervalMs?: number;
 };
 
 export interface ReaperReport {
@@ -80,8 +88,13 @@ export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let last: Promise<unknown> = Promise.resolve();
+  let lastSweep = -Infinity;
   const runOnce = (): Promise<ReaperReport> => {
-    const pass = last.then(() => reap(deps, settings));
+    const pass = last.then(() => {
+      const sweep = Date.now() - lastSweep >= (settings.sweepIntervalMs ?? 0);
+      if (sweep) lastSweep = Date.now();
+      return reap(deps, settings, sweep);
+    });
     last = pass.catch(() => undefined);
     return pass;
   };
@@ -114,7 +127,11 @@ export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper 
  * The reaper of a worker process (training-worker.ts), with its own fail-fast Redis
  * connection: a pass while Redis is away fails, and stopping never waits on Redis.
  */
-export function startProcessReaper(config: Config & { redisUrl: string }, db: Db): Reaper {
+export function startProcessReaper(
+  config: Config & { redisUrl: string },
+  db: Db,
+  logger?: Logger,
+): Reaper {
   const connection = createRedis(config.redisUrl, 'queue');
   // A pass that hits a dead Redis logs its failure; the connection's events are not news.
   connection.on('error', () => undefined);
@@ -123,10 +140,15 @@ export function startProcessReaper(config: Config & { redisUrl: string }, db: Db
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
     queue,
-    store: artifactStoreFor(config.dataDir),
+    store: artifactStoreFor(config.storage),
     uploadTmpDir: join(config.dataDir, 'tmp'),
+    ...(logger ? { logger } : {}),
   };
-  const reaper = startReaper(deps, config.recovery);
+  const { reaperIntervalMs, orphanAgeMs } = config.recovery;
+  const reaper = startReaper(deps, {
+    ...config.recovery,
+    sweepIntervalMs: Math.max(reaperIntervalMs, Math.min(orphanAgeMs / 4, 10 * 60_000)),
+  });
   return {
     runOnce: () => reaper.runOnce(),
     async stop() {
@@ -137,8 +159,12 @@ export function startProcessReaper(config: Config & { redisUrl: string }, db: Db
   };
 }
 
-async function reap(deps: ReaperDeps, settings: ReaperSettings): Promise<ReaperReport> {
-  const log = deps.log ?? ((line: string) => console.log(line));
+async function reap(
+  deps: ReaperDeps,
+  settings: ReaperSettings,
+  sweep = true,
+): Promise<ReaperReport> {
+  const log = deps.log ?? ((line: string) => (deps.logger ?? defaultLogger()).info(line));
   const report: ReaperReport = {
     requeued: 0,
     restarted: 0,
@@ -166,7 +192,7 @@ async function reap(deps: ReaperDeps, settings: ReaperSettings): Promise<ReaperR
   };
   await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
   // After the jobs: a job failed or cancelled above has its checkpoints removed in this pass.
-  report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
+  if (sweep) report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
   const line = summary(report);
   if (line) log(`graft reaper: ${line}`);
   return report;
@@ -212,9 +238,11 @@ async function repair(
   report: ReaperReport,
 ): Promise<void> {
   const { jobs } = deps;
+  const log = jobLogger(deps.logger ?? defaultLogger(), { jobId: job.id, tenantId: job.tenantId });
   if (job.cancelRequested) {
     if (!(await jobs.cancelLost(job))) return;
     report.cancelled++;
+    log.info({ queueState: state }, 'reaper: lost job cancelled as asked');
     await jobEnded(deps, job);
     return;
   }
@@ -222,6 +250,7 @@ async function repair(
     if (!(await jobs.takeForRequeue(job))) return;
     await enqueueAgain(deps, job, state);
     report.requeued++;
+    log.info({ queueState: state }, 'reaper: queued job enqueued again');
     return;
   }
   // This run was lost, and `lostRuns` before it (not `attempt`: a draining worker's hand-back
@@ -231,12 +260,14 @@ async function repair(
   if (lost > settings.maxStalls) {
     if (!(await jobs.failLost(job, gaveUpMessage(lost)))) return;
     report.failed++;
+    log.warn({ lostRuns: lost }, 'reaper: job failed after too many lost runs');
     await jobEnded(deps, job);
     return;
   }
   if (!(await jobs.requeueLost(job))) return;
   await enqueueAgain(deps, job, state);
   report.restarted++;
+  log.info({ lostRuns: lost, queueState: state }, 'reaper: lost running job queued again');
 }
 
 /**
@@ -245,7 +276,9 @@ async function repair(
  */
 async function enqueueAgain(deps: ReaperDeps, job: StuckJob, state: string): Promise<void> {
   if (state === 'completed' || state === 'failed') await deps.queue.remove(job.id);
-  await enqueueTraining(deps.queue, job.id, await deps.jobs.queueRank(job));
+  await enqueueTraining(deps.queue, job.id, await deps.jobs.queueRank(job), {
+    tenantId: job.tenantId,
+  });
 }
 
 /**

@@ -7,7 +7,8 @@ import type { ArtifactStore } from '../storage/artifact-store.js';
 import { openCheckpoints } from '../storage/training-checkpoints.js';
 import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
 import type { PhaseName, TrainingReport } from '../training/training-types.js';
-import { claimJob } from './job-claim.js';
+import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
+import { claimJob, type Claim } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
 import type { EpochRecordView } from '../contracts/training-summary.js';
 import { RunSuperseded, type RunOutcome } from './job-outcome.js';
@@ -31,6 +32,10 @@ export interface TrainingJobDeps {
   progressIntervalMs: number;
   /** The tenant's running cap and wall-time limit. */
   limitsFor: LimitsFor;
+  /** Where the run logs, bound to the job by its delivery (jobId, tenantId, requestId). */
+  logger?: Logger;
+  /** Told the report once training has one (the processor sends its timings to its worker). */
+  onTrained?: (report: TrainingReport) => void;
 }
 
 type DatasetImageRow = Awaited<ReturnType<DatasetsRepository['images']>>[number];
@@ -61,8 +66,28 @@ export async function runTrainingJob(
   signal?: AbortSignal,
 ): Promise<RunOutcome> {
   const claim = await claimJob(deps, jobId);
-  if ('outcome' in claim) return claim.outcome;
+  const base = jobLogger(deps.logger ?? defaultLogger(), { jobId });
+  if ('outcome' in claim) {
+    const ended = claim.outcome === 'failed' || claim.outcome === 'cancelled';
+    base[ended ? 'info' : 'debug']({ outcome: claim.outcome }, 'training not started');
+    return claim.outcome;
+  }
+  const log = jobLogger(base, { tenantId: claim.job.tenantId });
+  const { attempt } = claim.job;
+  log.info({ attempt, datasetId: claim.job.datasetId }, 'training started');
+  const outcome = await trainClaimed({ ...deps, logger: log }, claim, signal);
+  log.info({ attempt, outcome }, 'training ended');
+  return outcome;
+}
+
+/** Trains a claimed job and records how it ended. */
+async function trainClaimed(
+  deps: TrainingJobDeps & { logger: Logger },
+  claim: Extract<Claim, { job: unknown }>,
+  signal: AbortSignal | undefined,
+): Promise<RunOutcome> {
   const { job } = claim;
+  const jobId = job.id;
   const controller = abortLinkedTo(signal);
   const stopClock = startWallClock(controller, claim.limits);
   const modelId = randomUUID();
@@ -84,7 +109,7 @@ export async function runTrainingJob(
       attempt: job.attempt,
       fingerprint: fingerprintOf(job.spec, examples),
       onSaveError: (error) =>
-        console.error(`graft worker: job ${jobId}: a checkpoint was not saved: ${String(error)}`),
+        deps.logger.warn({ error: String(error) }, 'a checkpoint was not saved'),
     });
     // Recorded when the core has checked that a checkpoint fits, not when one is found.
     checkpoints.restored = (point) => {
@@ -109,6 +134,7 @@ export async function runTrainingJob(
       writeArtifact: (name, data) => deps.store.put(`${slot.artifactKey}/${name}`, data),
       checkpoints,
     });
+    deps.onTrained?.(report);
     await Promise.all([progress.settled(), noted]);
     return await recordSucceeded(deps, job, slot, { report, history: progress.history });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 import { isTrainingJobPayload } from '../contracts/training-job.js';
+import { defaultLogger, jobLogger } from '../observability/logger.js';
 import { DEFER_POLICY, deferralDelay, type DeferPolicy } from './fair-share.js';
 import type { JobOutcome } from './job-outcome.js';
 import { runTrainingJob, type TrainingJobDeps } from './run-training-job.js';
@@ -30,7 +31,10 @@ export async function deliverTrainingJob(
   if (!isTrainingJobPayload(job.data)) {
     throw new UnrecoverableError(`invalid training job payload: ${JSON.stringify(job.data)}`);
   }
-  const outcome = await runTrainingJob(deps, job.data.jobId, signal);
+  // Every line the run logs carries the job, its tenant and the request that queued it.
+  const { jobId, tenantId, requestId } = job.data;
+  const logger = jobLogger(deps.logger ?? defaultLogger(), { jobId, tenantId, requestId });
+  const outcome = await runTrainingJob({ ...deps, logger }, jobId, signal);
   if (outcome === 'handed-back') {
     await job.moveToWait(token);
     throw new WaitingError(`job ${job.data.jobId} handed back: its worker is shutting down`);

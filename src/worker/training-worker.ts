@@ -5,6 +5,7 @@ import type { Config, RecoverySettings } from '../config/config.js';
 import type { TrainingJobPayload } from '../contracts/training-job.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { beat, createTrainingQueue, endBeat, workerId } from '../queue/training-queue.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
@@ -12,6 +13,7 @@ import { afterJobEnded } from './fair-share.js';
 import { recordWorkerFailure } from './job-finish.js';
 import { DRAIN_REASON, type JobOutcome } from './job-outcome.js';
 import { startProcessReaper } from './reaper.js';
+import { observeTrainingWorker } from './worker-metrics.js';
 
 /** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
 export const processorPath = (): string => compiledModulePath('worker/training.processor.js');
@@ -26,6 +28,8 @@ export interface TrainingWorkerOptions {
   jobs: TrainingJobsRepository;
   /** Lock and stall settings (BullMQ's defaults when absent: 30 s locks, 1 stall). */
   recovery?: Pick<RecoverySettings, 'lockMs' | 'stalledIntervalMs' | 'maxStalls'>;
+  /** Where failures outside the processor are logged (the default logger without). */
+  logger?: Logger;
 }
 
 export interface TrainingWorker {
@@ -59,9 +63,10 @@ export function createTrainingWorker(options: TrainingWorkerOptions): TrainingWo
       : {}),
   });
   const queue = createTrainingQueue(options.queueName, connection);
+  observeTrainingWorker(worker);
   // Event handlers have no caller to report to: a failed write is dropped, never thrown.
   worker.on('failed', (job, error) => {
-    void recordWorkerFailure(jobs, job, error)
+    void recordWorkerFailure(jobs, job, error, options.logger)
       .catch(() => false)
       .then(() => afterJobEnded(jobs, queue, job));
   });
@@ -92,6 +97,7 @@ export async function startTrainingWorker(
   db: Db,
 ): Promise<RunningWorker> {
   const backend = await selectBackend(config.tfjsBackend);
+  const logger = createLogger({ level: config.logLevel });
   const connection = createRedis(config.redisUrl, 'worker');
   const training = createTrainingWorker({
     queueName: config.queueName,
@@ -100,6 +106,7 @@ export async function startTrainingWorker(
     processor: processorPath(),
     jobs: new TrainingJobsRepository(db),
     recovery: config.recovery,
+    logger,
   });
   const heartbeat = {
     id: workerId(),
@@ -112,7 +119,7 @@ export async function startTrainingWorker(
   const timer = setInterval(() => void sendBeat(), 10_000);
   timer.unref();
   // Re-enqueues jobs nothing will deliver and removes orphaned files (reaper.ts).
-  const reaper = startProcessReaper(config, db);
+  const reaper = startProcessReaper(config, db, logger);
   return {
     worker: training.worker,
     backend: backend.name,

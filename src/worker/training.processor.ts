@@ -5,16 +5,19 @@
 import type { SandboxedJob } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { loadConfig } from '../config/config.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { DatasetsRepository } from '../db/datasets.repository.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { runTransfer } from '../services/transfer-run.js';
 import { wireData, type DataParts } from '../runtime/wiring.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
+import type { TrainingReport } from '../training/training-types.js';
 import type { JobOutcome } from './job-outcome.js';
 import type { TrainingJobDeps } from './run-training-job.js';
 import { limitsFromQuotas } from './tenant-limits.js';
 import { deliverTrainingJob } from './training-delivery.js';
+import { runStats } from './worker-metrics.js';
 
 /** Often enough for a live progress bar and a cancel within a second or so. */
 const PROGRESS_INTERVAL_MS = 1000;
@@ -23,6 +26,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 process.on('disconnect', () => process.exit(1));
 
 let parts: DataParts | undefined;
+let logger: Logger | undefined;
 
 function realDeps({ db, store, config }: DataParts): TrainingJobDeps {
   const tenants = new TenantsRepository(db, config.quotas);
@@ -45,5 +49,9 @@ export default async function process_(
   const config = loadConfig();
   if (!config.databaseUrl) throw new UnrecoverableError('DATABASE_URL is not set for the worker');
   parts ??= wireData({ ...config, databaseUrl: config.databaseUrl });
-  return deliverTrainingJob(realDeps(parts), job, token, signal);
+  logger ??= createLogger({ level: config.logLevel });
+  // The run's stage timings go to the worker process, which serves the metrics.
+  const onTrained = (report: TrainingReport) =>
+    void job.updateProgress(runStats(report)).catch(() => undefined);
+  return deliverTrainingJob({ ...realDeps(parts), logger, onTrained }, job, token, signal);
 }

@@ -161,7 +161,7 @@ describe('base-model URLs allowed for some hosts (GRAFT_ALLOW_BASE_URLS)', () =>
     const deps = {
       jobs: new TrainingJobsRepository(h.db),
       datasets: new DatasetsRepository(h.db),
-      store: artifactStoreFor(h.config.dataDir),
+      store: artifactStoreFor(h.config.storage),
       train: (run: Omit<TransferRunOptions, 'config'>) =>
         runTransfer(
           { ...run, config: h.config },

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseRateLimit } from '../../src/config/config.js';
 
@@ -28,5 +29,89 @@ describe('GRAFT_TRUST_PROXY', () => {
       '::1',
     ]);
     expect(() => loadConfig({ GRAFT_TRUST_PROXY: 'lb.internal' })).toThrow(ConfigError);
+  });
+});
+
+describe('GRAFT_STORAGE_URL', () => {
+  const storage = (env: Record<string, string>) => loadConfig(env).storage;
+
+  it('is <GRAFT_DATA_DIR>/artifacts by default, or a folder: a path or a file:// URL', () => {
+    expect(storage({ GRAFT_DATA_DIR: '/srv/graft' })).toEqual({
+      kind: 'file',
+      root: '/srv/graft/artifacts',
+    });
+    expect(storage({ GRAFT_STORAGE_URL: '/mnt/artifacts/' })).toEqual({
+      kind: 'file',
+      root: '/mnt/artifacts',
+    });
+    expect(storage({ GRAFT_STORAGE_URL: 'store' })).toEqual({
+      kind: 'file',
+      root: resolve('store'),
+    });
+    expect(storage({ GRAFT_STORAGE_URL: 'file:///mnt/my%20artifacts' })).toEqual({
+      kind: 'file',
+      root: '/mnt/my artifacts',
+    });
+  });
+
+  it('is a bucket and key prefix with s3://, the endpoint and region from the AWS variables', () => {
+    expect(storage({ GRAFT_STORAGE_URL: 's3://graft-artifacts' })).toEqual({
+      kind: 's3',
+      bucket: 'graft-artifacts',
+      prefix: '',
+      forcePathStyle: false,
+    });
+    expect(
+      storage({
+        GRAFT_STORAGE_URL: 's3://graft.artifacts/prod//eu-1/',
+        GRAFT_S3_FORCE_PATH_STYLE: 'true',
+        AWS_ENDPOINT_URL: 'http://minio:9000',
+        AWS_REGION: 'eu-west-1',
+      }),
+    ).toEqual({
+      kind: 's3',
+      bucket: 'graft.artifacts',
+      prefix: 'prod/eu-1',
+      forcePathStyle: true,
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+    });
+    // The S3-only variable wins over the one for every service, as in the SDK.
+    expect(
+      storage({
+        GRAFT_STORAGE_URL: 's3://b12',
+        AWS_ENDPOINT_URL: 'http://everything:9000',
+        AWS_ENDPOINT_URL_S3: 'https://s3.internal',
+      }),
+    ).toMatchObject({ endpoint: 'https://s3.internal' });
+    // AWS variables do not matter to a folder.
+    expect(storage({ GRAFT_STORAGE_URL: '/a', AWS_ENDPOINT_URL_S3: 'nonsense' })).toEqual({
+      kind: 'file',
+      root: '/a',
+    });
+  });
+
+  it('refuses what names no folder or bucket', () => {
+    for (const raw of [
+      's3://',
+      's3:///prefix',
+      's3://Graft_Artifacts',
+      's3://ab',
+      's3://bucket?region=eu',
+      's3://key:secret@bucket',
+      's3://bucket:9000/x',
+      's3://bucket/a/%zz',
+      'http://minio:9000/bucket',
+      'file://otherhost/srv/artifacts',
+    ]) {
+      expect(() => storage({ GRAFT_STORAGE_URL: raw }), raw).toThrow(ConfigError);
+    }
+    expect(() => storage({ GRAFT_STORAGE_URL: 'gs://bucket' })).toThrow(/unknown scheme gs:/);
+    expect(() =>
+      storage({ GRAFT_STORAGE_URL: 's3://bucket', GRAFT_S3_FORCE_PATH_STYLE: 'yes' }),
+    ).toThrow(/true or false/);
+    expect(() =>
+      storage({ GRAFT_STORAGE_URL: 's3://bucket', AWS_ENDPOINT_URL_S3: 'minio:9000' }),
+    ).toThrow(/AWS_ENDPOINT_URL_S3/);
   });
 });

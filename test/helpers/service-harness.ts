@@ -8,6 +8,7 @@ import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Db } from '../../src/db/prisma-client.js';
 import type { TrainingQueue } from '../../src/queue/training-queue.js';
+import type { ArtifactStore } from '../../src/storage/artifact-store.js';
 import {
   applyMigrations,
   DEFAULT_POSTGRES,
@@ -29,6 +30,8 @@ export interface Harness {
   db: Db;
   redis: Redis;
   queue: TrainingQueue;
+  /** The store the app was wired with. */
+  store: ArtifactStore;
   config: Config & { databaseUrl: string; redisUrl: string };
   worker?: RunningWorker;
   newKey(tenant: string): Promise<string>;
@@ -65,7 +68,7 @@ export async function startHarness(options: {
   Object.assign(process.env, env);
   const config = loadConfig(process.env) as Harness['config'];
   const parts = wireApi(config);
-  const { db, redis, queue } = parts;
+  const { db, redis, queue, store } = parts;
   const app = await buildApp({ ...parts.app, logger: false });
   const worker = options.worker ? await startTrainingWorker(config, db) : undefined;
   return {
@@ -73,6 +76,7 @@ export async function startHarness(options: {
     db,
     redis,
     queue,
+    store,
     config,
     worker,
     newKey: async (tenant) => (await parts.services.keys.create(tenant)).key,

@@ -20,30 +20,67 @@ describe('Dockerfile and docker-compose.yml', () => {
       expect(cmd).toMatch(/^CMD \["node"|exec node /);
   });
 
-  it('wires postgres, redis, api and a GPU worker with volumes and health checks', () => {
-    const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
-      services: Record<
-        string,
-        {
-          healthcheck?: object;
-          volumes?: string[];
-          deploy?: { resources: { reservations: { devices: { capabilities: string[] }[] } } };
-          build?: { target: string };
-          stop_grace_period?: string;
-        }
-      >;
+  it('wires postgres, redis, MinIO, api and a GPU worker with health checks, sharing no volume', () => {
+    type Service = {
+      image?: string;
+      command?: string[];
+      entrypoint?: string[];
+      environment?: Record<string, string>;
+      healthcheck?: object;
+      volumes?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      deploy?: { resources: { reservations: { devices: { capabilities: string[] }[] } } };
+      build?: { target: string };
+      stop_grace_period?: string;
     };
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgres', 'redis', 'worker']);
-    for (const name of ['postgres', 'redis', 'api'])
-      expect(compose.services[name]!.healthcheck).toBeDefined();
-    expect(
-      compose.services.worker!.deploy!.resources.reservations.devices[0]!.capabilities,
-    ).toContain('gpu');
-    expect(compose.services.worker!.build!.target).toBe('worker-gpu');
-    expect(compose.services.api!.volumes).toEqual(compose.services.worker!.volumes);
+    // `merge`: the api and the worker take the storage settings from one YAML anchor (`<<`).
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+      services: Record<string, Service>;
+      volumes: Record<string, unknown>;
+    };
+    const { services } = compose;
+    expect(Object.keys(services).sort()).toEqual([
+      'api',
+      'minio',
+      'minio-bucket',
+      'postgres',
+      'redis',
+      'worker',
+    ]);
+    for (const name of ['postgres', 'redis', 'minio', 'api'])
+      expect(services[name]!.healthcheck).toBeDefined();
+    expect(services.worker!.deploy!.resources.reservations.devices[0]!.capabilities).toContain(
+      'gpu',
+    );
+    expect(services.worker!.build!.target).toBe('worker-gpu');
     // Longer than the drain bound (GRAFT_DRAIN_TIMEOUT_MS, 10 s), so Docker does not cut it.
-    for (const name of ['api', 'worker'])
-      expect(compose.services[name]!.stop_grace_period).toBe('15s');
+    for (const name of ['api', 'worker']) expect(services[name]!.stop_grace_period).toBe('15s');
+
+    // The artifact store is MinIO's bucket, which a one-shot job creates before the API starts.
+    expect(services.minio!.image).toMatch(/^minio\/minio\b/);
+    expect(services.minio!.command!.slice(0, 2)).toEqual(['server', '/data']);
+    expect(services['minio-bucket']!.image).toMatch(/^minio\/mc\b/);
+    expect(services['minio-bucket']!.entrypoint!.join(' ')).toMatch(
+      /mc mb --ignore-existing local\/graft\b/,
+    );
+    expect(services['minio-bucket']!.depends_on!.minio!.condition).toBe('service_healthy');
+    expect(services.api!.depends_on!['minio-bucket']!.condition).toBe(
+      'service_completed_successfully',
+    );
+    for (const name of ['api', 'worker']) {
+      expect(services[name]!.environment).toMatchObject({
+        GRAFT_STORAGE_URL: 's3://graft/artifacts',
+        AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+        AWS_REGION: expect.any(String) as string,
+        AWS_ACCESS_KEY_ID: expect.any(String) as string,
+        AWS_SECRET_ACCESS_KEY: expect.any(String) as string,
+        GRAFT_S3_FORCE_PATH_STYLE: 'true',
+      });
+    }
+    // Shared nothing: the api and the worker mount no volume (each one's /data is the image's
+    // anonymous volume, a cache), so `--scale api=M --scale worker=N` needs none.
+    for (const name of ['api', 'worker']) expect(services[name]!.volumes ?? []).toEqual([]);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['minio', 'postgres', 'redis']);
   });
 
   it.skipIf(!hasCompose)('passes `docker-compose config` (offline validation)', () => {

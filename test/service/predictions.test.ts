@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -276,7 +276,7 @@ describe('the inference thread', () => {
       preprocessing: row.preprocessing as unknown as Preprocessing,
     });
     const pixels = async () => [await decodeImage(red, ref('x').preprocessing)];
-    const probe = new InferenceService(h.config, { cacheBytes: 1, maxBatch: 8 });
+    const probe = new InferenceService(h.config, h.store, { cacheBytes: 1, maxBatch: 8 });
     try {
       const first = await probe.predict(ref('model-a'), await pixels());
       expect((await probe.cachedModels()).map((m) => m.id)).toEqual(['model-a']);
@@ -286,6 +286,14 @@ describe('the inference thread', () => {
       expect(cached[0]!.bytes).toBeGreaterThan(100_000);
       const again = await probe.predict(ref('model-a'), await pixels());
       expect(Array.from(again[0]!)).toEqual(Array.from(first[0]!));
+      // The files came through the store into this machine's bounded file cache, which is safe
+      // to lose: model-b, out of memory again, is read from the store once more.
+      const files = join(h.config.dataDir, 'cache', 'models');
+      expect(readdirSync(files)).toEqual(expect.arrayContaining(['model-a', 'model-b']));
+      rmSync(files, { recursive: true, force: true });
+      const fetched = await probe.predict(ref('model-b'), await pixels());
+      expect(Array.from(fetched[0]!)).toEqual(Array.from(first[0]!));
+      expect(readdirSync(files)).toEqual(['model-b']);
     } finally {
       await probe.close();
     }

@@ -41,8 +41,17 @@ describe('jobError', () => {
     );
     for (const error of [prisma, new Error("Can't reach database server at db.internal:5432")]) {
       const stored = jobError(error);
-      expect(stored.message).toMatch(/system error \(database\)/);
+      expect(stored.message).toMatch(/system error \(database or storage\)/);
       expect(stored.message).not.toContain('db.internal');
     }
+  });
+
+  it("never shows the object store's words (buckets, credentials)", () => {
+    const denied = Object.assign(new Error('Access Denied to bucket graft-prod'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(jobError(denied).message).toMatch(/system error \(database or storage\)/);
+    expect(jobError(denied).message).not.toContain('graft-prod');
   });
 });

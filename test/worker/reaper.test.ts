@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
+  rmSync,
   mkdtempSync,
   readdirSync,
   utimesSync,
@@ -408,6 +409,23 @@ describe('a stalled job delivered again (resumeStalled)', () => {
 
 describe('the reaper, for files', () => {
   const hourAgo = () => new Date(Date.now() - 3_600_000);
+
+  it('sweeps files at most every sweepIntervalMs, repairing jobs on every pass', async () => {
+    mkdirSync(uploadTmpDir, { recursive: true });
+    const reaper = startReaper(deps(), { ...SETTINGS, sweepIntervalMs: 3_600_000 });
+    try {
+      writeFileSync(join(uploadTmpDir, 'first.zip'), 'killed');
+      utimesSync(join(uploadTmpDir, 'first.zip'), hourAgo(), hourAgo());
+      expect((await reaper.runOnce()).removed.uploads).toBe(1);
+      writeFileSync(join(uploadTmpDir, 'second.zip'), 'killed too');
+      utimesSync(join(uploadTmpDir, 'second.zip'), hourAgo(), hourAgo());
+      expect((await reaper.runOnce()).removed.uploads).toBe(0);
+      expect(existsSync(join(uploadTmpDir, 'second.zip'))).toBe(true);
+    } finally {
+      await reaper.stop();
+      rmSync(join(uploadTmpDir, 'second.zip'), { force: true });
+    }
+  });
 
   /** Back-dates a store folder and everything in it. */
   function backdate(key: string): void {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatasetsRepository } from '../../src/db/datasets.repository.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
 import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
 import { reportSummary } from '../../src/training/report-summary.js';
@@ -185,20 +186,22 @@ describe('runTrainingJob', () => {
       new Error("ENOSPC: no space left on device, write '/var/lib/graft/models/x/weights.bin'"),
       { code: 'ENOSPC' },
     );
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    try {
-      expect(await runTrainingJob(depsWith(stubTrainer({ error: full })), jobId)).toBe('failed');
-      const { error } = await jobRow(jobId);
-      expect(error).toMatch(
-        /^the server hit a system error \(ENOSPC\); try again later, and give the operator reference ([0-9a-f]{12}) if it persists$/,
-      );
-      const reference = /reference ([0-9a-f]{12})/.exec(error ?? '')![1]!;
-      // The operator's log has the whole error under that reference.
-      expect(String(logged.mock.calls[0]?.[0])).toContain(`reference ${reference}`);
-      expect(String(logged.mock.calls[0]?.[0])).toContain('/var/lib/graft/models/x/weights.bin');
-    } finally {
-      logged.mockRestore();
-    }
+    const logged: string[] = [];
+    const logger = createLogger({
+      destination: { write: (line: string) => void logged.push(line) },
+    });
+    expect(await runTrainingJob({ ...depsWith(stubTrainer({ error: full })), logger }, jobId)).toBe(
+      'failed',
+    );
+    const { error } = await jobRow(jobId);
+    expect(error).toMatch(
+      /^the server hit a system error \(ENOSPC\); try again later, and give the operator reference ([0-9a-f]{12}) if it persists$/,
+    );
+    const reference = /reference ([0-9a-f]{12})/.exec(error ?? '')![1]!;
+    // The operator's log has the whole error under that reference.
+    const line = logged.find((l) => l.includes('system error'));
+    expect(line).toContain(`reference ${reference}`);
+    expect(line).toContain('/var/lib/graft/models/x/weights.bin');
     const other = await seedJob(database.db, store);
     const pathy = new Error(
       'could not open /srv/graft/data/tmp/abc.partial (see https://example.com/a/b)',

@@ -25,8 +25,13 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<{ jobs: JobsService }> = asyn
         },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await jobs.create(request.principal.tenantId, request.body)),
+    async (request, reply) => {
+      const { tenantId } = request.principal;
+      const job = await jobs.create(tenantId, request.body, request.id);
+      // The line that ties this request to the job: the worker's lines carry both ids too.
+      request.log.info({ jobId: job.id, tenantId }, 'training job queued');
+      return reply.code(202).send(job);
+    },
   );
 
   app.get(
