@@ -32,7 +32,7 @@ const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
 
 /** node-postgres's messages for a connection it lost or could not open in time. */
 const LOST_CONNECTION =
-  /^Connection terminated|^timeout exceeded when trying to connect|^Client has encountered a connection error|Can't reach database server|Server has closed the connection/;
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server|Server has closed the connection|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command/;
 
 function adapterCause(meta: unknown): { kind?: unknown; code?: unknown } | undefined {
   const adapterError = (meta as { driverAdapterError?: { cause?: unknown } } | undefined)

@@ -22,6 +22,12 @@ import { WallTimeExceeded } from './wall-time.js';
 export interface FinishDeps {
   jobs: TrainingJobsRepository;
   store: ArtifactStore;
+  /**
+   * How long the final write of a finished training waits for a PostgreSQL that went away
+   * (30 s when absent); past it the job is left to the reaper, which runs it again from its
+   * checkpoints.
+   */
+  databaseRetryMs?: number;
   /** Where a failure's internals are logged, bound to the job; the default logger without. */
   logger?: Logger;
 }
@@ -54,6 +60,22 @@ async function dropCheckpoints(deps: FinishDeps, jobId: string): Promise<void> {
 }
 
 /**
+ * Runs `write`, again and again while PostgreSQL is unreachable (every 0.5 s, doubling to 4 s)
+ * for up to `forMs`: a restart or fail-over of a few seconds must not cost a finished training.
+ */
+async function whileDatabaseAway<T>(write: () => Promise<T>, forMs: number): Promise<T> {
+  const until = Date.now() + forMs;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 4000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + wait > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/**
  * Records a finished training: the job succeeds and its model row appears, in one guarded
  * transaction, if this run still owns the job. A cancel that arrived after the last check wins
  * over the finished training.
@@ -67,7 +89,11 @@ export async function recordSucceeded(
   const metrics = reportSummary(trained.report);
   const model = newModel(slot, trained.report, metrics);
   const history = json(trained.history);
-  if (await deps.jobs.succeed(job, model, json(metrics), history)) {
+  const succeeded = await whileDatabaseAway(
+    () => deps.jobs.succeed(job, model, json(metrics), history),
+    deps.databaseRetryMs ?? 30_000,
+  );
+  if (succeeded) {
     await dropCheckpoints(deps, job.id);
     return 'succeeded';
   }

@@ -30,6 +30,8 @@ export interface TrainingJobDeps {
   backendName: () => Promise<string>;
   /** How often progress is written and the cancel flag read. */
   progressIntervalMs: number;
+  /** How long a finished run's final write waits for PostgreSQL (job-finish.ts; 30 s). */
+  databaseRetryMs?: number;
   /** The tenant's running cap and wall-time limit. */
   limitsFor: LimitsFor;
   /** Where the run logs, bound to the job by its delivery (jobId, tenantId, requestId). */

@@ -191,9 +191,10 @@ describe('a run that survives its worker', () => {
       succeed: () => Promise.reject(new Error('Connection terminated unexpectedly')),
     });
     const trainer = stubTrainer({ during: (run) => run.checkpoints.saveFeatures(features()) });
-    const failure = await runTrainingJob({ ...depsWith(trainer), jobs: lostAtTheEnd }, jobId).catch(
-      (error: unknown) => error as Error,
-    );
+    const failure = await runTrainingJob(
+      { ...depsWith(trainer), jobs: lostAtTheEnd, databaseRetryMs: 0 },
+      jobId,
+    ).catch((error: unknown) => error as Error);
     expect(failure).toBeInstanceOf(DatabaseLost);
     // BullMQ's failed handler leaves it to the reaper, which queues it again.
     expect(await recordWorkerFailure(jobs, { data: { version: 1, jobId } }, failure as Error)).toBe(
@@ -201,5 +202,23 @@ describe('a run that survives its worker', () => {
     );
     expect(await jobRow(jobId)).toMatchObject({ status: 'running', error: null });
     expect(checkpointsOf(jobId)).toBe(true);
+  });
+
+  it('waits out a short PostgreSQL outage before recording a finished training', async () => {
+    const { jobId } = await seedJob(database.db, store);
+    let refused = 0;
+    const back = jobs.succeed.bind(jobs);
+    const flaky = Object.assign(Object.create(jobs) as TrainingJobsRepository, {
+      succeed: (...args: Parameters<TrainingJobsRepository['succeed']>) =>
+        ++refused <= 2
+          ? Promise.reject(new Error('Connection terminated unexpectedly'))
+          : back(...args),
+    });
+    const trainer = stubTrainer({ progress: false });
+    expect(
+      await runTrainingJob({ ...depsWith(trainer), jobs: flaky, databaseRetryMs: 10_000 }, jobId),
+    ).toBe('succeeded');
+    expect(refused).toBe(3);
+    expect(await jobRow(jobId)).toMatchObject({ status: 'succeeded' });
   });
 });
