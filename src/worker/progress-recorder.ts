@@ -11,11 +11,16 @@ export interface ProgressRecorderOptions {
   onCancelRequested: () => void;
   /** Called when a write finds the job no longer this run's (taken over, or ended). */
   onSuperseded: () => void;
-  /** The progress already shown (a job run before): never shown lower. */
-  floor?: number;
+  /**
+   * What the job showed before this run (a job run before): progress is never shown lower, nor
+   * the phase earlier, while this run catches up (its head is refitted after a resume).
+   */
+  floor?: { progress: number; phase: string | null; epoch: number | null; epochs: number | null };
 }
 
 const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 } as const;
+const STAGE_ORDER = ['features', 'featureExtraction', 'fineTuning', 'export'];
+const stageOrder = (stage: string | null) => (stage === null ? -1 : STAGE_ORDER.indexOf(stage));
 
 /**
  * Turns the core's progress callbacks into throttled writes on the job row and the per-epoch
@@ -26,7 +31,7 @@ const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 } as const;
  */
 export class ProgressRecorder {
   readonly history: EpochRecordView[];
-  private readonly floor: number;
+  private readonly floor: NonNullable<ProgressRecorderOptions['floor']>;
   private lastWrite = 0;
   private writing: Promise<void> = Promise.resolve();
 
@@ -36,7 +41,7 @@ export class ProgressRecorder {
     private readonly options: ProgressRecorderOptions,
   ) {
     this.history = [];
-    this.floor = options.floor ?? 0;
+    this.floor = options.floor ?? { progress: 0, phase: null, epoch: null, epochs: null };
   }
 
   /** The epochs an earlier run recorded that this one continues from (kept on show). */
@@ -85,11 +90,13 @@ export class ProgressRecorder {
   }
 
   private async write(p: TrainingProgress): Promise<void> {
+    const floor = this.floor;
+    const behind = stageOrder(p.stage) < stageOrder(floor.phase);
     const owned = await this.jobs.recordProgress(this.jobId, this.options.attempt, {
-      phase: p.stage,
-      progress: Math.max(this.floor, Math.min(0.99, p.progress)),
-      epoch: p.epoch ?? null,
-      epochs: p.epochs ?? null,
+      phase: behind ? floor.phase! : p.stage,
+      progress: Math.max(floor.progress, Math.min(0.99, p.progress)),
+      epoch: behind ? floor.epoch : (p.epoch ?? null),
+      epochs: behind ? floor.epochs : (p.epochs ?? null),
       etaSeconds: p.etaSeconds,
       history: this.history,
     });

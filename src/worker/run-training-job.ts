@@ -100,7 +100,7 @@ async function trainClaimed(
     intervalMs: deps.progressIntervalMs,
     onCancelRequested: () => controller.abort(new Error('cancelled by request')),
     onSuperseded: () => controller.abort(new RunSuperseded()),
-    floor: job.progress,
+    floor: { progress: job.progress, phase: job.phase, epoch: job.epoch, epochs: job.epochs },
   });
   let noted: Promise<void> = Promise.resolve();
   try {

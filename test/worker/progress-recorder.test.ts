@@ -141,13 +141,15 @@ describe('ProgressRecorder', () => {
       intervalMs: 0,
       onCancelRequested: () => undefined,
       onSuperseded: () => undefined,
-      floor: 0.7,
+      floor: { progress: 0.7, phase: 'fineTuning', epoch: 3, epochs: 5 },
     });
     recorder.keep([kept]);
     recorder.record(batch(0.3));
     await recorder.settled();
     let row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
     expect(row.progress).toBe(0.7);
+    // Catching up (the head refitted), it still shows where the job had got to.
+    expect(row).toMatchObject({ phase: 'fineTuning', epoch: 3, epochs: 5 });
     // The head is fitted again after a resume: its record goes before the kept fine-tuning.
     recorder.record({ ...epochEnd, epoch: 1, epochs: 1, progress: 0.75 });
     await recorder.settled();
