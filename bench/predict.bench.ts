@@ -9,10 +9,20 @@
  * JSON object.
  *
  *   npm run bench:predict -- [--json] [--seconds 15] [--data <dir>]
- *     [--concurrency 1,16] [--saturation 256 (0: skip)]
+ *     [--concurrency 1,16] [--saturation 256 (0: skip; the default with --compare-stores)]
+ *     [--store local|s3] [--compare-stores [--rounds 2]]
+ *
+ * The model is put into an artifact store the API reads it from (GRAFT_STORAGE_URL): a folder
+ * (`--store local`, the default) or a bucket on an s3rver the bench starts on loopback (`--store
+ * s3`). The API copies it into its local model cache on the first request, whose latency is
+ * `firstRequestMs`. `--compare-stores` starts one API process per store (each with an empty
+ * GRAFT_DATA_DIR, so the s3 one has to fetch the model from the bucket) and, at each
+ * concurrency, loads them in turn for `--seconds` each, `--rounds` pairs in ABBA order (local,
+ * s3, s3, local, …): on a noisy machine neighbouring slices see the same load. It prints req/s
+ * and p50 per concurrency for both, and the ratios s3/local.
  */
 import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,7 +41,16 @@ import {
   ensureRedis,
 } from '../src/runtime/infrastructure.js';
 import { trainFromFolder } from '../src/services/folder-training.service.js';
-import { file, formBody, graftClient } from '../test/client/graft-client.js';
+import { file, formBody, graftClient, type GraftClient } from '../test/client/graft-client.js';
+import {
+  interleaved,
+  mean,
+  openBenchStore,
+  putFiles,
+  STORE_KINDS,
+  type BenchStore,
+  type StoreKind,
+} from './bench-stores.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,12 +58,22 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     data: { type: 'string', default: '../shared/datasets/hymenoptera' },
     concurrency: { type: 'string', default: '1,16' },
-    saturation: { type: 'string', default: '256' },
+    // Default 256, or 0 with --compare-stores.
+    saturation: { type: 'string' },
+    store: { type: 'string', default: 'local' },
+    'compare-stores': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '2' },
   },
 });
+const storeKind = values.store as StoreKind;
+const rounds = Number(values.rounds);
+if (!STORE_KINDS.includes(storeKind) || !(Number.isInteger(rounds) && rounds > 0)) {
+  console.error('bench:predict: --store is local or s3; --rounds a whole number above 0');
+  process.exit(2);
+}
 const seconds = Number(values.seconds);
 const concurrencies = values.concurrency.split(',').map(Number);
-const saturation = Number(values.saturation);
+const saturation = Number(values.saturation ?? (values['compare-stores'] ? 0 : 256));
 const dataDir = resolve(values.data);
 if (!existsSync(dataDir)) {
   console.error(`bench:predict needs labelled photos at ${dataDir}`);
@@ -86,6 +115,7 @@ const db = createDb(postgres.url);
 const { key, tenantId } = await new ApiKeysRepository(db).create('bench');
 const modelId = randomUUID();
 const artifactKey = `models/${modelId}`;
+const modelDir = join(workDir, 'model');
 log(`training a model on ${dataDir} (${base ?? 'offline default base'})`);
 const trained = await trainFromFolder({
   dataDir,
@@ -94,7 +124,7 @@ const trained = await trainFromFolder({
     featureExtraction: { epochs: 5 },
     fineTuning: { enabled: false },
   },
-  outDir: join(workDir, 'data', 'artifacts', artifactKey),
+  outDir: modelDir,
   config: loadConfig({ GRAFT_MODEL_MIRROR: mirror, GRAFT_DATA_DIR: join(workDir, 'data') }),
 });
 const { report } = trained;
@@ -113,35 +143,15 @@ await db.model.create({
   },
 });
 
-// --- the API in its own process ------------------------------------------------------------
-const port = await freePort();
-const server = spawn(process.execPath, ['dist/api/server.js'], {
-  env: {
-    ...process.env,
-    DATABASE_URL: postgres.url,
-    REDIS_URL: redis.url,
-    GRAFT_DATA_DIR: join(workDir, 'data'),
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    // One key fires every request: measure serving, not the per-key predict budget.
-    GRAFT_RATE_PREDICT: '1000000/1s',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const url = `http://127.0.0.1:${port}`;
-// The typed client: a route that drifts from openapi.yaml fails to compile here too.
-const api = graftClient(url, key);
-// /healthz needs no key; probe it as a load balancer would, without one.
-const probe = graftClient(url);
-for (let i = 0; i < 100; i++) {
-  if (
-    await probe.GET('/healthz').then(
-      ({ response }) => response.ok,
-      () => false,
-    )
-  )
-    break;
-  await new Promise((done) => setTimeout(done, 100));
+/** A store holding the model under its artifact key, as the worker leaves it. */
+async function storeWithModel(kind: StoreKind): Promise<BenchStore> {
+  const opened = await openBenchStore(kind);
+  const files = readdirSync(modelDir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => ({ key: `${artifactKey}/${entry.name}`, path: join(modelDir, entry.name) }));
+  const put = await putFiles(opened.store, files);
+  log(`model put into the ${kind} store (${opened.location}): ${put.files} files, ${put.bytes} B`);
+  return opened;
 }
 
 const images = readdirSync(join(dataDir, 'val', 'ants'))
@@ -153,11 +163,60 @@ const images = readdirSync(join(dataDir, 'val', 'ants'))
       .map((name) => readFileSync(join(dataDir, 'val', 'bees', name))),
   );
 
+// --- the API in its own process ------------------------------------------------------------
+
+interface Api {
+  process: ChildProcess;
+  /** The typed client: a route that drifts from openapi.yaml fails to compile here too. */
+  client: GraftClient;
+  /** /healthz needs no key; probe it as a load balancer would, without one. */
+  probe: GraftClient;
+}
+
+/** A fresh API process (its own empty GRAFT_DATA_DIR: no model cached) on `store`. */
+async function startApi(store: BenchStore, index: number): Promise<Api> {
+  const port = await freePort();
+  const server = spawn(process.execPath, ['dist/api/server.js'], {
+    env: {
+      ...process.env,
+      ...store.env,
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      GRAFT_DATA_DIR: join(workDir, `api-${index}`),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      // One key fires every request: measure serving, not the per-key predict budget.
+      GRAFT_RATE_PREDICT: '1000000/1s',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const api = { process: server, client: graftClient(url, key), probe: graftClient(url) };
+  for (let i = 0; i < 100; i++) {
+    if (
+      await api.probe.GET('/healthz').then(
+        ({ response }) => response.ok,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return api;
+}
+
+async function stopApi(api: Api): Promise<void> {
+  if (api.process.exitCode !== null || api.process.signalCode !== null) return;
+  const exited = new Promise((done) => api.process.once('exit', done));
+  api.process.kill('SIGTERM');
+  await exited;
+}
+
 /** The API process's resident set, sampled every 100 ms while `stop` is false (Linux). */
-async function peakRss(stop: () => boolean): Promise<number | null> {
+async function peakRss(api: Api, stop: () => boolean): Promise<number | null> {
   let peak = 0;
   while (!stop()) {
-    const status = await readFile(`/proc/${server.pid}/status`, 'utf8').catch(() => '');
+    const status = await readFile(`/proc/${api.process.pid}/status`, 'utf8').catch(() => '');
     const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
     peak = Math.max(peak, kib * 1024);
     await new Promise((done) => setTimeout(done, 100));
@@ -166,8 +225,11 @@ async function peakRss(stop: () => boolean): Promise<number | null> {
 }
 
 /** The answer's status, and its Retry-After in seconds (0 without one). */
-async function predictOnce(image: Buffer): Promise<{ status: number; retryAfter: number }> {
-  const { response } = await api.POST('/v1/models/{id}/predict', {
+async function predictOnce(
+  api: Api,
+  image: Buffer,
+): Promise<{ status: number; retryAfter: number }> {
+  const { response } = await api.client.POST('/v1/models/{id}/predict', {
     // topK 5 is the server's default; the document marks it required.
     params: { path: { id: modelId }, query: { topK: 5 } },
     ...formBody('/v1/models/{id}/predict', { file: [file(image, 'image.jpg', 'image/jpeg')] }),
@@ -177,11 +239,11 @@ async function predictOnce(image: Buffer): Promise<{ status: number; retryAfter:
   return { status: response.status, retryAfter: Number(response.headers.get('retry-after') ?? 0) };
 }
 
-async function healthzProbe(stop: () => boolean): Promise<number[]> {
+async function healthzProbe(api: Api, stop: () => boolean): Promise<number[]> {
   const latencies: number[] = [];
   while (!stop()) {
     const started = performance.now();
-    await probe.GET('/healthz', { parseAs: 'arrayBuffer' });
+    await api.probe.GET('/healthz', { parseAs: 'arrayBuffer' });
     latencies.push(performance.now() - started);
     await new Promise((done) => setTimeout(done, 50));
   }
@@ -192,23 +254,24 @@ async function healthzProbe(stop: () => boolean): Promise<number[]> {
  * `concurrency` clients, each sending again as soon as it is answered, or, told to retry
  * after a while (503, 429), once that while has passed, as well-behaved clients do.
  */
-async function load(concurrency: number) {
+async function load(api: Api, concurrency: number) {
   let next = 0;
   const latencies: number[] = [];
   // By status: 200 served, 503 shed (busy), anything else an error.
   const byStatus = new Map<number, number[]>();
   const deadline = performance.now() + seconds * 1000;
   const done = () => performance.now() > deadline;
-  const probe = healthzProbe(done);
-  const rss = peakRss(done);
+  const probe = healthzProbe(api, done);
+  const rss = peakRss(api, done);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!done()) {
         const begin = performance.now();
-        const { status, retryAfter } = await predictOnce(images[next++ % images.length]!).catch(
-          () => ({ status: 0, retryAfter: 0 }),
-        );
+        const { status, retryAfter } = await predictOnce(
+          api,
+          images[next++ % images.length]!,
+        ).catch(() => ({ status: 0, retryAfter: 0 }));
         const latency = performance.now() - begin;
         latencies.push(latency);
         byStatus.set(status, [...(byStatus.get(status) ?? []), latency]);
@@ -238,50 +301,163 @@ async function load(concurrency: number) {
   };
 }
 
-try {
+/**
+ * The first request (the API fetches the model from the store and loads it), then one more to
+ * warm up; the first one's latency.
+ */
+async function coldStart(api: Api, kind: StoreKind): Promise<number> {
+  log(`${kind} store: first request (the model comes from the store)`);
+  const first = performance.now();
+  const { status } = await predictOnce(api, images[0]!);
+  const firstRequestMs = performance.now() - first;
+  if (status !== 200)
+    throw new Error(`the first prediction on the ${kind} store answered ${status}`);
   log('warming up');
-  await predictOnce(images[0]!);
-  const idleHealthz = summary(
-    await healthzProbe(
-      (
-        (end) => () =>
-          performance.now() > end
-      )(performance.now() + 2000),
-    ),
-  );
-  const runs = [];
-  for (const concurrency of concurrencies) {
-    log(`concurrency ${concurrency} for ${seconds} s`);
-    runs.push(await load(concurrency));
+  await predictOnce(api, images[1]!);
+  return firstRequestMs;
+}
+
+async function saturate(api: Api, kind: StoreKind) {
+  if (saturation <= 0) return {};
+  log(`${kind} store: saturation, concurrency ${saturation} for ${seconds} s`);
+  return { saturation: await load(api, saturation) };
+}
+
+/** One API process on `store`: its first (cold) request, then the runs. */
+async function serve(store: BenchStore) {
+  const api = await startApi(store, 0);
+  try {
+    const firstRequestMs = await coldStart(api, store.kind);
+    const idleHealthz = summary(
+      await healthzProbe(
+        api,
+        (
+          (end) => () =>
+            performance.now() > end
+        )(performance.now() + 2000),
+      ),
+    );
+    const runs = [];
+    for (const concurrency of concurrencies) {
+      log(`${store.kind} store: concurrency ${concurrency} for ${seconds} s`);
+      runs.push(await load(api, concurrency));
+    }
+    return {
+      store: store.kind,
+      firstRequestMs,
+      idleHealthzLatencyMs: idleHealthz,
+      runs,
+      ...(await saturate(api, store.kind)),
+    };
+  } finally {
+    await stopApi(api);
   }
-  let saturated;
-  if (saturation > 0) {
-    log(`saturation: concurrency ${saturation} for ${seconds} s`);
-    saturated = await load(saturation);
-  }
-  console.log(
-    JSON.stringify(
-      {
-        bench: 'predict',
-        model: {
-          base: report.base.id,
-          labels: report.labels,
-          inputSize: report.base.preprocessing.size,
-          valAccuracy: report.evaluation.accuracy,
+}
+
+type Slice = Awaited<ReturnType<typeof load>> & { store: StoreKind };
+
+/** Per store and concurrency, the mean over its slices; the ratios s3/local. */
+function comparison(slices: Slice[]) {
+  const stats = (concurrency: number, kind: StoreKind) => {
+    const mine = slices.filter((s) => s.store === kind && s.concurrency === concurrency);
+    return {
+      requestsPerSecond: mean(mine.map((run) => run.requestsPerSecond)),
+      servedPerSecond: mean(mine.map((run) => run.servedPerSecond)),
+      p50Ms: mean(mine.map((run) => run.latencyMs.p50)),
+      p95Ms: mean(mine.map((run) => run.latencyMs.p95)),
+    };
+  };
+  const byStore = (kind: StoreKind) =>
+    Object.fromEntries(concurrencies.map((c) => [`c${c}`, stats(c, kind)]));
+  const s3OverLocal = Object.fromEntries(
+    concurrencies.map((c) => {
+      const local = stats(c, 'local');
+      const s3 = stats(c, 's3');
+      return [
+        `c${c}`,
+        {
+          requestsPerSecond: s3.requestsPerSecond / local.requestsPerSecond,
+          servedPerSecond: s3.servedPerSecond / local.servedPerSecond,
+          p50Ms: s3.p50Ms / local.p50Ms,
+          p95Ms: s3.p95Ms / local.p95Ms,
         },
-        backend: trained.backend.name,
-        imagesPerRequest: 1,
-        secondsPerRun: seconds,
-        idleHealthzLatencyMs: idleHealthz,
-        runs,
-        ...(saturated ? { saturation: saturated } : {}),
-      },
-      null,
-      2,
-    ),
+      ];
+    }),
   );
+  return {
+    stores: { local: byStore('local'), s3: byStore('s3') },
+    s3OverLocal,
+    // Within 10%: s3 serves at least 90% of local's rate, with a median at most 10% slower.
+    withinTenPercent: Object.values(s3OverLocal).every(
+      (ratio) => ratio.requestsPerSecond >= 0.9 && ratio.p50Ms <= 1.1,
+    ),
+  };
+}
+
+/**
+ * One API process per store, both up; at each concurrency, slices of `seconds` on each in turn,
+ * ABBA, so that both see the same machine (the idle one only waits).
+ */
+async function compareStores(stores: BenchStore[]) {
+  const apis = new Map<StoreKind, Api>();
+  try {
+    const firstRequestMs: Partial<Record<StoreKind, number>> = {};
+    for (const [i, kind] of STORE_KINDS.entries()) {
+      const store = await storeWithModel(kind);
+      stores.push(store);
+      const api = await startApi(store, i);
+      apis.set(kind, api);
+      firstRequestMs[kind] = await coldStart(api, kind);
+    }
+    const order = interleaved(rounds);
+    const slices: Slice[] = [];
+    for (const concurrency of concurrencies) {
+      for (const kind of order) {
+        log(`${kind} store: concurrency ${concurrency} for ${seconds} s`);
+        slices.push({ store: kind, ...(await load(apis.get(kind)!, concurrency)) });
+      }
+    }
+    const saturated: Partial<Record<StoreKind, unknown>> = {};
+    for (const kind of STORE_KINDS)
+      saturated[kind] = (await saturate(apis.get(kind)!, kind)).saturation;
+    return {
+      store: 'compare',
+      order,
+      firstRequestMs,
+      slices,
+      ...(saturation > 0 ? { saturation: saturated } : {}),
+      ...comparison(slices),
+    };
+  } finally {
+    for (const api of apis.values()) await stopApi(api);
+  }
+}
+
+const stores: BenchStore[] = [];
+try {
+  const common = {
+    bench: 'predict',
+    model: {
+      base: report.base.id,
+      labels: report.labels,
+      inputSize: report.base.preprocessing.size,
+      valAccuracy: report.evaluation.accuracy,
+    },
+    backend: trained.backend.name,
+    imagesPerRequest: 1,
+    secondsPerRun: seconds,
+  };
+  let result;
+  if (values['compare-stores']) {
+    result = { ...common, ...(await compareStores(stores)) };
+  } else {
+    const opened = await storeWithModel(storeKind);
+    stores.push(opened);
+    result = { ...common, ...(await serve(opened)) };
+  }
+  console.log(JSON.stringify(result, null, 2));
 } finally {
-  server.kill('SIGTERM');
+  for (const opened of stores) await opened.close();
   await db.$disconnect();
   if (postgres.source === 'local')
     await dropDatabase(DEFAULT_POSTGRES, database).catch(() => undefined);

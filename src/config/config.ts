@@ -467,8 +467,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     metrics: metricsSettings(env),
     recovery: {
-      lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 10_000),
-      stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 5_000),
+      lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 6_000),
+      stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 3_000),
       maxStalls: positiveInteger(env, 'GRAFT_WORKER_MAX_STALLS', 5),
       drainTimeoutMs: positiveInteger(env, 'GRAFT_DRAIN_TIMEOUT_MS', 10_000),
       reaperIntervalMs: positiveInteger(env, 'GRAFT_REAPER_INTERVAL_MS', 15_000),
