@@ -13,7 +13,9 @@ import type { MetricsSettings } from '../config/config.js';
  * - API: HTTP requests, inference, model cache, storage, and, read at scrape time, the queue's
  *   depth (BullMQ) and jobs by status (PostgreSQL); see `setScrapeSources`.
  * - worker: job outcomes, phase durations and training throughput (observed in the worker
- *   process when a run reports its stage timings, worker/worker-metrics.ts), storage.
+ *   process when a run reports its stage timings, worker/worker-metrics.ts), and the storage
+ *   operations of its reaper. A run's own reads and writes happen in its sandboxed child,
+ *   whose registry nobody scrapes: they are not counted.
  */
 
 export const registry = new Registry();

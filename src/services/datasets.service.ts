@@ -99,6 +99,9 @@ function readingBudget(limits: QuotaLimits, usage: TenantUsage): (bytes: number)
   };
 }
 
+/** Images written to the store at once while a dataset is ingested. */
+const PARALLEL_PUTS = 16;
+
 export class DatasetsService {
   constructor(
     private readonly datasets: DatasetsRepository,
@@ -144,11 +147,24 @@ export class DatasetsService {
     const prefix = `datasets/${id}`;
     const images: NewDatasetImage[] = [];
     const spend = readingBudget(limits, usage);
+    // Images go to the store a few at a time (a PUT to S3 takes tens of milliseconds); the
+    // first failure stops the upload.
+    const writing = new Set<Promise<void>>();
+    let failed: { error: unknown } | undefined;
+    const store = (key: string, data: Buffer) => {
+      const put: Promise<void> = this.store
+        .put(key, data)
+        .catch((error: unknown) => void (failed ??= { error }))
+        .finally(() => writing.delete(put));
+      writing.add(put);
+    };
     try {
       const summary = await readDatasetArchive(zipPath, async (image) => {
+        if (failed) throw failed.error;
         spend(image.data.length);
         const storageKey = `${prefix}/images/${images.length}${image.extension}`;
-        await this.store.put(storageKey, image.data);
+        store(storageKey, image.data);
+        if (writing.size >= PARALLEL_PUTS) await Promise.race(writing);
         images.push({
           path: image.path,
           label: image.label,
@@ -161,6 +177,8 @@ export class DatasetsService {
           grey: image.grey,
         });
       });
+      await Promise.all(writing);
+      if (failed) throw failed.error;
       const classes = this.classesOf(images, summary.split);
       const created = await this.datasets.create(
         {
@@ -181,7 +199,9 @@ export class DatasetsService {
       return datasetView(created.dataset);
     } catch (error) {
       // The failure is what the client needs to hear: a store that also fails to remove (the
-      // disk that failed the write) leaves files the reaper finds as orphans.
+      // disk that failed the write) leaves files the reaper finds as orphans. Writes still in
+      // flight land first, so none outlives the removal.
+      await Promise.allSettled([...writing]);
       await this.store.remove(prefix).catch(() => undefined);
       if (error instanceof DatasetArchiveError) {
         throw new DomainError(ARCHIVE_STATUS[error.code], error.code, error.message);

@@ -10,6 +10,7 @@ import type { TrainingCheckpoints } from '../training/checkpoint-types.js';
 import type { LabelledExample } from '../training/dataset-split.js';
 import { disposeModelWeights } from '../training/model-surgery.js';
 import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
+import { StoreUnreadable } from '../training/training-types.js';
 import { trainTransferModel } from '../training/transfer-training.js';
 
 export interface TransferRunOptions {
@@ -63,6 +64,32 @@ async function loadBase(reference: string, config: Config, access: BaseModelAcce
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One image's bytes. A missing image is skipped by the core like an undecodable one; any other
+ * failure to read it (the store throttling, timing out, unreachable) is tried again, then stops
+ * the run: training on what happened to be readable would change the model without a word.
+ */
+export async function readStored(
+  readImage: TransferRunOptions['readImage'],
+  key: string,
+): Promise<Buffer | string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readImage(key);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') throw error;
+      if (attempt >= 3)
+        throw new StoreUnreadable(
+          `images could not be read from the artifact store (${(error as Error).name}); try again later`,
+          error,
+        );
+      await sleep(500 * 2 ** (attempt - 1));
+    }
+  }
+}
+
 /**
  * The I/O around the pure core, shared by `npm run train` and the queue worker: picks the
  * backend, loads the base, decodes images with the base's preprocessing, trains, and frees
@@ -83,7 +110,7 @@ export async function runTransfer(
       entry: resolved.entry,
       examples: options.examples,
       loadPixels: async (key) =>
-        decodeImage(await options.readImage(key), resolved.entry.preprocessing),
+        decodeImage(await readStored(options.readImage, key), resolved.entry.preprocessing),
       spec: options.spec,
       backend: backend.name,
       onProgress: options.onProgress,

@@ -38,7 +38,7 @@ export interface ArtifactStore {
   remove(prefix: string): Promise<void>;
   /**
    * The immediate children of `prefix` ('' for the top), in no order; none when nothing is
-   * stored there. An S3 store lists with the '/' delimiter.
+   * stored there. An S3 store lists every key below the prefix (no delimiter) and folds them into children.
    */
   list(prefix: string): Promise<StoredEntry[]>;
   /**

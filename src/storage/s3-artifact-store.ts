@@ -305,5 +305,8 @@ export function s3ClientFor(settings: {
     forcePathStyle: settings.forcePathStyle,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(region ? { region } : {}),
+    // The SDK waits forever by default: a half-open connection would hang a prediction's model
+    // fetch or a reaper pass. An idle socket (not a long transfer) is what gives up.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
   });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Preprocessing } from './base-model-catalog.js';
+import { StoreUnreadable } from './training-types.js';
 import type { LabelledExample } from './dataset-split.js';
 import { pixelsToBatch } from './preprocessing.js';
 
@@ -30,6 +31,8 @@ async function loadBatch<T extends LabelledExample>(
       try {
         return { example, pixels: await loadPixels(example.key) };
       } catch (error) {
+        // The image is fine, its store is not: stop rather than train on what could be read.
+        if (error instanceof StoreUnreadable) throw error;
         return { example, error: error instanceof Error ? error.message : String(error) };
       }
     }),

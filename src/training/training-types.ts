@@ -130,3 +130,14 @@ export interface TransferTrainingResult {
   /** Base + head, ready to predict; dispose with disposeModelWeights(classifier, base). */
   classifier: tf.LayersModel;
 }
+
+/**
+ * Thrown by `loadPixels` when an image could not be read for a reason other than the image
+ * itself (its store is failing): the run stops instead of skipping the image.
+ */
+export class StoreUnreadable extends Error {
+  override name = 'StoreUnreadable';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}

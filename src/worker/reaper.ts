@@ -12,6 +12,7 @@ import {
   type TrainingQueue,
 } from '../queue/training-queue.js';
 import { artifactStoreFor } from '../storage/artifact-store.js';
+import { instrumentStore } from '../storage/instrumented-store.js';
 import { afterJobEnded } from './fair-share.js';
 import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './orphan-sweep.js';
 
@@ -89,14 +90,32 @@ export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper 
   let timer: NodeJS.Timeout | undefined;
   let last: Promise<unknown> = Promise.resolve();
   let lastSweep = -Infinity;
+  let sweeping: Promise<unknown> | undefined;
+  const sweepDue = () => Date.now() - lastSweep >= (settings.sweepIntervalMs ?? 0);
+  /** Both parts, in order (what a test or an operator asks for). */
   const runOnce = (): Promise<ReaperReport> => {
     const pass = last.then(() => {
-      const sweep = Date.now() - lastSweep >= (settings.sweepIntervalMs ?? 0);
-      if (sweep) lastSweep = Date.now();
-      return reap(deps, settings, sweep);
+      const files = sweepDue();
+      if (files) lastSweep = Date.now();
+      return reap(deps, settings, { jobs: true, files });
     });
     last = pass.catch(() => undefined);
     return pass;
+  };
+  /**
+   * On the timer, the file sweep runs beside the job repair, never in front of it: listing a
+   * large bucket can take minutes, and lost jobs must not wait for it.
+   */
+  const tick = async () => {
+    if (!sweeping && sweepDue()) {
+      lastSweep = Date.now();
+      sweeping = reap(deps, settings, { jobs: false, files: true })
+        .catch(() => undefined)
+        .finally(() => (sweeping = undefined));
+    }
+    const pass = last.then(() => reap(deps, settings, { jobs: true, files: false }));
+    last = pass.catch(() => undefined);
+    await pass;
   };
   const schedule = () => {
     if (stopped) return;
@@ -105,7 +124,7 @@ export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper 
     // A pass logs its own failures; nothing here may end the process.
     timer = setTimeout(
       () =>
-        void runOnce()
+        void tick()
           .catch(() => undefined)
           .finally(schedule),
       delay,
@@ -118,7 +137,7 @@ export function startReaper(deps: ReaperDeps, settings: ReaperSettings): Reaper 
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await last;
+      await Promise.all([last, sweeping]);
     },
   };
 }
@@ -140,7 +159,7 @@ export function startProcessReaper(
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
     queue,
-    store: artifactStoreFor(config.storage),
+    store: instrumentStore(artifactStoreFor(config.storage)),
     uploadTmpDir: join(config.dataDir, 'tmp'),
     ...(logger ? { logger } : {}),
   };
@@ -162,7 +181,7 @@ export function startProcessReaper(
 async function reap(
   deps: ReaperDeps,
   settings: ReaperSettings,
-  sweep = true,
+  parts: { jobs: boolean; files: boolean },
 ): Promise<ReaperReport> {
   const log = deps.log ?? ((line: string) => (deps.logger ?? defaultLogger()).info(line));
   const report: ReaperReport = {
@@ -190,9 +209,10 @@ async function reap(
       return undefined;
     }
   };
-  await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
+  if (parts.jobs)
+    await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
   // After the jobs: a job failed or cancelled above has its checkpoints removed in this pass.
-  if (sweep) report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
+  if (parts.files) report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
   const line = summary(report);
   if (line) log(`graft reaper: ${line}`);
   return report;
