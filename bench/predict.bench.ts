@@ -8,20 +8,20 @@
  * 503s instead of queueing: latency of what it serves and its memory stay flat. Prints one
  * JSON object.
  *
- *   npm run bench:predict -- [--json] [--seconds 15] [--data <dir>]
+ *   npm run bench:predict -- [--json] [--seconds 15 (5 with --compare-stores)] [--data <dir>]
  *     [--concurrency 1,16] [--saturation 256 (0: skip; the default with --compare-stores)]
- *     [--store local|s3] [--compare-stores [--rounds 2]]
+ *     [--store local|s3] [--compare-stores [--rounds 6]]
  *
  * The model is put into an artifact store the API reads it from (GRAFT_STORAGE_URL): a folder
  * (`--store local`, the default) or a bucket on an s3rver the bench starts on loopback (`--store
  * s3`). The API copies it into its local model cache on the first request, whose latency is
- * `firstRequestMs`. `--compare-stores` starts one API process per store (each with an empty
- * GRAFT_DATA_DIR, so the s3 one has to fetch the model from the bucket) and, at each
- * concurrency, loads them in turn for `--seconds` each, `--rounds` pairs in ABBA order (local,
- * s3, s3, local, …): on a noisy machine neighbouring slices see the same load. It prints req/s
- * and p50 per concurrency for both, and the ratios s3/local.
+ * `firstRequestMs`. `--compare-stores` runs `--rounds` rounds; each starts a fresh API process
+ * per store (each with an empty GRAFT_DATA_DIR, so the s3 one has to fetch the model from the
+ * bucket) and, at each concurrency, loads them in turn for `--seconds` each, the rounds in ABBA
+ * order (local, s3, s3, local, …): on a noisy machine neighbouring slices see the same load. It
+ * prints req/s and p50 per concurrency for both, and the ratios s3/local.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -45,6 +45,7 @@ import { file, formBody, graftClient, type GraftClient } from '../test/client/gr
 import {
   interleaved,
   mean,
+  median,
   openBenchStore,
   putFiles,
   STORE_KINDS,
@@ -55,14 +56,15 @@ import {
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    seconds: { type: 'string', default: '15' },
+    // Default 15, or 5 per slice with --compare-stores.
+    seconds: { type: 'string' },
     data: { type: 'string', default: '../shared/datasets/hymenoptera' },
     concurrency: { type: 'string', default: '1,16' },
     // Default 256, or 0 with --compare-stores.
     saturation: { type: 'string' },
     store: { type: 'string', default: 'local' },
     'compare-stores': { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '6' },
   },
 });
 const storeKind = values.store as StoreKind;
@@ -71,7 +73,7 @@ if (!STORE_KINDS.includes(storeKind) || !(Number.isInteger(rounds) && rounds > 0
   console.error('bench:predict: --store is local or s3; --rounds a whole number above 0');
   process.exit(2);
 }
-const seconds = Number(values.seconds);
+const seconds = Number(values.seconds ?? (values['compare-stores'] ? 5 : 15));
 const concurrencies = values.concurrency.split(',').map(Number);
 const saturation = Number(values.saturation ?? (values['compare-stores'] ? 0 : 256));
 const dataDir = resolve(values.data);
@@ -171,6 +173,7 @@ interface Api {
   client: GraftClient;
   /** /healthz needs no key; probe it as a load balancer would, without one. */
   probe: GraftClient;
+  url: string;
 }
 
 /** A fresh API process (its own empty GRAFT_DATA_DIR: no model cached) on `store`. */
@@ -187,11 +190,13 @@ async function startApi(store: BenchStore, index: number): Promise<Api> {
       LOG_LEVEL: 'warn',
       // One key fires every request: measure serving, not the per-key predict budget.
       GRAFT_RATE_PREDICT: '1000000/1s',
+      // Scraped between runs (untimed): how requests were batched, what the store was asked.
+      GRAFT_METRICS: 'open',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const api = { process: server, client: graftClient(url, key), probe: graftClient(url) };
+  const api = { process: server, client: graftClient(url, key), probe: graftClient(url), url };
   for (let i = 0; i < 100; i++) {
     if (
       await api.probe.GET('/healthz').then(
@@ -250,6 +255,25 @@ async function healthzProbe(api: Api, stop: () => boolean): Promise<number[]> {
   return latencies;
 }
 
+/** Sums from the API's /metrics: its inference batches and its artifact-store operations. */
+async function apiCounters(api: Api) {
+  const text = await fetch(`${api.url}/metrics`).then(
+    (response) => (response.ok ? response.text() : ''),
+    () => '',
+  );
+  const total = (series: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(series))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return {
+    batches: total('graft_inference_batch_images_count'),
+    images: total('graft_inference_batch_images_sum'),
+    batchSeconds: total('graft_inference_batch_duration_seconds_sum'),
+    storeOperations: total('graft_storage_operation_duration_seconds_count'),
+  };
+}
+
 /**
  * `concurrency` clients, each sending again as soon as it is answered, or, told to retry
  * after a while (503, 429), once that while has passed, as well-behaved clients do.
@@ -259,6 +283,7 @@ async function load(api: Api, concurrency: number) {
   const latencies: number[] = [];
   // By status: 200 served, 503 shed (busy), anything else an error.
   const byStatus = new Map<number, number[]>();
+  const before = await apiCounters(api);
   const deadline = performance.now() + seconds * 1000;
   const done = () => performance.now() > deadline;
   const probe = healthzProbe(api, done);
@@ -286,6 +311,8 @@ async function load(api: Api, concurrency: number) {
   const elapsed = (performance.now() - started) / 1000;
   const served = byStatus.get(200) ?? [];
   const shed = byStatus.get(503) ?? [];
+  const after = await apiCounters(api);
+  const batches = after.batches - before.batches;
   return {
     concurrency,
     requests: latencies.length,
@@ -298,6 +325,13 @@ async function load(api: Api, concurrency: number) {
     shedLatencyMs: summary(shed),
     healthzLatencyMs: summary(await probe),
     peakApiRssBytes: await rss,
+    inferenceBatches: {
+      count: batches,
+      meanImages: (after.images - before.images) / batches,
+      meanMs: ((after.batchSeconds - before.batchSeconds) * 1000) / batches,
+    },
+    /** Artifact-store operations the API made meanwhile: none once the model is cached. */
+    apiStoreOperations: after.storeOperations - before.storeOperations,
   };
 }
 
@@ -305,16 +339,18 @@ async function load(api: Api, concurrency: number) {
  * The first request (the API fetches the model from the store and loads it), then one more to
  * warm up; the first one's latency.
  */
-async function coldStart(api: Api, kind: StoreKind): Promise<number> {
+async function coldStart(api: Api, kind: StoreKind) {
   log(`${kind} store: first request (the model comes from the store)`);
+  const before = await apiCounters(api);
   const first = performance.now();
   const { status } = await predictOnce(api, images[0]!);
   const firstRequestMs = performance.now() - first;
   if (status !== 200)
     throw new Error(`the first prediction on the ${kind} store answered ${status}`);
+  const storeOperations = (await apiCounters(api)).storeOperations - before.storeOperations;
   log('warming up');
   await predictOnce(api, images[1]!);
-  return firstRequestMs;
+  return { firstRequestMs, firstRequestStoreOperations: storeOperations };
 }
 
 async function saturate(api: Api, kind: StoreKind) {
@@ -327,7 +363,7 @@ async function saturate(api: Api, kind: StoreKind) {
 async function serve(store: BenchStore) {
   const api = await startApi(store, 0);
   try {
-    const firstRequestMs = await coldStart(api, store.kind);
+    const cold = await coldStart(api, store.kind);
     const idleHealthz = summary(
       await healthzProbe(
         api,
@@ -344,7 +380,7 @@ async function serve(store: BenchStore) {
     }
     return {
       store: store.kind,
-      firstRequestMs,
+      ...cold,
       idleHealthzLatencyMs: idleHealthz,
       runs,
       ...(await saturate(api, store.kind)),
@@ -369,6 +405,17 @@ function comparison(slices: Slice[]) {
   };
   const byStore = (kind: StoreKind) =>
     Object.fromEntries(concurrencies.map((c) => [`c${c}`, stats(c, kind)]));
+  /** Each neighbouring pair's ratio (slices 1-2, 3-4, …), the median of them: burst-proof. */
+  const medianOfPairs = (concurrency: number, pick: (slice: Slice) => number) => {
+    const mine = slices.filter((s) => s.concurrency === concurrency);
+    const ratios = [];
+    for (let i = 0; i + 1 < mine.length; i += 2) {
+      const [a, b] = [mine[i]!, mine[i + 1]!];
+      const [local, s3] = a.store === 'local' ? [a, b] : [b, a];
+      ratios.push(pick(s3) / pick(local));
+    }
+    return median(ratios);
+  };
   const s3OverLocal = Object.fromEntries(
     concurrencies.map((c) => {
       const local = stats(c, 'local');
@@ -380,6 +427,10 @@ function comparison(slices: Slice[]) {
           servedPerSecond: s3.servedPerSecond / local.servedPerSecond,
           p50Ms: s3.p50Ms / local.p50Ms,
           p95Ms: s3.p95Ms / local.p95Ms,
+          medianOfPairs: {
+            requestsPerSecond: medianOfPairs(c, (slice) => slice.requestsPerSecond),
+            p50Ms: medianOfPairs(c, (slice) => slice.latencyMs.p50),
+          },
         },
       ];
     }),
@@ -395,42 +446,56 @@ function comparison(slices: Slice[]) {
 }
 
 /**
- * One API process per store, both up; at each concurrency, slices of `seconds` on each in turn,
- * ABBA, so that both see the same machine (the idle one only waits).
+ * Per round, a fresh API process per store, both up; at each concurrency, a slice of `seconds`
+ * on each in turn, rounds in ABBA order, so that neighbouring slices see the same machine (the
+ * idle process only waits) and no one process's luck (wasm tier-up, memory layout) decides.
  */
 async function compareStores(stores: BenchStore[]) {
-  const apis = new Map<StoreKind, Api>();
-  try {
-    const firstRequestMs: Partial<Record<StoreKind, number>> = {};
-    for (const [i, kind] of STORE_KINDS.entries()) {
-      const store = await storeWithModel(kind);
-      stores.push(store);
-      const api = await startApi(store, i);
-      apis.set(kind, api);
-      firstRequestMs[kind] = await coldStart(api, kind);
-    }
-    const order = interleaved(rounds);
-    const slices: Slice[] = [];
-    for (const concurrency of concurrencies) {
-      for (const kind of order) {
-        log(`${kind} store: concurrency ${concurrency} for ${seconds} s`);
-        slices.push({ store: kind, ...(await load(apis.get(kind)!, concurrency)) });
-      }
-    }
-    const saturated: Partial<Record<StoreKind, unknown>> = {};
-    for (const kind of STORE_KINDS)
-      saturated[kind] = (await saturate(apis.get(kind)!, kind)).saturation;
-    return {
-      store: 'compare',
-      order,
-      firstRequestMs,
-      slices,
-      ...(saturation > 0 ? { saturation: saturated } : {}),
-      ...comparison(slices),
-    };
-  } finally {
-    for (const api of apis.values()) await stopApi(api);
+  const byKind = new Map<StoreKind, BenchStore>();
+  for (const kind of STORE_KINDS) {
+    const store = await storeWithModel(kind);
+    stores.push(store);
+    byKind.set(kind, store);
   }
+  const order = interleaved(rounds);
+  const firstRequests: Record<StoreKind, Awaited<ReturnType<typeof coldStart>>[]> = {
+    local: [],
+    s3: [],
+  };
+  const slices: Slice[] = [];
+  const saturated: Partial<Record<StoreKind, unknown>> = {};
+  for (let round = 0; round < rounds; round++) {
+    const pair = order.slice(2 * round, 2 * round + 2);
+    const apis = new Map<StoreKind, Api>();
+    try {
+      for (const kind of pair) {
+        const api = await startApi(byKind.get(kind)!, 2 * round + apis.size);
+        apis.set(kind, api);
+        firstRequests[kind].push(await coldStart(api, kind));
+      }
+      for (const concurrency of concurrencies) {
+        for (const kind of pair) {
+          log(
+            `round ${round + 1}/${rounds}, ${kind} store: concurrency ${concurrency} for ${seconds} s`,
+          );
+          slices.push({ store: kind, ...(await load(apis.get(kind)!, concurrency)) });
+        }
+      }
+      if (round === rounds - 1)
+        for (const kind of pair)
+          saturated[kind] = (await saturate(apis.get(kind)!, kind)).saturation;
+    } finally {
+      for (const api of apis.values()) await stopApi(api);
+    }
+  }
+  return {
+    store: 'compare',
+    order,
+    firstRequests,
+    slices,
+    ...(saturation > 0 ? { saturation: saturated } : {}),
+    ...comparison(slices),
+  };
 }
 
 const stores: BenchStore[] = [];
@@ -463,4 +528,5 @@ try {
     await dropDatabase(DEFAULT_POSTGRES, database).catch(() => undefined);
   await postgres.stop?.();
   await redis.stop?.();
+  await rm(workDir, { recursive: true, force: true });
 }

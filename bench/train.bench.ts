@@ -214,6 +214,7 @@ async function storeRun(opened: BenchStore, examples: readonly LabelledExample[]
   const jobId = randomUUID();
   const artifactKey = `models/${randomUUID()}`;
   const before = await storeOperations();
+  const cpuBefore = { bench: process.cpuUsage(), storeServer: opened.serverCpuSeconds() };
   const started = performance.now();
   const checkpoints = await openCheckpoints({
     store,
@@ -232,11 +233,21 @@ async function storeRun(opened: BenchStore, examples: readonly LabelledExample[]
     onProgress,
   });
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore.bench);
+  const cpuSeconds = {
+    bench: (cpu.user + cpu.system) / 1e6,
+    storeServer: opened.serverCpuSeconds() - cpuBefore.storeServer,
+  };
   const operations = operationsSince(before, await storeOperations());
   // As a finished job leaves it: its model kept, its checkpoints gone (untimed).
   await removeCheckpoints(store, jobId);
   await store.remove(artifactKey);
-  return { store: opened.kind, ...graftSummary(report, wallSeconds), storeOperations: operations };
+  return {
+    store: opened.kind,
+    ...graftSummary(report, wallSeconds),
+    storeOperations: operations,
+    cpuSeconds,
+  };
 }
 
 type StoreRun = Awaited<ReturnType<typeof storeRun>>;
@@ -254,10 +265,14 @@ function comparison(runs: StoreRun[]) {
     featureCacheSeconds: (run: StoreRun) => run.featureCache.seconds,
     wallSeconds: (run: StoreRun) => run.wallSeconds,
   };
-  const means = (kindRuns: StoreRun[]) =>
-    Object.fromEntries(
+  const means = (kindRuns: StoreRun[]) => ({
+    ...Object.fromEntries(
       Object.entries(timings).map(([name, pick]) => [name, mean(kindRuns.map(pick))]),
-    );
+    ),
+    // The bench's own CPU, and s3rver's: on these cores here, not on a real S3's.
+    benchCpuSeconds: mean(kindRuns.map((run) => run.cpuSeconds.bench)),
+    storeServerCpuSeconds: mean(kindRuns.map((run) => run.cpuSeconds.storeServer)),
+  });
   const ratio = (pick: (run: StoreRun) => number) => sum(s3, pick) / sum(local, pick);
   return {
     means: { local: means(local), s3: means(s3) },
