@@ -119,15 +119,8 @@ export class DatasetsService {
       await this.tenants.limits(tenantId),
       await this.tenants.usage(tenantId),
     ];
-    checkBeforeInflating(limits, usage, 0);
-    if (usage.storedBytes >= limits.storedBytes) {
-      throw quotaExceeded({
-        quota: 'storedBytes',
-        limit: limits.storedBytes,
-        used: usage.storedBytes,
-        requested: 1,
-      });
-    }
+    // Any upload stores at least a byte.
+    checkBeforeInflating(limits, usage, 1);
   }
 
   /**

@@ -17,8 +17,9 @@ import type { ApiKeysRepository } from '../../src/db/api-keys.repository.js';
 import { serveMetrics } from '../../src/observability/metrics-server.js';
 import { TRAIN_JOB_NAME } from '../../src/queue/training-queue.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
-import { colourDataset, photo } from '../helpers/dataset-zips.js';
+import { photo } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
+import { trainColourModel } from '../helpers/trained-model.js';
 
 /*
  * GET /metrics on a real Graft (API and a sandboxed worker in this process, as `npm start`
@@ -38,26 +39,7 @@ beforeAll(async () => {
   h = await startHarness({ worker: true, env: { GRAFT_METRICS_TOKEN: TOKEN } });
   key = await h.newKey('acme');
   api = injectClient(h.app, key);
-  const dataset = await api.POST(
-    '/v1/datasets',
-    formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
-  );
-  // The quickest real run: the head alone, on the bundled base.
-  const job = await api.POST('/v1/jobs', {
-    body: {
-      datasetId: dataset.data!.id,
-      fineTuning: { enabled: false },
-      baseline: { allowShip: false },
-    },
-  });
-  jobId = job.data!.id;
-  for (let i = 0; i < 480 && !modelId; i++) {
-    const state = (await api.GET('/v1/jobs/{id}', { params: { path: { id: jobId } } })).data!;
-    if (state.status === 'succeeded') modelId = state.modelId!;
-    else if (state.status !== 'queued' && state.status !== 'running')
-      throw new Error(`training ${state.status}`);
-    else await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  ({ jobId, modelId } = await trainColourModel(api));
   const image = file(await photo([215, 35, 45], 77), 'red.jpg', 'image/jpeg');
   // Twice: the first loads the model (a miss), the second finds it loaded (a hit).
   for (let i = 0; i < 2; i++) {

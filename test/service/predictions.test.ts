@@ -10,7 +10,8 @@ import { decodeImage } from '../../src/storage/image-decoder.js';
 import type { Preprocessing } from '../../src/training/base-model-catalog.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
 import type { components } from '../client/openapi-types.js';
-import { colourDataset, photo } from '../helpers/dataset-zips.js';
+import { photo } from '../helpers/dataset-zips.js';
+import { trainColourModel } from '../helpers/trained-model.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 let h: Harness;
@@ -27,29 +28,7 @@ beforeAll(async () => {
   h = await startHarness({ worker: true });
   key = await h.newKey('acme');
   api = injectClient(h.app, key);
-  const dataset = await api.POST(
-    '/v1/datasets',
-    formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
-  );
-  const job = await api.POST('/v1/jobs', {
-    body: {
-      datasetId: dataset.data!.id,
-      fineTuning: { enabled: false },
-      // Blue vs red is separable by raw pixels; these tests need the base in the model.
-      baseline: { allowShip: false },
-    },
-  });
-  const jobId = job.data!.id;
-  for (let i = 0; i < 480; i++) {
-    const state = (await api.GET('/v1/jobs/{id}', { params: { path: { id: jobId } } })).data!;
-    if (state.status === 'succeeded') {
-      modelId = state.modelId!;
-      break;
-    }
-    if (state.status !== 'queued' && state.status !== 'running')
-      throw new Error(`training ${state.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  ({ modelId } = await trainColourModel(api));
   labels = (await api.GET('/v1/models/{id}', { params: { path: { id: modelId } } })).data!.labels;
   red = await photo([215, 35, 45], 77);
   blue = await photo([35, 55, 215], 78);
