@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  */
 const LAYERS = [
   ['contracts', 'config', 'observability'],
-  ['tfjs', 'training'],
+  ['tfjs', 'onnx', 'training'],
   ['db', 'storage', 'queue'],
   ['services'],
   ['api', 'worker', 'cli', 'inference'],
@@ -31,6 +31,7 @@ const files = [
       'src/worker/main.ts',
       'src/worker/*.processor.ts',
       'src/inference/*.thread.ts',
+      'src/tfjs/*.thread.ts',
       'src/cli/*.cli.ts',
     ],
   },
@@ -52,7 +53,7 @@ const policies = [
   { from: { file: { categories: 'entry' } }, allow: toType('runtime') },
   {
     from: fromType('training'),
-    disallow: toType(['config', 'tfjs']),
+    disallow: toType(['config', 'tfjs', 'onnx']),
     message:
       'src/training is the pure core: it imports only src/contracts; settings and the tfjs backend come in as arguments',
   },
