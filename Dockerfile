@@ -10,6 +10,9 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY prisma.config.ts ./
 # Optional native tfjs bindings download libtensorflow here (the build has internet).
+# onnxruntime-node's CPU binaries ship in its package; its install script would only fetch
+# CUDA providers, which Graft does not use (the GPU worker trains on tfjs-node-gpu).
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY src ./src
