@@ -168,6 +168,30 @@ export interface Config {
   recovery: RecoverySettings;
   /** Who may read the Prometheus metrics, and where a worker serves them. */
   metrics: MetricsSettings;
+  /** ONNX Runtime for the frozen part in training and for serving (README: "Engines"). */
+  engines: EngineSettings;
+}
+
+/** How inference runs on CPU (README: "Engines"). */
+export interface EngineSettings {
+  /**
+   * GRAFT_ONNX: `auto` (the default) runs the frozen part of the base and predictions through
+   * ONNX Runtime where it loads and the model converts, tfjs otherwise; `off` keeps tfjs. On
+   * the tensorflow-gpu backend the GPU does everything either way.
+   */
+  onnx: 'auto' | 'off';
+  /** ONNX Runtime intra-op threads per session (GRAFT_ONNX_THREADS; default: the cores). */
+  onnxThreads: number;
+  /**
+   * Worker threads that run the frozen part when ONNX Runtime cannot (one wasm instance each;
+   * GRAFT_EXTRACT_THREADS; default: the cores; 1 runs it in the training process itself).
+   */
+  extractThreads: number;
+  /**
+   * Cached features per tenant across jobs, in the artifact store, least recently used
+   * evicted above this many bytes (GRAFT_EMBEDDING_CACHE_BYTES; 0 turns the cache off).
+   */
+  embeddingCacheBytes: number;
 }
 
 /** How jobs survive dead workers, restarts and lost writes (README: "Surviving faults"). */
@@ -430,6 +454,22 @@ function storageSettings(env: NodeJS.ProcessEnv, dataDir: string): StorageSettin
   };
 }
 
+function engineSettings(env: NodeJS.ProcessEnv): EngineSettings {
+  const onnx = env.GRAFT_ONNX?.trim() || 'auto';
+  if (onnx !== 'auto' && onnx !== 'off') {
+    throw new ConfigError(`GRAFT_ONNX='${onnx}' is not one of: auto, off`);
+  }
+  const cores = availableParallelism();
+  const cacheBytes = env.GRAFT_EMBEDDING_CACHE_BYTES?.trim();
+  return {
+    onnx,
+    onnxThreads: positiveInteger(env, 'GRAFT_ONNX_THREADS', cores),
+    extractThreads: positiveInteger(env, 'GRAFT_EXTRACT_THREADS', cores),
+    embeddingCacheBytes:
+      cacheBytes === '0' ? 0 : positiveInteger(env, 'GRAFT_EMBEDDING_CACHE_BYTES', 2 * 1024 ** 3),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const backend = env.GRAFT_TFJS_BACKEND?.trim() || undefined;
   if (backend !== undefined && !isBackendName(backend)) {
@@ -466,6 +506,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admission: admission(env),
     trustProxy: trustProxy(env),
     metrics: metricsSettings(env),
+    engines: engineSettings(env),
     recovery: {
       lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 6_000),
       stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 3_000),

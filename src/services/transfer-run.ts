@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/config.js';
 import type { TrainingSpec } from '../contracts/training-spec.js';
+import { layersModelToOnnx } from '../onnx/layers-to-onnx.js';
 import { BaseModelError, loadBaseModel } from '../storage/base-model-store.js';
+import { baseModelDigest } from '../storage/embedding-cache.js';
 import { decodeImage } from '../storage/image-decoder.js';
 import type { FenceTestOptions } from '../storage/url-fence.js';
 import { selectBackend, type BackendInfo } from '../tfjs/tfjs-backend.js';
@@ -9,9 +11,14 @@ import { DEFAULT_BASE_ID } from '../training/base-model-catalog.js';
 import type { TrainingCheckpoints } from '../training/checkpoint-types.js';
 import type { LabelledExample } from '../training/dataset-split.js';
 import { disposeModelWeights } from '../training/model-surgery.js';
-import type { TrainingProgress, TrainingReport } from '../training/training-types.js';
+import type {
+  EmbeddingCache,
+  TrainingProgress,
+  TrainingReport,
+} from '../training/training-types.js';
 import { StoreUnreadable } from '../training/training-types.js';
 import { trainTransferModel } from '../training/transfer-training.js';
+import { frozenPartEngine } from './frozen-engine.js';
 
 export interface TransferRunOptions {
   spec: TrainingSpec;
@@ -24,6 +31,8 @@ export interface TransferRunOptions {
   writeArtifact?: (name: string, data: Uint8Array | string) => Promise<void>;
   /** An earlier run's saved state, and where this run saves its own (resumable jobs). */
   checkpoints?: TrainingCheckpoints;
+  /** The embedding cache for the base with this digest (the tenant's own), or none. */
+  embeddingsFor?: (baseDigest: string) => EmbeddingCache | undefined;
 }
 
 export interface TransferRunResult {
@@ -90,6 +99,27 @@ export async function readStored(
   }
 }
 
+const warn = (message: string) => console.warn(`graft: ${message}`);
+
+/**
+ * The trained classifier as ONNX too (`model.onnx`, served by ONNX Runtime and exported with
+ * ?format=onnx). A model that does not convert is still shipped: tfjs serves it.
+ */
+async function writeOnnx(
+  classifier: tf.LayersModel,
+  write: (name: string, data: Uint8Array | string) => Promise<void>,
+  log: (message: string) => void,
+): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = layersModelToOnnx(classifier, { name: 'graft_classifier' }).bytes;
+  } catch (error) {
+    log(`the model has no ONNX form: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  await write('model.onnx', bytes);
+}
+
 /**
  * The I/O around the pure core, shared by `npm run train` and the queue worker: picks the
  * backend, loads the base, decodes images with the base's preprocessing, trains, and frees
@@ -117,8 +147,11 @@ export async function runTransfer(
       signal: options.signal,
       writeArtifact: options.writeArtifact,
       checkpoints: options.checkpoints,
+      embeddings: options.embeddingsFor?.(baseModelDigest(resolved.artifacts)),
+      frozenRunner: frozenPartEngine(options.config, backend, warn),
     });
     classifier = trained.classifier;
+    if (options.writeArtifact) await writeOnnx(classifier, options.writeArtifact, warn);
     return { report: trained.report, backend, loadedFrom: resolved.loadedFrom };
   } finally {
     disposeModelWeights(...(classifier ? [classifier, base] : [base]));

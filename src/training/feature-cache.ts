@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Preprocessing } from './base-model-catalog.js';
-import { StoreUnreadable } from './training-types.js';
 import type { LabelledExample } from './dataset-split.js';
-import { pixelsToBatch } from './preprocessing.js';
+import { mirrorPixels, pixelsToBatch, pixelsToFloats } from './preprocessing.js';
+import { StoreUnreadable, type EmbeddingCache, type FrozenPartRunner } from './training-types.js';
 
 export interface CachedSplit<T extends LabelledExample> {
   /** Examples that decoded, in the order of the cached rows. */
@@ -11,6 +11,10 @@ export interface CachedSplit<T extends LabelledExample> {
   mirrored: boolean[];
   /** One tensor per extractor output, first axis = examples. */
   outputs: tf.Tensor[];
+  /** Images whose outputs came from the embedding cache (no decoding, no extraction). */
+  fromCache: number;
+  /** What ran the extractor: the runner's engine, or `tfjs`. */
+  engine: string;
 }
 
 export interface FeatureCacheOptions {
@@ -20,28 +24,31 @@ export interface FeatureCacheOptions {
   signal?: AbortSignal;
   onBatch: (done: number) => void;
   onSkip: (key: string, reason: string) => void;
+  /** Runs the extractor outside tfjs (ONNX Runtime, worker threads); tfjs in-process if absent. */
+  runner?: FrozenPartRunner;
+  /** Called once if the runner fails: the rest runs on tfjs. */
+  onRunnerFailed?: (error: unknown) => void;
+  /** Outputs of images seen before, and what names them (see EmbeddingCache). */
+  embeddings?: { cache: EmbeddingCache; context: string };
 }
 
-async function loadBatch<T extends LabelledExample>(
-  batch: readonly T[],
-  loadPixels: (key: string) => Promise<Uint8Array>,
-): Promise<{ example: T; pixels?: Uint8Array; error?: string }[]> {
-  return Promise.all(
-    batch.map(async (example) => {
-      try {
-        return { example, pixels: await loadPixels(example.key) };
-      } catch (error) {
-        // The image is fine, its store is not: stop rather than train on what could be read.
-        if (error instanceof StoreUnreadable) throw error;
-        return { example, error: error instanceof Error ? error.message : String(error) };
-      }
-    }),
-  );
+/** One example of a batch: its cached outputs (upright, then mirrored), or its pixels, or why not. */
+interface Loaded<T> {
+  example: T;
+  cached?: Float32Array[][];
+  pixels?: Uint8Array;
+  error?: string;
 }
+
+/** Batches decoded ahead of the one being extracted, so neither waits for the other. */
+const PREFETCH = 2;
 
 /**
  * Runs the frozen part of the base once per image and keeps its outputs, so no epoch ever
- * recomputes it. Decoding of the next batch overlaps inference of the current one.
+ * recomputes it. Images the embedding cache already holds are neither decoded nor extracted;
+ * the others are decoded up to PREFETCH batches ahead of the extraction, and what they give is
+ * put in the cache. Rows come out in the same order whatever was cached: per batch, each
+ * example upright, then (with `mirror`) each mirrored.
  */
 export async function cacheFrozenOutputs<T extends LabelledExample>(
   extractor: tf.LayersModel,
@@ -50,56 +57,142 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
   loadPixels: (key: string) => Promise<Uint8Array>,
   options: FeatureCacheOptions,
 ): Promise<CachedSplit<T>> {
+  const mirror = options.mirror === true;
+  const views = mirror ? [false, true] : [false];
+  const shapes = extractor.outputs.map((o) => o.shape.slice(1) as number[]);
+  const rowSizes = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
+  const embeddings = options.embeddings;
+  let runner = options.runner;
+  let engine = runner?.engine ?? 'tfjs';
+
+  const load = async (batch: readonly T[]): Promise<Loaded<T>[]> => {
+    const hashed = embeddings ? batch.filter((e) => e.contentHash !== undefined) : [];
+    const found = hashed.length
+      ? await embeddings!.cache.get(
+          embeddings!.context,
+          hashed.flatMap((e) =>
+            views.map((mirrored) => ({ contentHash: e.contentHash!, mirrored })),
+          ),
+        )
+      : [];
+    const cached = new Map<T, Float32Array[][]>();
+    hashed.forEach((example, i) => {
+      const entries = views.map((_, v) => found[i * views.length + v]);
+      const whole = entries.every(
+        (outputs) =>
+          outputs?.length === rowSizes.length &&
+          outputs.every((array, o) => array.length === rowSizes[o]),
+      );
+      if (whole) cached.set(example, entries as Float32Array[][]);
+    });
+    return Promise.all(
+      batch.map(async (example): Promise<Loaded<T>> => {
+        const hit = cached.get(example);
+        if (hit) return { example, cached: hit };
+        try {
+          return { example, pixels: await loadPixels(example.key) };
+        } catch (error) {
+          // The image is fine, its store is not: stop rather than train on what could be read.
+          if (error instanceof StoreUnreadable) throw error;
+          return { example, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+  };
+
+  /** The extractor's outputs for decoded images: per image, per view, per output. */
+  const extract = async (pixels: Uint8Array[]): Promise<Float32Array[][][]> => {
+    const inputs = [...pixels, ...(mirror ? pixels.map((p) => mirrorPixels(p, pre.size)) : [])];
+    let outputs: Float32Array[] | undefined;
+    if (runner) {
+      try {
+        outputs = await runner.run(pixelsToFloats(inputs, pre), inputs.length);
+      } catch (error) {
+        options.onRunnerFailed?.(error);
+        engine = `${runner.engine}, then tfjs after it failed`;
+        runner = undefined;
+      }
+    }
+    if (!outputs) {
+      const input = pixelsToBatch(inputs, pre);
+      // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
+      // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
+      const result = extractor.predict(input);
+      input.dispose();
+      const tensors = Array.isArray(result) ? result : [result];
+      outputs = tensors.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(tensors);
+    }
+    return pixels.map((_, i) =>
+      views.map((_, v) => {
+        const row = v * pixels.length + i;
+        return outputs.map((array, o) => array.slice(row * rowSizes[o]!, (row + 1) * rowSizes[o]!));
+      }),
+    );
+  };
+
   const kept: T[] = [];
   const mirrored: boolean[] = [];
-  const parts: tf.Tensor[][] = extractor.outputs.map(() => []);
+  const rows: Float32Array[][] = rowSizes.map(() => []);
+  let fromCache = 0;
+  const batches: T[][] = [];
+  for (let i = 0; i < examples.length; i += options.batchSize) {
+    batches.push(examples.slice(i, i + options.batchSize));
+  }
+  const pending = batches.slice(0, PREFETCH).map(load);
+  const puts: Promise<void>[] = [];
   try {
-    const batches: T[][] = [];
-    for (let i = 0; i < examples.length; i += options.batchSize) {
-      batches.push(examples.slice(i, i + options.batchSize));
-    }
-    let next = batches.length > 0 ? loadBatch(batches[0]!, loadPixels) : undefined;
     for (let b = 0; b < batches.length; b++) {
       options.signal?.throwIfAborted();
-      const loaded = await next!;
-      next = b + 1 < batches.length ? loadBatch(batches[b + 1]!, loadPixels) : undefined;
-      const good = loaded.filter((item) => item.pixels !== undefined);
+      const loaded = await pending[b]!;
+      if (b + PREFETCH < batches.length) pending.push(load(batches[b + PREFETCH]!));
       for (const item of loaded) {
         if (item.error !== undefined) options.onSkip(item.example.key, item.error);
       }
-      if (good.length > 0) {
-        const input = tf.tidy(() => {
-          const upright = pixelsToBatch(
-            good.map((item) => item.pixels!),
-            pre,
-          );
-          return options.mirror ? tf.concat([upright, tf.reverse(upright, 2)]) : upright;
+      const decoded = loaded.filter((item) => item.pixels !== undefined);
+      const computed = decoded.length ? await extract(decoded.map((item) => item.pixels!)) : [];
+      const byExample = new Map(decoded.map((item, i) => [item, computed[i]!]));
+      const good = loaded.filter((item) => item.error === undefined);
+      const perExample = good.map((item) => item.cached ?? byExample.get(item)!);
+      fromCache += good.length - decoded.length;
+      views.forEach((view, v) => {
+        good.forEach((item, i) => {
+          kept.push(item.example);
+          mirrored.push(view);
+          perExample[i]![v]!.forEach((array, o) => rows[o]!.push(array));
         });
-        // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
-        // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
-        const result = extractor.predict(input);
-        input.dispose();
-        const outputs = Array.isArray(result) ? result : [result];
-        outputs.forEach((tensor, i) => parts[i]!.push(tensor));
-        const batchExamples = good.map((item) => item.example);
-        kept.push(...batchExamples, ...(options.mirror ? batchExamples : []));
-        mirrored.push(
-          ...batchExamples.map(() => false),
-          ...(options.mirror ? batchExamples.map(() => true) : []),
+      });
+      if (embeddings) {
+        const entries = decoded.flatMap((item) =>
+          item.example.contentHash === undefined
+            ? []
+            : views.map((view, v) => ({
+                contentHash: item.example.contentHash!,
+                mirrored: view,
+                outputs: byExample.get(item)![v]!,
+              })),
         );
+        // Not awaited here: the next batch need not wait for the store.
+        if (entries.length) puts.push(embeddings.cache.put(embeddings.context, entries));
       }
       options.onBatch(batches[b]!.length);
     }
-    await next?.catch(() => undefined);
-    const outputs = parts.map((list, i) => {
-      if (list.length === 0) {
-        const shape = extractor.outputs[i]!.shape.slice(1) as number[];
-        return tf.zeros([0, ...shape]);
-      }
-      return list.length === 1 ? list[0]!.clone() : tf.concat(list, 0);
-    });
-    return { examples: kept, mirrored, outputs };
   } finally {
-    parts.flat().forEach((tensor) => tensor.dispose());
+    // A failed batch must not leave later loads' rejections unhandled.
+    for (const later of pending) later.catch(() => undefined);
+    // The cache never fails a run: an entry that could not be stored is just computed again.
+    await Promise.all(puts.map((put) => put.catch(() => undefined)));
   }
+  const outputs = rows.map((list, o) => {
+    const joined = new Float32Array(list.length * rowSizes[o]!);
+    list.forEach((array, r) => joined.set(array, r * rowSizes[o]!));
+    return tf.tensor(joined, [list.length, ...shapes[o]!]);
+  });
+  return {
+    examples: kept,
+    mirrored,
+    outputs,
+    fromCache,
+    engine,
+  };
 }

@@ -68,6 +68,8 @@ export function stageDetails(report: TrainingReport) {
     featureCache: {
       images: report.featureCache.images,
       imagesPerSecond: report.featureCache.imagesPerSecond,
+      engine: report.featureCache.engine ?? 'tfjs',
+      fromEmbeddingCache: report.featureCache.fromEmbeddingCache ?? 0,
     },
     featureExtraction: phaseDetails(featureExtraction),
     fineTuning: fineTuning ? phaseDetails(fineTuning) : null,

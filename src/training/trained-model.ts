@@ -6,4 +6,4 @@
 export type { Preprocessing } from './base-model-catalog.js';
 export { freezeBatchNorm } from './frozen-batch-norm.js';
 export { disposeModelWeights } from './model-surgery.js';
-export { pixelsToBatch } from './preprocessing.js';
+export { pixelsToBatch, pixelsToFloats } from './preprocessing.js';

@@ -94,7 +94,15 @@ export interface TrainingReport {
     droppedFromValidation: number;
   };
   skipped: { key: string; reason: string }[];
-  featureCache: { images: number; seconds: number; imagesPerSecond: number };
+  featureCache: {
+    images: number;
+    seconds: number;
+    imagesPerSecond: number;
+    /** What ran the frozen part: `onnxruntime (…)`, `wasm (…)`, `tfjs`, or `checkpoint` (resumed). */
+    engine?: string;
+    /** Images whose outputs the tenant's embedding cache already held. */
+    fromEmbeddingCache?: number;
+  };
   phases: { featureExtraction: PhaseReport; fineTuning?: PhaseReport };
   search: SearchReport;
   baseline?: BaselineReport;
@@ -105,6 +113,38 @@ export interface TrainingReport {
   /** The kept phase's validation evaluation. */
   evaluation: Evaluation;
   totalSeconds: number;
+}
+
+/**
+ * Runs the frozen part of the base (the extractor) outside tfjs: ONNX Runtime, or tfjs on
+ * worker threads. The core hands it preprocessed input and gets plain arrays back.
+ */
+export interface FrozenPartRunner {
+  /** What runs it, for the report: e.g. `onnxruntime (2 threads)`, `wasm (2 worker threads)`. */
+  readonly engine: string;
+  /**
+   * Runs `batch` images, NHWC float32 already preprocessed for the base (pixelsToFloats);
+   * returns one array per extractor output, in the extractor's output order, rows in input
+   * order (rank-4 outputs NHWC).
+   */
+  run(input: Float32Array, batch: number): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Frozen outputs of single images kept across jobs (the tenant's embedding cache). `context`
+ * names what computed them (preprocessing, cut, blocks; the caller adds the base's digest);
+ * each entry is one image, upright or mirrored, one array per extractor output.
+ */
+export interface EmbeddingCache {
+  get(
+    context: string,
+    requests: readonly { contentHash: string; mirrored: boolean }[],
+  ): Promise<(Float32Array[] | undefined)[]>;
+  put(
+    context: string,
+    entries: readonly { contentHash: string; mirrored: boolean; outputs: Float32Array[] }[],
+  ): Promise<void>;
 }
 
 export interface TransferTrainingInput {
@@ -123,6 +163,13 @@ export interface TransferTrainingInput {
   writeArtifact?: (name: string, data: Uint8Array | string) => Promise<void>;
   /** An earlier run's saved state to continue from, and where this run saves its own. */
   checkpoints?: TrainingCheckpoints;
+  /**
+   * Makes a runner for the frozen part (the extractor: input → cached outputs), or undefined
+   * to run it with tfjs in this process. Called once per run.
+   */
+  frozenRunner?: (extractor: tf.LayersModel) => Promise<FrozenPartRunner | undefined>;
+  /** Features of images seen by earlier jobs (of this tenant, on this base). */
+  embeddings?: EmbeddingCache;
 }
 
 export interface TransferTrainingResult {

@@ -11,6 +11,7 @@ import { lastFeatureMapLayer, planCut } from './model-surgery.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { searchAndFit, type CachedRows } from './transfer-heads.js';
 import type {
+  FrozenPartRunner,
   TrainingReport,
   TransferTrainingInput,
   TransferTrainingResult,
@@ -81,6 +82,27 @@ function featuresContext(
     base: [entry.id, entry.source, entry.preprocessing, base.countParams(), probe],
     featureLayer,
     unfreezeFrom: input.spec.fineTuning.enabled ? unfreezeFrom : null,
+    blocks: blockNames,
+    mid: midName ?? null,
+  });
+}
+
+/**
+ * What the embedding cache's entries depend on besides the image and the base's weights (the
+ * caller's digest): how images are prepared, where the base is cut, which blocks are cached.
+ */
+function embeddingContext(
+  entry: TransferTrainingInput['entry'],
+  featureLayer: string,
+  boundaryFrom: string | null,
+  blockNames: readonly string[],
+  midName: string | undefined,
+): string {
+  return JSON.stringify({
+    format: 1,
+    preprocessing: entry.preprocessing,
+    featureLayer,
+    boundaryFrom,
     blocks: blockNames,
     mid: midName ?? null,
   });
@@ -172,6 +194,18 @@ export async function trainTransferModel(
   const owned: tf.Tensor[] = [];
   let shipped: tf.LayersModel | undefined;
   let candidate: tf.LayersModel | undefined;
+  let runner: FrozenPartRunner | undefined;
+  const extraction = { engine: 'tfjs', fromCache: 0 };
+  const embeddings = input.embeddings && {
+    cache: input.embeddings,
+    context: embeddingContext(
+      entry,
+      featureLayer,
+      spec.fineTuning.enabled ? cut.unfreezeFrom : null,
+      blockNames,
+      midName,
+    ),
+  };
   const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
     const result = await cacheFrozenOutputs(
       extractor,
@@ -184,9 +218,18 @@ export async function trainTransferModel(
         signal: input.signal,
         onBatch: (done) => tracker.extracted(done),
         onSkip: (key, reason) => skipped.push({ key, reason }),
+        runner,
+        onRunnerFailed: () => {
+          const failed = runner;
+          runner = undefined;
+          void failed?.dispose().catch(() => undefined);
+        },
+        ...(embeddings ? { embeddings } : {}),
       },
     );
     owned.push(...result.outputs);
+    extraction.engine = result.engine;
+    extraction.fromCache += result.fromCache;
     const named = Object.fromEntries(
       blockNames.map((name, i) => [name, result.outputs[i] as tf.Tensor2D]),
     ) as Partial<Record<BlockName, tf.Tensor2D>>;
@@ -221,8 +264,11 @@ export async function trainTransferModel(
     const mirror = spec.augmentation.horizontalFlip !== false;
     const cacheStarted = performance.now();
     const restored = restoreFeatures(input.checkpoints?.features);
+    if (!restored) runner = await input.frozenRunner?.(extractor);
     const train = restored?.train ?? (await cache(split.train, mirror));
     const val = restored?.val ?? (await cache(split.val, false));
+    await runner?.dispose();
+    runner = undefined;
     const cacheSeconds = restored?.cacheSeconds ?? (performance.now() - cacheStarted) / 1000;
     if (restored) {
       owned.push(...tensorsOf(train), ...tensorsOf(val));
@@ -277,6 +323,8 @@ export async function trainTransferModel(
         images: passes,
         seconds: cacheSeconds,
         imagesPerSecond: passes / cacheSeconds,
+        engine: restored ? 'checkpoint' : extraction.engine,
+        fromEmbeddingCache: extraction.fromCache,
       },
       ...outcome.report,
       totalSeconds: (performance.now() - started) / 1000,
@@ -290,6 +338,7 @@ export async function trainTransferModel(
     shipped = outcome.classifier;
     return { report, classifier: outcome.classifier };
   } finally {
+    await runner?.dispose().catch(() => undefined);
     owned.forEach((tensor) => tensor.dispose());
     // Feature-block layers (thumbnails) the shipped model does not use own weights too, and
     // a model that failed to export is not shipped.

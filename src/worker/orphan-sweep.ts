@@ -1,6 +1,8 @@
+import type { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import type { ModelsRepository } from '../db/models.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
+import { embeddingsPrefix } from '../storage/embedding-cache.js';
 import { removeOldFiles } from '../storage/temp-files.js';
 
 export interface SweepDeps {
@@ -9,6 +11,8 @@ export interface SweepDeps {
   store: ArtifactStore;
   /** Where the API writes uploads while it receives them (`<dataDir>/tmp`, api/app.ts). */
   uploadTmpDir: string;
+  /** The embedding cache's index; without it, `embeddings/` is not swept. */
+  embeddings?: EmbeddingCacheRepository;
 }
 
 /** What one sweep removed. */
@@ -18,6 +22,7 @@ export interface SweepCounts {
   modelFolders: number;
   checkpointFolders: number;
   datasetFolders: number;
+  embeddingObjects: number;
 }
 
 /** Runs one step of a pass; a step that throws gives undefined (it is logged), the rest go on. */
@@ -56,6 +61,9 @@ export async function sweepOrphans(
     modelFolders: await step('model folders', () => removeUnownedModels(deps, olderThan)),
     checkpointFolders: await step('checkpoints', () => removeEndedCheckpoints(deps)),
     datasetFolders: await step('dataset folders', () => removeUnownedDatasets(deps, olderThan)),
+    embeddingObjects: await step('cached embeddings', () =>
+      removeUnindexedEmbeddings(deps, olderThan),
+    ),
   };
 }
 
@@ -104,6 +112,37 @@ async function removeUnownedDatasets(deps: SweepDeps, olderThan: Date): Promise<
     if (owned.has(idOf(key))) continue;
     await deps.store.remove(key);
     removed++;
+  }
+  return removed;
+}
+
+/**
+ * Cached embeddings (`embeddings/<tenantId>/<key>`) with no row: an eviction whose process died
+ * between removing the row and the object, or a removal that failed, or a deleted tenant's.
+ * Nothing reads an object without its row, so these are dead; the age only spares a put in
+ * flight whose row is being written again.
+ */
+async function removeUnindexedEmbeddings(deps: SweepDeps, olderThan: Date): Promise<number> {
+  const index = deps.embeddings;
+  if (!index) return 0;
+  const tenants = (await deps.store.list('embeddings')).filter(
+    (entry) => entry.kind === 'prefix' && UUID.test(idOf(entry.key)),
+  );
+  let removed = 0;
+  for (const tenant of tenants) {
+    const tenantId = idOf(tenant.key);
+    const old = (await deps.store.list(embeddingsPrefix(tenantId))).filter(
+      (entry) => entry.kind === 'object' && entry.modifiedAt < olderThan,
+    );
+    const indexed = await index.existing(
+      tenantId,
+      old.map((entry) => idOf(entry.key)),
+    );
+    for (const { key } of old) {
+      if (indexed.has(idOf(key))) continue;
+      await deps.store.remove(key);
+      removed++;
+    }
   }
   return removed;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config, RecoverySettings } from '../config/config.js';
 import { TRAINING_JOB_PAYLOAD_VERSION } from '../contracts/training-job.js';
+import { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
@@ -27,7 +28,7 @@ import { sweepOrphans, type Guarded, type SweepCounts, type SweepDeps } from './
  * of the row as the reaper read it (status, updatedAt, attempt), so of two reapers racing over
  * one job only one acts, and a job some worker touched meanwhile is left alone. Removing files
  * nobody owns is idempotent. A pass costs one query per 500 stuck-looking jobs, one Redis
- * call per such job and a listing of `models/`, `checkpoints/` and `datasets/`.
+ * call per such job and a listing of `models/`, `checkpoints/`, `datasets/` and `embeddings/`.
  */
 
 export interface ReaperDeps extends SweepDeps {
@@ -158,6 +159,7 @@ export function startProcessReaper(
   const deps: ReaperDeps = {
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
+    embeddings: new EmbeddingCacheRepository(db),
     queue,
     store: instrumentStore(artifactStoreFor(config.storage)),
     uploadTmpDir: join(config.dataDir, 'tmp'),
@@ -195,6 +197,7 @@ async function reap(
       modelFolders: 0,
       checkpointFolders: 0,
       datasetFolders: 0,
+      embeddingObjects: 0,
     },
     errors: 0,
   };
@@ -323,6 +326,7 @@ function summary(report: ReaperReport): string {
     [removed.modelFolders, 'model folders without a model removed'],
     [removed.checkpointFolders, 'checkpoints of ended jobs removed'],
     [removed.datasetFolders, 'dataset folders without a dataset removed'],
+    [removed.embeddingObjects, 'cached embeddings without a row removed'],
   ];
   return parts
     .filter(([count]) => count > 0)

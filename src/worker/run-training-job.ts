@@ -6,7 +6,7 @@ import type { TransferRunOptions } from '../services/transfer-run.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { openCheckpoints } from '../storage/training-checkpoints.js';
 import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
-import type { PhaseName, TrainingReport } from '../training/training-types.js';
+import type { EmbeddingCache, PhaseName, TrainingReport } from '../training/training-types.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { claimJob, type Claim } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
@@ -38,6 +38,15 @@ export interface TrainingJobDeps {
   logger?: Logger;
   /** Told the report once training has one (the processor sends its timings to its worker). */
   onTrained?: (report: TrainingReport) => void;
+  /**
+   * The tenant's embedding cache for the base with this digest, telling `warn` what failed;
+   * without it (or when it gives none) nothing is cached across jobs.
+   */
+  embeddings?: (
+    tenantId: string,
+    baseDigest: string,
+    warn: (message: string, error: unknown) => void,
+  ) => EmbeddingCache | undefined;
 }
 
 type DatasetImageRow = Awaited<ReturnType<DatasetsRepository['images']>>[number];
@@ -135,6 +144,10 @@ async function trainClaimed(
       onProgress: progress.record,
       writeArtifact: (name, data) => deps.store.put(`${slot.artifactKey}/${name}`, data),
       checkpoints,
+      embeddingsFor: (digest) =>
+        deps.embeddings?.(job.tenantId, digest, (message, error) =>
+          deps.logger.warn({ error: String(error) }, message),
+        ),
     });
     deps.onTrained?.(report);
     await Promise.all([progress.settled(), noted]);

@@ -7,10 +7,12 @@ import { UnrecoverableError } from 'bullmq';
 import { loadConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { DatasetsRepository } from '../db/datasets.repository.js';
+import { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { runTransfer } from '../services/transfer-run.js';
 import { wireData, type DataParts } from '../runtime/wiring.js';
+import { tenantEmbeddings } from '../storage/embedding-cache.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import type { TrainingReport } from '../training/training-types.js';
 import type { JobOutcome } from './job-outcome.js';
@@ -30,6 +32,8 @@ let logger: Logger | undefined;
 
 function realDeps({ db, store, config }: DataParts): TrainingJobDeps {
   const tenants = new TenantsRepository(db, config.quotas);
+  const index = new EmbeddingCacheRepository(db);
+  const budgetBytes = config.engines.embeddingCacheBytes;
   return {
     jobs: new TrainingJobsRepository(db),
     datasets: new DatasetsRepository(db),
@@ -38,6 +42,8 @@ function realDeps({ db, store, config }: DataParts): TrainingJobDeps {
     backendName: async () => (await selectBackend(config.tfjsBackend)).name,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     limitsFor: limitsFromQuotas(config.quotas, (tenantId) => tenants.overrides(tenantId)),
+    embeddings: (tenantId, baseDigest, onWarning) =>
+      tenantEmbeddings({ store, index, tenantId, baseDigest, budgetBytes, onWarning }),
   };
 }
 

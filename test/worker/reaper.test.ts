@@ -501,6 +501,7 @@ describe('the reaper, for files', () => {
         modelFolders: 1,
         checkpointFolders: 2,
         datasetFolders: 2,
+        embeddingObjects: 0,
       });
       expect(report.errors).toBe(0);
       expect(readdirSync(uploadTmpDir)).toEqual(['arriving.zip']);
