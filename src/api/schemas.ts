@@ -82,6 +82,18 @@ export const PredictQuery = Type.Object({
   threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 
+export const ExportQuery = Type.Object({
+  format: Type.Optional(
+    Type.Unsafe<'tfjs' | 'onnx'>({
+      type: 'string',
+      enum: ['tfjs', 'onnx'],
+      default: 'tfjs',
+      description:
+        '`tfjs`: model.json + weights.bin (TF.js LayersModel); `onnx`: model.onnx (ONNX opset 13, NHWC float32 input, softmax output), for ONNX Runtime',
+    }),
+  ),
+});
+
 /** Documented only (`documentedBody`): the handler checks it and words its errors (413 for too many images). */
 export const PredictJsonBody = Type.Object({
   image: Type.Optional(

@@ -16,8 +16,8 @@ export function observeThread(report: ThreadReport): void {
     modelCacheEvictions.inc({ reason: report.reason });
     return;
   }
-  inferenceBatchImages.observe(report.images);
-  inferenceBatchDuration.observe(report.seconds);
+  inferenceBatchImages.observe({ engine: report.engine }, report.images);
+  inferenceBatchDuration.observe({ engine: report.engine }, report.seconds);
   (report.cacheHit ? modelCacheHits : modelCacheMisses).inc();
 }
 

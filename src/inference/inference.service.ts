@@ -2,15 +2,17 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { compiledModulePath } from '../config/compiled-path.js';
 import type { Config } from '../config/config.js';
-import type { ModelRunner } from '../services/model-runner.js';
+import { defaultLogger, type Logger } from '../observability/logger.js';
+import { OnnxConversionError } from '../onnx/layers-to-onnx.js';
+import type { ModelRunner, OnnxConverter } from '../services/model-runner.js';
 import { busy } from '../services/predictions.service.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { ModelFileCache } from '../storage/model-file-cache.js';
 import { observeThread, timedRequest } from './inference-metrics.js';
-import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
+import type { FromInference, HeldModel, ModelRef, ToInference } from './inference-protocol.js';
 
 export interface InferenceOptions {
-  /** Loaded models are evicted, least recently used first, above this many weight bytes. */
+  /** Loaded models are evicted, least recently used first, above this many bytes (tfjs weights or ONNX graphs). */
   cacheBytes: number;
   /** Most images run through a model in one batch. */
   maxBatch: number;
@@ -19,6 +21,8 @@ export interface InferenceOptions {
    * request alone always gets in). Default 128.
    */
   maxPending?: number;
+  /** Where the thread's engine choices are told (a model left on tfjs is a warning). */
+  logger?: Logger;
 }
 
 interface Waiting {
@@ -30,9 +34,10 @@ interface Waiting {
  * Runs predictions on a worker thread so tensors never block the API's event loop. If the
  * thread dies, pending requests fail and the next request starts a new one. Models come from
  * the artifact store, through a bounded local file cache (`<dataDir>/cache/models`,
- * GRAFT_MODEL_CACHE_BYTES): no replica needs another's disk.
+ * GRAFT_MODEL_CACHE_BYTES): no replica needs another's disk. Models run on ONNX Runtime where
+ * they can (GRAFT_ONNX, README "Engines"), else on tfjs.
  */
-export class InferenceService implements ModelRunner {
+export class InferenceService implements ModelRunner, OnnxConverter {
   private worker?: Worker;
   private ready?: Promise<void>;
   private nextId = 1;
@@ -52,13 +57,23 @@ export class InferenceService implements ModelRunner {
     );
   }
 
+  private get logger(): Logger {
+    return this.options.logger ?? defaultLogger();
+  }
+
   /** Answers the thread's request for a model's files, read through the local file cache. */
   private sendModel(worker: Worker, fetchId: number, model: ModelRef): void {
-    this.files.artifacts(model.id, model.artifactKey).then(
-      (artifacts) => {
-        const message: ToInference = { type: 'model', fetchId, artifacts };
+    this.files.files(model.id, model.artifactKey).then(
+      ({ artifacts, onnx: stored }) => {
+        // Transferred, not copied: a view into a larger buffer is copied out first.
+        const onnx =
+          stored && (stored.byteOffset !== 0 || stored.byteLength !== stored.buffer.byteLength)
+            ? stored.slice()
+            : stored;
+        const message: ToInference = { type: 'model', fetchId, files: { artifacts, onnx } };
         const { weightData } = artifacts;
         const transfer = weightData instanceof ArrayBuffer ? [weightData] : [];
+        if (onnx) transfer.push(onnx.buffer as ArrayBuffer);
         worker.postMessage(message, transfer);
       },
       (error: unknown) => {
@@ -80,19 +95,28 @@ export class InferenceService implements ModelRunner {
         cacheBytes: this.options.cacheBytes,
         maxBatch: this.options.maxBatch,
         backend: this.config.tfjsBackend,
+        onnx: this.config.engines.onnx,
+        onnxThreads: this.config.engines.onnxThreads,
       },
     });
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (message: FromInference) => {
-        if (message.type === 'ready') return resolve();
+        if (message.type === 'ready') {
+          if (message.unavailable)
+            this.logger.warn(`predictions run on tfjs: ${message.unavailable}`);
+          return resolve();
+        }
         if (message.type === 'fetch') return this.sendModel(worker, message.fetchId, message.model);
         if (message.type === 'batch' || message.type === 'evicted') return observeThread(message);
+        if (message.type === 'loaded') return this.told(message.model);
         const waiting = this.pending.get(message.requestId);
         if (!waiting) return;
         this.pending.delete(message.requestId);
         if (message.type === 'result') waiting.resolve(message.probabilities as never);
         else if (message.type === 'stats') waiting.resolve(message.models as never);
+        else if (message.type === 'onnx') waiting.resolve(message.bytes as never);
+        else if (message.conversion) waiting.reject(new OnnxConversionError(message.message));
         else waiting.reject(new Error(message.message));
       });
       const fail = (error: Error) => {
@@ -178,9 +202,26 @@ export class InferenceService implements ModelRunner {
     }
   }
 
-  /** Which models the inference thread holds, and their weight bytes. */
-  cachedModels(): Promise<{ id: string; bytes: number }[]> {
+  /** A model loaded on tfjs where ONNX Runtime was wanted: worth an operator's look. */
+  private told(model: HeldModel): void {
+    if (model.fallback)
+      this.logger.warn(
+        { modelId: model.id, engine: model.engine },
+        `model ${model.id} runs on tfjs: ${model.fallback}`,
+      );
+  }
+
+  /** Which models the inference thread holds, their bytes in memory, and their engines. */
+  cachedModels(): Promise<HeldModel[]> {
     return this.call((requestId) => ({ type: 'stats', requestId }));
+  }
+
+  /**
+   * The model converted to ONNX by the inference thread (which loads models anyway, and keeps
+   * the API's event loop free). Rejects with OnnxConversionError when the converter refuses it.
+   */
+  convertToOnnx(model: ModelRef): Promise<Uint8Array> {
+    return this.call((requestId) => ({ type: 'convert', requestId, model }));
   }
 
   /** Drops a deleted model from the thread's memory and from this machine's file cache. */

@@ -1,27 +1,39 @@
 /**
  * The inference thread: owns tfjs, an LRU cache of loaded models bounded by weight bytes, and
- * a queue per model whose pending requests are run as one batch. The API's event loop only
+ * a queue per model whose pending requests are run as one batch. Each model runs on ONNX
+ * Runtime where it can (serving-model.ts), else on tfjs. The API's event loop only
  * decodes images (sharp, off-thread too) and passes pixels here. It reads no files: a model it
  * does not hold is asked of the API thread, which reads it through the artifact store (and its
  * local file cache) and transfers the bytes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config/config.js';
+import { OnnxConversionError } from '../onnx/layers-to-onnx.js';
+import { loadOnnxRuntime } from '../onnx/onnx-runtime.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
-import { disposeModelWeights, freezeBatchNorm, pixelsToBatch } from '../training/trained-model.js';
-import type { FromInference, ModelRef, ToInference } from './inference-protocol.js';
+import type { FromInference, ModelFiles, ModelRef, ToInference } from './inference-protocol.js';
+import {
+  convertToOnnx,
+  loadServingModel,
+  type EngineChoice,
+  type ServingModel,
+} from './serving-model.js';
 
 interface Options {
   cacheBytes: number;
   maxBatch: number;
   backend?: BackendName;
+  /** GRAFT_ONNX and GRAFT_ONNX_THREADS. */
+  onnx: 'auto' | 'off';
+  onnxThreads: number;
 }
 
 interface Loaded {
-  model: tf.LayersModel;
-  bytes: number;
+  model: ServingModel;
   lastUsed: number;
+  /** Batches running through it now; a model evicted meanwhile is released after them. */
+  running: number;
+  evicted: boolean;
 }
 
 interface Pending {
@@ -36,16 +48,19 @@ const cache = new Map<string, Loaded>();
 const loading = new Map<string, Promise<Loaded>>();
 const queue: Pending[] = [];
 let busy = false;
+let engines: EngineChoice = { onnx: false, threads: options.onnxThreads };
 /** Model files asked of the API thread, by fetch id. */
 const fetching = new Map<
   number,
-  { resolve: (artifacts: tf.io.ModelArtifacts) => void; reject: (error: Error) => void }
+  { resolve: (files: ModelFiles) => void; reject: (error: Error) => void }
 >();
 let nextFetch = 1;
 
-const send = (message: FromInference) => port.postMessage(message);
+const send = (message: FromInference, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-function fetchModel(model: ModelRef): Promise<tf.io.ModelArtifacts> {
+function fetchModel(model: ModelRef): Promise<ModelFiles> {
   const fetchId = nextFetch++;
   return new Promise((resolve, reject) => {
     fetching.set(fetchId, { resolve, reject });
@@ -53,23 +68,30 @@ function fetchModel(model: ModelRef): Promise<tf.io.ModelArtifacts> {
   });
 }
 
+function release(entry: Loaded): void {
+  // Nothing waits on it, and a model that fails to free itself has nothing left to serve.
+  void entry.model.release().catch(() => undefined);
+}
+
 function evict(modelId: string, reason: 'budget' | 'deleted'): void {
   const entry = cache.get(modelId);
   if (!entry) return;
   cache.delete(modelId);
-  disposeModelWeights(entry.model);
+  entry.evicted = true;
+  // An ONNX Runtime session must not be freed under a batch it is running.
+  if (entry.running === 0) release(entry);
   send({ type: 'evicted', reason });
 }
 
 /** Keeps the cache under its byte budget, dropping the least recently used models first. */
 function enforceBudget(keep: string): void {
-  let total = [...cache.values()].reduce((sum, entry) => sum + entry.bytes, 0);
+  let total = [...cache.values()].reduce((sum, entry) => sum + entry.model.bytes, 0);
   const byAge = [...cache.entries()].sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
   for (const [id, entry] of byAge) {
     if (total <= options.cacheBytes) break;
     if (id === keep) continue;
     evict(id, 'budget');
-    total -= entry.bytes;
+    total -= entry.model.bytes;
   }
 }
 
@@ -79,22 +101,11 @@ async function load(ref: ModelRef): Promise<Loaded> {
   const inFlight = loading.get(ref.id);
   if (inFlight) return inFlight;
   const promise = (async () => {
-    const artifacts = await fetchModel(ref);
-    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    try {
-      // Same math as stock BatchNormalization at inference, and faster on wasm.
-      freezeBatchNorm(model);
-      const size = ref.preprocessing.size;
-      const zeros = tf.zeros([1, size, size, 3]);
-      const warmUp = model.predict(zeros) as tf.Tensor;
-      warmUp.dataSync();
-      tf.dispose([zeros, warmUp]);
-    } catch (error) {
-      disposeModelWeights(model);
-      throw error;
-    }
-    const bytes = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData.byteLength : 0;
-    const entry: Loaded = { model, bytes, lastUsed: Date.now() };
+    const files = await fetchModel(ref);
+    const model = await loadServingModel(files, ref.preprocessing, engines);
+    const { engine, bytes, onnxGraph, fallback } = model;
+    send({ type: 'loaded', model: { id: ref.id, engine, bytes, onnxGraph, fallback } });
+    const entry: Loaded = { model, lastUsed: Date.now(), running: 0, evicted: false };
     cache.set(ref.id, entry);
     enforceBudget(ref.id);
     return entry;
@@ -129,28 +140,24 @@ async function run(batch: Pending[]): Promise<void> {
     const entry = await load(ref);
     entry.lastUsed = Date.now();
     const started = performance.now();
-    const input = pixelsToBatch(
-      batch.flatMap((request) => request.images),
-      ref.preprocessing,
-    );
-    let output: tf.Tensor;
+    entry.running++;
+    let output: { values: Float32Array; classes: number };
     try {
-      output = entry.model.predict(input) as tf.Tensor;
+      output = await entry.model.predict(batch.flatMap((request) => request.images));
     } finally {
-      input.dispose();
+      if (--entry.running === 0 && entry.evicted) release(entry);
     }
-    const values = output.dataSync() as Float32Array;
-    const classes = output.shape[1]!;
-    output.dispose();
+    const { values, classes } = output;
     const seconds = (performance.now() - started) / 1000;
-    send({ type: 'batch', images: values.length / classes, seconds, cacheHit });
+    const images = values.length / classes;
+    send({ type: 'batch', images, seconds, cacheHit, engine: entry.model.engine });
     let row = 0;
     for (const request of batch) {
       const probabilities = request.images.map(() => values.slice(row * classes, ++row * classes));
       send({ type: 'result', requestId: request.requestId, probabilities });
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     for (const request of batch) send({ type: 'error', requestId: request.requestId, message });
   }
 }
@@ -169,28 +176,55 @@ async function drain(): Promise<void> {
   }
 }
 
+/** The model as an ONNX graph, for export (the API stores it beside the model). */
+async function convert(requestId: number, ref: ModelRef): Promise<void> {
+  try {
+    const { bytes } = await convertToOnnx((await fetchModel(ref)).artifacts);
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const owned = whole ? bytes : bytes.slice();
+    send({ type: 'onnx', requestId, bytes: owned }, [owned.buffer as ArrayBuffer]);
+  } catch (error) {
+    const conversion = error instanceof OnnxConversionError ? true : undefined;
+    send({ type: 'error', requestId, message: messageOf(error), conversion });
+  }
+}
+
 port.on('message', (message: ToInference) => {
-  if (message.type === 'model') {
-    const waiting = fetching.get(message.fetchId);
-    fetching.delete(message.fetchId);
-    if ('error' in message) waiting?.reject(new Error(message.error));
-    else waiting?.resolve(message.artifacts);
-    return;
+  switch (message.type) {
+    case 'model': {
+      const waiting = fetching.get(message.fetchId);
+      fetching.delete(message.fetchId);
+      if ('error' in message) waiting?.reject(new Error(message.error));
+      else waiting?.resolve(message.files);
+      return;
+    }
+    case 'evict':
+      return evict(message.modelId, 'deleted');
+    case 'cancel': {
+      // Its caller gave up: drop it if it has not started; a running batch just finishes.
+      const index = queue.findIndex((pending) => pending.requestId === message.requestId);
+      if (index >= 0) queue.splice(index, 1);
+      return;
+    }
+    case 'stats': {
+      const models = [...cache.entries()].map(([id, { model }]) => {
+        const { bytes, engine, onnxGraph, fallback } = model;
+        return { id, bytes, engine, onnxGraph, fallback };
+      });
+      return send({ type: 'stats', requestId: message.requestId, models });
+    }
+    case 'convert':
+      return void convert(message.requestId, message.model);
+    case 'predict':
+      queue.push({ requestId: message.requestId, model: message.model, images: message.images });
+      return void drain();
   }
-  if (message.type === 'evict') return evict(message.modelId, 'deleted');
-  if (message.type === 'cancel') {
-    // Its caller gave up: drop it if it has not started; a running batch just finishes.
-    const index = queue.findIndex((pending) => pending.requestId === message.requestId);
-    if (index >= 0) queue.splice(index, 1);
-    return;
-  }
-  if (message.type === 'stats') {
-    const models = [...cache.entries()].map(([id, entry]) => ({ id, bytes: entry.bytes }));
-    return send({ type: 'stats', requestId: message.requestId, models });
-  }
-  queue.push({ requestId: message.requestId, model: message.model, images: message.images });
-  void drain();
 });
 
 const backend = await selectBackend(options.backend);
-send({ type: 'ready', backend: backend.name });
+// tfjs-node-gpu keeps the GPU path; on CPU backends ONNX Runtime serves where it loads.
+const wanted = options.onnx === 'auto' && backend.name !== 'tensorflow-gpu';
+const runtime = wanted ? await loadOnnxRuntime() : undefined;
+const unavailable = runtime && 'reason' in runtime ? runtime.reason : undefined;
+engines = { onnx: wanted && !unavailable, threads: options.onnxThreads };
+send({ type: 'ready', backend: backend.name, onnx: engines.onnx, unavailable });

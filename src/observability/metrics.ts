@@ -198,14 +198,16 @@ export const inferenceRequestDuration = new Histogram({
 
 export const inferenceBatchImages = new Histogram({
   name: 'graft_inference_batch_images',
-  help: 'Images the inference thread ran through a model in one batch (concurrent requests merged)',
+  help: 'Images the inference thread ran through a model in one batch (concurrent requests merged), by engine (onnxruntime, tfjs)',
+  labelNames: ['engine'] as const,
   buckets: [1, 2, 4, 8, 16, 32, 64, 128],
   registers,
 });
 
 export const inferenceBatchDuration = new Histogram({
   name: 'graft_inference_batch_duration_seconds',
-  help: 'Time the inference thread took to run one batch through a loaded model',
+  help: 'Time the inference thread took to run one batch through a loaded model, by engine (onnxruntime, tfjs)',
+  labelNames: ['engine'] as const,
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers,
 });

@@ -17,3 +17,16 @@ export interface ModelRunner {
   /** Drops a model from memory (it was deleted). */
   evict(modelId: string): void;
 }
+
+/** What exporting as ONNX needs: a model converted where converting does not block the API. */
+export interface OnnxConverter {
+  /**
+   * The model as a serialised ONNX graph. Rejects with OnnxConversionError (src/onnx) when the
+   * converter refuses one of its layers.
+   */
+  convertToOnnx(model: {
+    id: string;
+    artifactKey: string;
+    preprocessing: Preprocessing;
+  }): Promise<Uint8Array>;
+}

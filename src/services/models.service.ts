@@ -2,10 +2,15 @@ import type { ModelView } from '../contracts/resource-views.js';
 import type { StoredTrainingSummary } from '../contracts/training-summary.js';
 import type { ModelsRepository } from '../db/models.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { exportModelZip } from '../storage/model-export.js';
+import { OnnxConversionError } from '../onnx/layers-to-onnx.js';
+import { exportModelZip, exportOnnxZip } from '../storage/model-export.js';
+import { ONNX_FILE } from '../storage/model-file-cache.js';
 import type { Preprocessing } from '../training/base-model-catalog.js';
-import { notFound } from './domain-error.js';
-import type { ModelRunner } from './model-runner.js';
+import { DomainError, notFound } from './domain-error.js';
+import type { ModelRunner, OnnxConverter } from './model-runner.js';
+
+/** What an export zip holds: a TF.js LayersModel (the default) or an ONNX graph. */
+export type ExportFormat = 'tfjs' | 'onnx';
 
 type ModelRow = NonNullable<Awaited<ReturnType<ModelsRepository['find']>>>;
 
@@ -31,7 +36,7 @@ export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
     private readonly store: ArtifactStore,
-    private readonly inference: ModelRunner,
+    private readonly inference: ModelRunner & OnnxConverter,
   ) {}
 
   private async find(tenantId: string, id: string) {
@@ -49,13 +54,42 @@ export class ModelsService {
     return { items: rows.map(modelView), total, ...page };
   }
 
-  async exportZip(tenantId: string, modelId: string) {
+  async exportZip(tenantId: string, modelId: string, format: ExportFormat = 'tfjs') {
     const row = await this.find(tenantId, modelId);
-    return exportModelZip(this.store, {
+    const model = {
       ...row,
       labels: row.labels as string[],
       preprocessing: row.preprocessing as unknown as Preprocessing,
-    });
+    };
+    if (format === 'tfjs') return exportModelZip(this.store, model);
+    return exportOnnxZip(this.store, model, await this.onnxOf(model));
+  }
+
+  /**
+   * The model's stored model.onnx; a model trained before training wrote one is converted by
+   * the inference thread (off the event loop) and its graph stored for the next export.
+   */
+  private async onnxOf(model: {
+    id: string;
+    artifactKey: string;
+    preprocessing: Preprocessing;
+  }): Promise<Uint8Array> {
+    const key = `${model.artifactKey}/${ONNX_FILE}`;
+    if (await this.store.exists(key)) return this.store.get(key);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.inference.convertToOnnx(model);
+    } catch (error) {
+      if (!(error instanceof OnnxConversionError)) throw error;
+      throw new DomainError(
+        422,
+        'not_convertible',
+        `model ${model.id} cannot be exported as ONNX: ${error.message}`,
+      );
+    }
+    // Kept for next time; a store that fails to keep it costs a conversion, not this export.
+    await this.store.put(key, bytes).catch(() => undefined);
+    return bytes;
   }
 
   async delete(tenantId: string, modelId: string): Promise<void> {

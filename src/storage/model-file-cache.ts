@@ -6,6 +6,9 @@ import { parseModelJson, toArtifacts } from '../training/model-artifacts.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { evictToBudget, readCached, usingFolder, writeCached } from './base-model-cache.js';
 
+/** A model's ONNX graph beside its tfjs files (written at training time or on export). */
+export const ONNX_FILE = 'model.onnx';
+
 /**
  * Trained models' files on local disk, for the machine that runs them: one folder per model
  * (`<dir>/<modelId>`), filled from the artifact store on first use and checked against its
@@ -30,6 +33,17 @@ export class ModelFileCache {
 
   /** The model's model.json and weight shards, from local disk, else from the store (then kept). */
   async artifacts(modelId: string, artifactKey: string): Promise<tf.io.ModelArtifacts> {
+    return (await this.files(modelId, artifactKey)).artifacts;
+  }
+
+  /**
+   * What serving needs: the tfjs artifacts, and the model's ONNX graph (`model.onnx`) if the
+   * store has one. Both from local disk, else from the store (then kept).
+   */
+  async files(
+    modelId: string,
+    artifactKey: string,
+  ): Promise<{ artifacts: tf.io.ModelArtifacts; onnx?: Uint8Array }> {
     const dir = this.folder(modelId);
     const files = await usingFolder(dir, async () => {
       const cached = await readCached(dir);
@@ -44,7 +58,7 @@ export class ModelFileCache {
     const source = `${artifactKey}/model.json`;
     const json = parseModelJson(Buffer.from(files.get('model.json')!).toString('utf8'), source);
     const shards = json.weightsManifest.flatMap((group) => group.paths);
-    return toArtifacts(
+    const artifacts = toArtifacts(
       json,
       shards.map((path) => {
         const shard = files.get(path);
@@ -52,6 +66,7 @@ export class ModelFileCache {
         return shard;
       }),
     );
+    return { artifacts, onnx: files.get(ONNX_FILE) };
   }
 
   private async fetch(artifactKey: string): Promise<Map<string, Uint8Array>> {
@@ -63,10 +78,14 @@ export class ModelFileCache {
       throw new Error(`${source} names a weight file outside its folder`);
     }
     const shards = await Promise.all(paths.map((path) => this.store.get(`${artifactKey}/${path}`)));
-    return new Map<string, Uint8Array>([
+    const files = new Map<string, Uint8Array>([
       ['model.json', modelJson],
       ...paths.map((path, i) => [path, shards[i]!] as const),
     ]);
+    // Models trained before ONNX Runtime served them have none: the inference thread converts.
+    const onnx = `${artifactKey}/${ONNX_FILE}`;
+    if (await this.store.exists(onnx)) files.set(ONNX_FILE, await this.store.get(onnx));
+    return files;
   }
 
   /** Drops a model's local copy (it was deleted); the next use fetches it again. */

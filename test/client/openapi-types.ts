@@ -170,7 +170,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download the model (zip of model.json, weights.bin, metadata.json and a README) */
+        /**
+         * Download the model as a zip: TF.js (the default) or ONNX, with a README
+         * @description `format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model trained before Graft stored ONNX graphs is converted on first export. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).
+         */
         get: operations["exportModel"];
         put?: never;
         post?: never;
@@ -3097,7 +3100,10 @@ export interface operations {
     };
     exportModel: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `tfjs`: model.json + weights.bin (TF.js LayersModel); `onnx`: model.onnx (ONNX opset 13, NHWC float32 input, softmax output), for ONNX Runtime */
+                format?: "tfjs" | "onnx";
+            };
             header?: never;
             path: {
                 id: string;
@@ -3106,7 +3112,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The zip; plain @tensorflow/tfjs loads it (see its README) */
+            /** @description The zip; plain @tensorflow/tfjs, or ONNX Runtime for format=onnx, runs it (see its README) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3135,6 +3141,15 @@ export interface operations {
             };
             /** @description No such resource for your tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

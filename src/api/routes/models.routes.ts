@@ -4,7 +4,14 @@ import { BASE_MODEL_CATALOG, type BaseModelEntry } from '../../training/base-mod
 import { exampleModel } from '../examples.js';
 import { AUTH_PROBLEMS, binary, json, NoContent, problems } from '../responses.js';
 import { Model } from '../../contracts/resource-views.js';
-import { BaseModelCatalog, IdParams, ModelPage, PageQuery, withDefaults } from '../schemas.js';
+import {
+  BaseModelCatalog,
+  ExportQuery,
+  IdParams,
+  ModelPage,
+  PageQuery,
+  withDefaults,
+} from '../schemas.js';
 
 /** Where a catalog entry's weights come from, as the API lists it. */
 function weightsOf(source: BaseModelEntry['source']): string {
@@ -85,24 +92,29 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> 
       schema: {
         operationId: 'exportModel',
         tags: ['models'],
-        summary: 'Download the model (zip of model.json, weights.bin, metadata.json and a README)',
+        summary: 'Download the model as a zip: TF.js (the default) or ONNX, with a README',
+        description:
+          '`format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model trained before Graft stored ONNX graphs is converted on first export. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).',
         params: IdParams,
+        querystring: ExportQuery,
         response: {
           200: binary(
             'application/zip',
-            'The zip; plain @tensorflow/tfjs loads it (see its README)',
+            'The zip; plain @tensorflow/tfjs, or ONNX Runtime for format=onnx, runs it (see its README)',
           ),
-          ...problems(400, 404, ...AUTH_PROBLEMS),
+          ...problems(400, 404, 422, ...AUTH_PROBLEMS),
         },
       },
     },
     async (request, reply) => {
-      const zip = await models.exportZip(request.principal.tenantId, request.params.id);
+      const { id } = request.params;
+      const format = request.query.format ?? 'tfjs';
+      const zip = await models.exportZip(request.principal.tenantId, id, format);
       return reply
         .type('application/zip')
         .header(
           'content-disposition',
-          `attachment; filename="graft-model-${request.params.id}.zip"`,
+          `attachment; filename="graft-model-${id}${format === 'onnx' ? '-onnx' : ''}.zip"`,
         )
         .send(zip);
     },
