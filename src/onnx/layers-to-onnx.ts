@@ -41,6 +41,11 @@ export interface ConvertOptions {
 }
 
 export const ONNX_OPSET = 13;
+/**
+ * Written as every graph's producerVersion. Raise it whenever a change here changes the
+ * graphs this file writes: a stored model.onnx of another version is converted again.
+ */
+export const ONNX_CONVERTER_VERSION = 'graft-onnx/1';
 const INPUT_NAME = 'input';
 const TO_NCHW = [0, 3, 1, 2];
 const TO_NHWC = [0, 2, 3, 1];
@@ -80,7 +85,8 @@ function pair(value: unknown, what: string): [number, number] {
 }
 
 function paddingOf(value: unknown): string {
-  if (typeof value !== 'string') throw new OnnxConversionError(`padding ${JSON.stringify(value)} is not supported`);
+  if (typeof value !== 'string')
+    throw new OnnxConversionError(`padding ${JSON.stringify(value)} is not supported`);
   return value;
 }
 
@@ -253,7 +259,14 @@ class Converter {
         const kernel = pair(config.kernelSize, `${name}.kernelSize`);
         const strides = pair(config.strides ?? 1, `${name}.strides`);
         const dilation = pair(config.dilationRate ?? 1, `${name}.dilationRate`);
-        const pads = this.spatialPads(x, kernel, strides, dilation, paddingOf(config.padding), name);
+        const pads = this.spatialPads(
+          x,
+          kernel,
+          strides,
+          dilation,
+          paddingOf(config.padding),
+          name,
+        );
         const [w, b] = weightsOf(layer);
         const channels = x.shape[3]!;
         let weight: Float32Array;
@@ -282,6 +295,11 @@ class Converter {
       case 'BatchNormalization': {
         const axis = Number(config.axis ?? -1);
         const rank = x.shape.length;
+        // ONNX normalises axis 1: the channels of an NCHW tensor, or the features of [n, c].
+        if (rank !== 2 && rank !== 4)
+          throw new OnnxConversionError(
+            `${name}: BatchNormalization on a ${rank}-D input is not supported`,
+          );
         if ((axis < 0 ? rank + axis : axis) !== rank - 1)
           throw new OnnxConversionError(
             `${name}: only BatchNormalization over the last axis is supported`,
@@ -312,6 +330,8 @@ class Converter {
       case 'Activation':
         return done(this.activation(config.activation as string, x.name, x.shape.length, name));
       case 'Softmax': {
+        if (Array.isArray(config.axis))
+          throw new OnnxConversionError(`${name}: Softmax over several axes is not supported`);
         const axis = Number(config.axis ?? -1);
         return done(g.node('Softmax', [x.name], { axis: nchwAxis(axis, x.shape.length) }, name));
       }
@@ -630,6 +650,7 @@ export function layersModelToOnnx(model: tf.LayersModel, options: ConvertOptions
   const proto = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'graft',
+    producerVersion: ONNX_CONVERTER_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     graph,
   });

@@ -13,8 +13,11 @@ export interface CachedSplit<T extends LabelledExample> {
   outputs: tf.Tensor[];
   /** Images whose outputs came from the embedding cache (no decoding, no extraction). */
   fromCache: number;
-  /** What ran the extractor: the runner's engine, or `tfjs`. */
-  engine: string;
+  /**
+   * What ran the extractor: the runner's engine, or `tfjs` (and what took over from a runner
+   * that failed); undefined when every image came from the embedding cache.
+   */
+  engine?: string;
 }
 
 export interface FeatureCacheOptions {
@@ -24,8 +27,11 @@ export interface FeatureCacheOptions {
   signal?: AbortSignal;
   onBatch: (done: number) => void;
   onSkip: (key: string, reason: string) => void;
-  /** Runs the extractor outside tfjs (ONNX Runtime, worker threads); tfjs in-process if absent. */
-  runner?: FrozenPartRunner;
+  /**
+   * What runs the extractor outside tfjs (ONNX Runtime, worker threads), asked for on the first
+   * image that needs extracting; tfjs in this process if absent or it gives none.
+   */
+  runner?: () => Promise<FrozenPartRunner | undefined>;
   /** Called once if the runner fails: the rest runs on tfjs. */
   onRunnerFailed?: (error: unknown) => void;
   /** Outputs of images seen before, and what names them (see EmbeddingCache). */
@@ -42,6 +48,8 @@ interface Loaded<T> {
 
 /** Batches decoded ahead of the one being extracted, so neither waits for the other. */
 const PREFETCH = 2;
+/** Batches' cache writes in flight at once: a slow store holds extraction back, not memory. */
+const PUTS_IN_FLIGHT = 2;
 
 /**
  * Runs the frozen part of the base once per image and keeps its outputs, so no epoch ever
@@ -62,8 +70,9 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
   const shapes = extractor.outputs.map((o) => o.shape.slice(1) as number[]);
   const rowSizes = shapes.map((shape) => shape.reduce((a, b) => a * b, 1));
   const embeddings = options.embeddings;
-  let runner = options.runner;
-  let engine = runner?.engine ?? 'tfjs';
+  let runner: FrozenPartRunner | undefined;
+  let asked = false;
+  let engine: string | undefined;
 
   const load = async (batch: readonly T[]): Promise<Loaded<T>[]> => {
     const hashed = embeddings ? batch.filter((e) => e.contentHash !== undefined) : [];
@@ -103,6 +112,11 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
   /** The extractor's outputs for decoded images: per image, per view, per output. */
   const extract = async (pixels: Uint8Array[]): Promise<Float32Array[][][]> => {
     const inputs = [...pixels, ...(mirror ? pixels.map((p) => mirrorPixels(p, pre.size)) : [])];
+    if (!asked) {
+      asked = true;
+      runner = await options.runner?.();
+      engine = runner?.engine ?? 'tfjs';
+    }
     let outputs: Float32Array[] | undefined;
     if (runner) {
       try {
@@ -115,10 +129,14 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
     }
     if (!outputs) {
       const input = pixelsToBatch(inputs, pre);
-      // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
-      // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
-      const result = extractor.predict(input);
-      input.dispose();
+      let result: tf.Tensor | tf.Tensor[];
+      try {
+        // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
+        // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
+        result = extractor.predict(input);
+      } finally {
+        input.dispose();
+      }
       const tensors = Array.isArray(result) ? result : [result];
       outputs = tensors.map((t) => t.dataSync() as Float32Array);
       tf.dispose(tensors);
@@ -172,7 +190,8 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
                 outputs: byExample.get(item)![v]!,
               })),
         );
-        // Not awaited here: the next batch need not wait for the store.
+        // Not awaited here: the next batch need not wait for the store, unless it falls behind.
+        if (puts.length >= PUTS_IN_FLIGHT) await puts.shift()!.catch(() => undefined);
         if (entries.length) puts.push(embeddings.cache.put(embeddings.context, entries));
       }
       options.onBatch(batches[b]!.length);

@@ -194,8 +194,21 @@ export async function trainTransferModel(
   const owned: tf.Tensor[] = [];
   let shipped: tf.LayersModel | undefined;
   let candidate: tf.LayersModel | undefined;
-  let runner: FrozenPartRunner | undefined;
-  const extraction = { engine: 'tfjs', fromCache: 0 };
+  // The frozen part's runner, started on the first image that needs extracting (none when
+  // every image comes from the embedding cache); once it fails, tfjs runs the rest.
+  let runner: Promise<FrozenPartRunner | undefined> | undefined;
+  let runnerFailed = false;
+  const startRunner = () => {
+    if (runnerFailed) return Promise.resolve(undefined);
+    runner ??= input.frozenRunner?.(extractor) ?? Promise.resolve(undefined);
+    return runner;
+  };
+  const stopRunner = async () => {
+    const started = runner;
+    runner = undefined;
+    await (await started?.catch(() => undefined))?.dispose().catch(() => undefined);
+  };
+  const extraction = { engines: [] as string[], fromCache: 0 };
   const embeddings = input.embeddings && {
     cache: input.embeddings,
     context: embeddingContext(
@@ -218,17 +231,17 @@ export async function trainTransferModel(
         signal: input.signal,
         onBatch: (done) => tracker.extracted(done),
         onSkip: (key, reason) => skipped.push({ key, reason }),
-        runner,
+        runner: startRunner,
         onRunnerFailed: () => {
-          const failed = runner;
-          runner = undefined;
-          void failed?.dispose().catch(() => undefined);
+          runnerFailed = true;
+          void stopRunner();
         },
         ...(embeddings ? { embeddings } : {}),
       },
     );
     owned.push(...result.outputs);
-    extraction.engine = result.engine;
+    if (result.engine && !extraction.engines.includes(result.engine))
+      extraction.engines.push(result.engine);
     extraction.fromCache += result.fromCache;
     const named = Object.fromEntries(
       blockNames.map((name, i) => [name, result.outputs[i] as tf.Tensor2D]),
@@ -264,11 +277,9 @@ export async function trainTransferModel(
     const mirror = spec.augmentation.horizontalFlip !== false;
     const cacheStarted = performance.now();
     const restored = restoreFeatures(input.checkpoints?.features);
-    if (!restored) runner = await input.frozenRunner?.(extractor);
     const train = restored?.train ?? (await cache(split.train, mirror));
     const val = restored?.val ?? (await cache(split.val, false));
-    await runner?.dispose();
-    runner = undefined;
+    await stopRunner();
     const cacheSeconds = restored?.cacheSeconds ?? (performance.now() - cacheStarted) / 1000;
     if (restored) {
       owned.push(...tensorsOf(train), ...tensorsOf(val));
@@ -323,7 +334,9 @@ export async function trainTransferModel(
         images: passes,
         seconds: cacheSeconds,
         imagesPerSecond: passes / cacheSeconds,
-        engine: restored ? 'checkpoint' : extraction.engine,
+        engine: restored
+          ? 'checkpoint'
+          : extraction.engines.join('; ') || 'none: every image came from the embedding cache',
         fromEmbeddingCache: extraction.fromCache,
       },
       ...outcome.report,
@@ -338,7 +351,7 @@ export async function trainTransferModel(
     shipped = outcome.classifier;
     return { report, classifier: outcome.classifier };
   } finally {
-    await runner?.dispose().catch(() => undefined);
+    await stopRunner();
     owned.forEach((tensor) => tensor.dispose());
     // Feature-block layers (thumbnails) the shipped model does not use own weights too, and
     // a model that failed to export is not shipped.

@@ -88,9 +88,20 @@ describe('cacheFrozenOutputs', () => {
     expect(first.fromCache).toBe(0);
     // Upright and mirrored, per image.
     expect(cache.entries.size).toBe(20);
-    const second = await run(data.examples, data.loadPixels, { embeddings });
+    let started = 0;
+    const second = await run(data.examples, data.loadPixels, {
+      embeddings,
+      runner: () => {
+        started++;
+        return Promise.resolve(undefined);
+      },
+    });
     expect(data.decoded()).toBe(10); // nothing decoded again
     expect(second.fromCache).toBe(10);
+    // Nothing to extract: no engine was started, none is reported.
+    expect(started).toBe(0);
+    expect(second.engine).toBeUndefined();
+    expect(first.engine).toBe('tfjs');
     expect(second.examples.map((e) => e.key)).toEqual(first.examples.map((e) => e.key));
     expect(second.mirrored).toEqual(first.mirrored);
     second.outputs.forEach((tensor, i) => {
@@ -139,7 +150,9 @@ describe('cacheFrozenOutputs', () => {
     const data = hashed(3);
     const reference = await run(data.examples, data.loadPixels);
     const runner = await onnxFrozenRunner(extractor, { threads: 2 });
-    const onnx = await run(data.examples, data.loadPixels, { runner });
+    const onnx = await run(data.examples, data.loadPixels, {
+      runner: () => Promise.resolve(runner),
+    });
     await runner.dispose();
     expect(reference.engine).toBe('tfjs');
     expect(onnx.engine).toMatch(/^onnxruntime \(2 threads\)$/);
@@ -160,7 +173,7 @@ describe('cacheFrozenOutputs', () => {
       dispose: () => Promise.resolve(),
     };
     const result = await run(data.examples, data.loadPixels, {
-      runner: broken,
+      runner: () => Promise.resolve(broken),
       onRunnerFailed: () => failures++,
     });
     expect(failures).toBe(1);
