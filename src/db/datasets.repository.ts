@@ -1,5 +1,6 @@
 import type { QuotaBreach, QuotaLimits } from '../contracts/quotas.js';
 import type { DatasetReport } from '../training/dataset-report.js';
+import { forgetDatasetEmbeddings } from './embedding-cache.repository.js';
 import type { Prisma } from './generated/client.js';
 import type { Db } from './prisma-client.js';
 import { lockTenant, QuotaBreachRollback } from './tenants.repository.js';
@@ -141,7 +142,10 @@ export class DatasetsRepository {
     });
   }
 
-  /** Deletes unless a queued or running job uses it; returns why not, if not. */
+  /**
+   * Deletes unless a queued or running job uses it; returns why not, if not. The tenant's
+   * cached embeddings of images no other of its datasets holds go with it.
+   */
   async deleteUnlessInUse(tenantId: string, id: string): Promise<'deleted' | 'missing' | 'in_use'> {
     return this.db.$transaction(async (tx: Prisma.TransactionClient) => {
       const dataset = await tx.dataset.findFirst({ where: { id, tenantId } });
@@ -150,6 +154,8 @@ export class DatasetsRepository {
         where: { datasetId: id, status: { in: ['queued', 'running'] } },
       });
       if (active > 0) return 'in_use';
+      // Before the images go: they say which cached embeddings were this dataset's.
+      await forgetDatasetEmbeddings(tx, tenantId, id);
       await tx.dataset.delete({ where: { id } });
       return 'deleted';
     });

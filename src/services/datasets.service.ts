@@ -253,6 +253,11 @@ export class DatasetsService {
     return { items: rows.map(datasetView), total, ...page };
   }
 
+  /**
+   * Deletes the dataset, its images and the tenant's cached embeddings of images no other of
+   * its datasets holds (their rows, in the same transaction: nothing reads them after; the
+   * reaper's sweep removes their objects, too many for a request to wait on).
+   */
   async delete(tenantId: string, id: string): Promise<void> {
     const outcome = await this.datasets.deleteUnlessInUse(tenantId, id);
     if (outcome === 'missing') throw notFound('dataset', id);

@@ -14,8 +14,17 @@ const DEFAULT_CONCURRENCY = 16;
  */
 const LOW_WATER = 0.9;
 
+/**
+ * An entry no job has read or stored for this long goes (the reaper's sweep, `expireEmbeddings`):
+ * what a tenant stopped training on is not kept for ever. README: "Embedding cache".
+ */
+export const EMBEDDING_MAX_IDLE_DAYS = 30;
+const MAX_IDLE_MS = EMBEDDING_MAX_IDLE_DAYS * 24 * 3_600_000;
+
 /** Tenant ids are UUIDs; anything else must never become part of a store key. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Entry keys are sha256 hex (`keyOf`). */
+const KEY = /^[0-9a-f]{64}$/;
 
 export interface TenantEmbeddingsOptions {
   store: ArtifactStore;
@@ -170,16 +179,23 @@ export class TenantEmbeddings implements EmbeddingCache {
     const { index, store, tenantId, budgetBytes } = this.options;
     try {
       const objects = new Map<string, Buffer>();
+      const hashes = new Map<string, string>();
       for (const entry of entries) {
         const key = this.keyOf(context, entry.contentHash, entry.mirrored);
         const bytes = encodeEmbedding(key, entry.outputs);
         // An entry larger than the whole budget would only push everything else out.
-        if (bytes.byteLength <= budgetBytes) objects.set(key, bytes);
+        if (bytes.byteLength > budgetBytes) continue;
+        objects.set(key, bytes);
+        hashes.set(key, entry.contentHash);
       }
       if (objects.size === 0) return;
       // The row first: a crash before the object is written leaves a row that reads as a
       // miss and is evicted in its turn, not an object nothing accounts for.
-      const rows = [...objects].map(([key, bytes]) => ({ key, bytes: bytes.byteLength }));
+      const rows = [...objects].map(([key, bytes]) => ({
+        key,
+        contentHash: hashes.get(key)!,
+        bytes: bytes.byteLength,
+      }));
       await index.record(tenantId, rows);
       const failed: string[] = [];
       await forEachBounded([...objects], this.concurrency, async ([key, bytes]) => {
@@ -209,4 +225,30 @@ export class TenantEmbeddings implements EmbeddingCache {
 /** The tenant's cache for one base, or none when the budget is 0 (the cache is off). */
 export function tenantEmbeddings(options: TenantEmbeddingsOptions): TenantEmbeddings | undefined {
   return options.budgetBytes > 0 ? new TenantEmbeddings(options) : undefined;
+}
+
+/**
+ * Deletes the rows of every tenant's entries unused for EMBEDDING_MAX_IDLE_DAYS, a thousand at
+ * a time, then their objects; says how many objects went. An object that fails to go is
+ * unread and left to the sweep of objects without a row.
+ */
+export async function expireEmbeddings(
+  store: ArtifactStore,
+  index: EmbeddingCacheRepository,
+  maxIdleMs = MAX_IDLE_MS,
+): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const expired = await index.expire(maxIdleMs);
+    await forEachBounded(expired, DEFAULT_CONCURRENCY, async ({ tenantId, key }) => {
+      // Never a path elsewhere in the store, whatever a row says.
+      if (!UUID.test(tenantId) || !KEY.test(key)) return;
+      const gone = await store.remove(`${embeddingsPrefix(tenantId)}/${key}`).then(
+        () => true,
+        () => false,
+      );
+      if (gone) removed++;
+    });
+    if (expired.length === 0) return removed;
+  }
 }

@@ -2,7 +2,7 @@ import type { EmbeddingCacheRepository } from '../db/embedding-cache.repository.
 import type { ModelsRepository } from '../db/models.repository.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
-import { embeddingsPrefix } from '../storage/embedding-cache.js';
+import { embeddingsPrefix, expireEmbeddings } from '../storage/embedding-cache.js';
 import { removeOldFiles } from '../storage/temp-files.js';
 
 export interface SweepDeps {
@@ -22,6 +22,7 @@ export interface SweepCounts {
   modelFolders: number;
   checkpointFolders: number;
   datasetFolders: number;
+  /** Cached embeddings removed: those of entries expired, and objects found without a row. */
   embeddingObjects: number;
 }
 
@@ -61,9 +62,9 @@ export async function sweepOrphans(
     modelFolders: await step('model folders', () => removeUnownedModels(deps, olderThan)),
     checkpointFolders: await step('checkpoints', () => removeEndedCheckpoints(deps)),
     datasetFolders: await step('dataset folders', () => removeUnownedDatasets(deps, olderThan)),
-    embeddingObjects: await step('cached embeddings', () =>
-      removeUnindexedEmbeddings(deps, olderThan),
-    ),
+    embeddingObjects:
+      (await step('expired cached embeddings', () => expireCachedEmbeddings(deps))) +
+      (await step('cached embeddings', () => removeUnindexedEmbeddings(deps, olderThan))),
   };
 }
 
@@ -116,33 +117,52 @@ async function removeUnownedDatasets(deps: SweepDeps, olderThan: Date): Promise<
   return removed;
 }
 
+/** Rows unused for EMBEDDING_MAX_IDLE_DAYS, of every tenant, then their objects. */
+async function expireCachedEmbeddings(deps: SweepDeps): Promise<number> {
+  return deps.embeddings ? expireEmbeddings(deps.store, deps.embeddings) : 0;
+}
+
 /**
- * Cached embeddings (`embeddings/<tenantId>/<key>`) with no row: an eviction whose process died
- * between removing the row and the object, or a removal that failed, or a deleted tenant's.
- * Nothing reads an object without its row, so these are dead; the age only spares a put in
- * flight whose row is being written again.
+ * The tenant each sweeper (one `deps` per reaper) swept the embeddings of last: each sweep
+ * takes the next, since listing every tenant's objects and asking the database about each
+ * thousand keys, in every worker every few minutes, cost far more than what it finds.
+ */
+const lastTenantSwept = new WeakMap<SweepDeps, string>();
+
+/**
+ * Cached embeddings (`embeddings/<tenantId>/<key>`) with no row, of one tenant per sweep in
+ * rotation: an eviction whose process died between removing the row and the object, a removal
+ * that failed, rows gone with the tenant's last dataset holding their image, or a deleted
+ * tenant's. Nothing reads an object without its row, so these are dead; the age only spares a
+ * put in flight whose row is being written again. A sweeper starts at a random tenant, so a
+ * fleet's workers started together do not all sweep the same one.
  */
 async function removeUnindexedEmbeddings(deps: SweepDeps, olderThan: Date): Promise<number> {
   const index = deps.embeddings;
   if (!index) return 0;
-  const tenants = (await deps.store.list('embeddings')).filter(
-    (entry) => entry.kind === 'prefix' && UUID.test(idOf(entry.key)),
+  const tenants = (await deps.store.list('embeddings'))
+    .filter((entry) => entry.kind === 'prefix' && UUID.test(idOf(entry.key)))
+    .map((entry) => idOf(entry.key))
+    .sort();
+  if (tenants.length === 0) return 0;
+  const last = lastTenantSwept.get(deps);
+  const tenantId =
+    last === undefined
+      ? tenants[Math.floor(Math.random() * tenants.length)]!
+      : (tenants.find((id) => id > last) ?? tenants[0]!);
+  lastTenantSwept.set(deps, tenantId);
+  const old = (await deps.store.list(embeddingsPrefix(tenantId))).filter(
+    (entry) => entry.kind === 'object' && entry.modifiedAt < olderThan,
+  );
+  const indexed = await index.existing(
+    tenantId,
+    old.map((entry) => idOf(entry.key)),
   );
   let removed = 0;
-  for (const tenant of tenants) {
-    const tenantId = idOf(tenant.key);
-    const old = (await deps.store.list(embeddingsPrefix(tenantId))).filter(
-      (entry) => entry.kind === 'object' && entry.modifiedAt < olderThan,
-    );
-    const indexed = await index.existing(
-      tenantId,
-      old.map((entry) => idOf(entry.key)),
-    );
-    for (const { key } of old) {
-      if (indexed.has(idOf(key))) continue;
-      await deps.store.remove(key);
-      removed++;
-    }
+  for (const { key } of old) {
+    if (indexed.has(idOf(key))) continue;
+    await deps.store.remove(key);
+    removed++;
   }
   return removed;
 }

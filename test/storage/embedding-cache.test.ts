@@ -10,7 +10,9 @@ import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js
 import { LocalArtifactStore, type ArtifactStore } from '../../src/storage/artifact-store.js';
 import {
   baseModelDigest,
+  EMBEDDING_MAX_IDLE_DAYS,
   embeddingsPrefix,
+  expireEmbeddings,
   TenantEmbeddings,
   tenantEmbeddings,
   type TenantEmbeddingsOptions,
@@ -119,7 +121,9 @@ describe('the embedding cache', () => {
     const copied = objectKey(cacheB, tenantB, 'h1');
     await store.put(copied, await store.get(objectKey(cache, tenantA, 'h1')));
     expect(await cacheB.get(CONTEXT, one)).toEqual([undefined]);
-    await index.record(tenantB, [{ key: cacheB.keyOf(CONTEXT, 'h1', false), bytes: 1 }]);
+    await index.record(tenantB, [
+      { key: cacheB.keyOf(CONTEXT, 'h1', false), contentHash: 'h1', bytes: 1 },
+    ]);
     expect(await cacheB.get(CONTEXT, one)).toEqual([undefined]);
   });
 
@@ -260,6 +264,22 @@ describe('the embedding cache', () => {
     expect(() => new TenantEmbeddings({ ...options, tenantId: '../x' })).toThrow(/tenant id/);
   });
 
+  it('records the image of each entry', async () => {
+    const cache = cacheOf(newStore(), tenantA);
+    await cache.put(CONTEXT, [entry('h1', 1), entry('h1', 2, true), entry('h2', 3)]);
+    const rows = await db.embeddingCacheEntry.findMany({
+      where: { tenantId: tenantA },
+      select: { key: true, contentHash: true },
+    });
+    expect(new Map(rows.map((row) => [row.key, row.contentHash]))).toEqual(
+      new Map([
+        [cache.keyOf(CONTEXT, 'h1', false), 'h1'],
+        [cache.keyOf(CONTEXT, 'h1', true), 'h1'],
+        [cache.keyOf(CONTEXT, 'h2', false), 'h2'],
+      ]),
+    );
+  });
+
   it('goes with its tenant', async () => {
     await cacheOf(newStore(), tenantA).put(CONTEXT, [entry('h1', 1)]);
     await db.tenant.delete({ where: { id: tenantA } });
@@ -295,8 +315,14 @@ describe("the reaper's sweep", () => {
       uploadTmpDir: join(root, 'tmp'),
       embeddings: index,
     };
-    const counts = await sweepOrphans(deps, 60_000, (_what, step) => step());
-    expect(counts.embeddingObjects).toBe(2);
+    // One tenant per sweep, in rotation: two sweeps for the two tenants.
+    const orphans = [objectKey(cache, tenantA, 'evicted'), objectKey(cacheB, tenantB, 'h1')];
+    const first = await sweepOrphans(deps, 60_000, (_what, step) => step());
+    expect(first.embeddingObjects).toBe(1);
+    const exists = await Promise.all(orphans.map((key) => store.exists(key)));
+    expect(exists.filter(Boolean).length).toBe(1);
+    const second = await sweepOrphans(deps, 60_000, (_what, step) => step());
+    expect(second.embeddingObjects).toBe(1);
     const left = (await store.list(embeddingsPrefix(tenantA))).map((e) => e.key).sort();
     const keyOf = (hash: string) => objectKey(cache, tenantA, hash);
     expect(left).toEqual([keyOf('kept'), keyOf('young')].sort());
@@ -304,6 +330,44 @@ describe("the reaper's sweep", () => {
     expect(await cache.get(CONTEXT, [{ contentHash: 'kept', mirrored: false }])).toEqual([
       outputsOf(1),
     ]);
+  });
+});
+
+describe('expiry', () => {
+  it(`removes entries unused for ${EMBEDDING_MAX_IDLE_DAYS} days, rows then objects`, async () => {
+    const store = newStore();
+    const cache = cacheOf(store, tenantA);
+    const cacheB = cacheOf(store, tenantB);
+    await cache.put(CONTEXT, [entry('stale', 1), entry('recent', 2), entry('fresh', 3)]);
+    await cacheB.put(CONTEXT, [entry('stale', 4)]);
+    const day = 24 * 3_600_000;
+    const lastUsed = async (c: TenantEmbeddings, tenantId: string, hash: string, days: number) =>
+      db.embeddingCacheEntry.update({
+        where: { tenantId_key: { tenantId, key: c.keyOf(CONTEXT, hash, false) } },
+        data: { lastUsedAt: new Date(Date.now() - days * day) },
+      });
+    await lastUsed(cache, tenantA, 'stale', EMBEDDING_MAX_IDLE_DAYS + 1);
+    await lastUsed(cache, tenantA, 'recent', EMBEDDING_MAX_IDLE_DAYS - 1);
+    await lastUsed(cacheB, tenantB, 'stale', EMBEDDING_MAX_IDLE_DAYS + 2);
+    const deps = {
+      jobs: new TrainingJobsRepository(db),
+      models: new ModelsRepository(db),
+      store,
+      uploadTmpDir: join(tmpdir(), 'graft-no-uploads'),
+      embeddings: index,
+    };
+    // Objects are an hour old at most: only expiry removes any here.
+    const counts = await sweepOrphans(deps, 3_600_000, (_what, step) => step());
+    expect(counts.embeddingObjects).toBe(2);
+    const hashes = ['stale', 'recent', 'fresh'].map((h) => ({ contentHash: h, mirrored: false }));
+    const got = await cache.get(CONTEXT, hashes);
+    expect(got).toEqual([undefined, outputsOf(2), outputsOf(3)]);
+    expect(await store.exists(objectKey(cache, tenantA, 'stale'))).toBe(false);
+    expect(await store.exists(objectKey(cacheB, tenantB, 'stale'))).toBe(false);
+    expect(await index.totalBytes(tenantB)).toBe(0);
+    // Used again (the read above), 'recent' starts its 30 days anew.
+    expect(await expireEmbeddings(store, index)).toBe(0);
+    expect(await index.totalBytes(tenantA)).toBe(2 * ENTRY_BYTES);
   });
 });
 
