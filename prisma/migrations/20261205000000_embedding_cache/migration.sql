@@ -1,12 +1,9 @@
 -- The per-tenant embedding cache: one row per image's frozen-base outputs, stored in the artifact
 -- store as `embeddings/<tenantId>/<key>`. Only an object with a row is read. Past the byte budget
--- of the tenant, the least recently used rows go first, then their objects. An image's rows go
--- when the last dataset of the tenant holding it is deleted, and any row unused for 30 days goes
--- (the reaper removes the objects).
+-- of the tenant, the least recently used rows go first, then their objects.
 CREATE TABLE "EmbeddingCacheEntry" (
     "tenantId" UUID NOT NULL,
     "key" TEXT NOT NULL,
-    "contentHash" TEXT NOT NULL,
     "bytes" INTEGER NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastUsedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -16,11 +13,5 @@ CREATE TABLE "EmbeddingCacheEntry" (
 
 -- Eviction walks the rows of a tenant from the least recently used.
 CREATE INDEX "EmbeddingCacheEntry_tenantId_lastUsedAt_idx" ON "EmbeddingCacheEntry"("tenantId", "lastUsedAt");
-
--- Deleting a dataset finds the rows of its images.
-CREATE INDEX "EmbeddingCacheEntry_tenantId_contentHash_idx" ON "EmbeddingCacheEntry"("tenantId", "contentHash");
-
--- The reaper finds rows unused for too long, whatever their tenant.
-CREATE INDEX "EmbeddingCacheEntry_lastUsedAt_idx" ON "EmbeddingCacheEntry"("lastUsedAt");
 
 ALTER TABLE "EmbeddingCacheEntry" ADD CONSTRAINT "EmbeddingCacheEntry_tenantId_fkey" FOREIGN KEY ("tenantId") REFERENCES "Tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;
