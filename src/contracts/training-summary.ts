@@ -130,6 +130,22 @@ export const TrainingSummary = Type.Object(
       }),
     ),
     calibration: Type.Optional(ref(Calibration)),
+    featureCache: Type.Optional(
+      Type.Object(
+        {
+          engine: Type.String({
+            description:
+              'What ran the frozen part of the base: `onnxruntime (N threads)`, `wasm (N worker threads)`, `tfjs`, `checkpoint` (a resumed run), or `none: every image came from the embedding cache`',
+          }),
+          images: Type.Integer({ description: 'Images cached (validation included)' }),
+          fromEmbeddingCache: Type.Integer({
+            description:
+              "Images whose outputs came from the tenant's embedding cache (neither decoded nor extracted)",
+          }),
+        },
+        { description: 'How the frozen outputs of the images were obtained' },
+      ),
+    ),
     seconds: Type.Object({
       featureCache: Type.Number(),
       search: Type.Optional(Type.Number()),

@@ -186,6 +186,13 @@ export const trainingImagesPerSecond = new Gauge({
   registers,
 });
 
+export const trainingFeatureImages = new Counter({
+  name: 'graft_training_feature_images_total',
+  help: "Images whose frozen outputs a finished run needed, by source: extracted (decoded and run through the base) or embedding_cache (the tenant's cache had them)",
+  labelNames: ['source'] as const,
+  registers,
+});
+
 // --- Inference (inference/inference-metrics.ts) ---
 
 export const inferenceRequestDuration = new Histogram({

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/config.js';
 import { onnxFrozenRunner } from '../onnx/onnx-runner.js';
+import { loadOnnxRuntime } from '../onnx/onnx-runtime.js';
 import { extractionRunner } from '../tfjs/extraction-pool.js';
 import type { BackendInfo } from '../tfjs/tfjs-backend.js';
 import type { FrozenPartRunner } from '../training/training-types.js';
@@ -40,4 +41,14 @@ export function frozenPartEngine(
       return undefined;
     }
   };
+}
+
+/** What trains and what infers on this machine, for start-up lines. */
+export async function describeEngines(config: Config, backend: string): Promise<string> {
+  if (backend === 'tensorflow-gpu') return `${backend} (the GPU does everything)`;
+  if (config.engines.onnx === 'off') return `${backend} (GRAFT_ONNX=off: tfjs infers too)`;
+  const runtime = await loadOnnxRuntime();
+  return 'reason' in runtime
+    ? `${backend} (tfjs infers too: ${runtime.reason})`
+    : `${backend}, inference on ONNX Runtime (${config.engines.onnxThreads} threads)`;
 }

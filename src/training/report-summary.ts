@@ -20,6 +20,11 @@ export function reportSummary(report: TrainingReport) {
     split: report.split,
     skipped: report.skipped,
     ...selectionSummary(report),
+    featureCache: {
+      engine: report.featureCache.engine ?? 'tfjs',
+      images: report.featureCache.images,
+      fromEmbeddingCache: report.featureCache.fromEmbeddingCache ?? 0,
+    },
     seconds: {
       featureCache: report.featureCache.seconds,
       search: report.search.seconds,
@@ -66,10 +71,7 @@ export function stageDetails(report: TrainingReport) {
   const { featureExtraction, fineTuning } = report.phases;
   return {
     featureCache: {
-      images: report.featureCache.images,
       imagesPerSecond: report.featureCache.imagesPerSecond,
-      engine: report.featureCache.engine ?? 'tfjs',
-      fromEmbeddingCache: report.featureCache.fromEmbeddingCache ?? 0,
     },
     featureExtraction: phaseDetails(featureExtraction),
     fineTuning: fineTuning ? phaseDetails(fineTuning) : null,

@@ -2,6 +2,7 @@
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig } from '../config/config.js';
 import { serveMetrics } from '../observability/metrics-server.js';
 import { stopOnSignals, wireData } from '../runtime/wiring.js';
+import { describeEngines } from '../services/frozen-engine.js';
 import { startTrainingWorker } from './training-worker.js';
 
 const config = loadConfig();
@@ -22,7 +23,10 @@ if (metrics && config.metrics.access === 'off')
     'graft worker: GRAFT_METRICS_PORT is set, but neither GRAFT_METRICS_TOKEN nor GRAFT_METRICS=open: /metrics answers 404',
   );
 const serving = metrics ? `; metrics at http://${config.host}:${metrics.port}/metrics` : '';
-console.log(`graft worker ${process.pid} waiting for jobs on '${config.queueName}'${serving}`);
+const engines = await describeEngines(config, running.backend);
+console.log(
+  `graft worker ${process.pid} waiting for jobs on '${config.queueName}', training on ${engines}${serving}`,
+);
 // SIGTERM drains: each run checkpoints and hands its job back to the queue, within the bound;
 // past it the process exits and the job's lapsed lock hands it to another worker.
 stopOnSignals(

@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import {
+  trainingFeatureImages,
   trainingImagesPerSecond,
   trainingJobsFinished,
   trainingPhaseDuration,
@@ -23,6 +24,8 @@ export interface RunStats {
   kind: 'graft-run-stats';
   seconds: Partial<Record<Phase, number>>;
   imagesPerSecond: Partial<Record<ThroughputPhase, number>>;
+  /** Images whose frozen outputs were extracted, and those the embedding cache had. */
+  featureImages?: { extracted: number; embeddingCache: number };
 }
 
 /** The stage timings of a finished training run. */
@@ -42,6 +45,15 @@ export function runStats(report: TrainingReport): RunStats {
       featureExtraction: featureExtraction.imagesPerSecond,
       ...(fineTuning ? { fineTuning: fineTuning.imagesPerSecond } : {}),
     },
+    // A resumed run took its outputs from a checkpoint: neither extracted nor cached.
+    ...(report.featureCache.engine === 'checkpoint'
+      ? {}
+      : {
+          featureImages: {
+            extracted: report.featureCache.images - (report.featureCache.fromEmbeddingCache ?? 0),
+            embeddingCache: report.featureCache.fromEmbeddingCache ?? 0,
+          },
+        }),
   };
 }
 
@@ -60,6 +72,11 @@ export function observeRunStats(progress: unknown): void {
     const rate = stats.imagesPerSecond?.[phase];
     if (finite(rate)) trainingImagesPerSecond.set({ phase }, rate);
   }
+  const images = stats.featureImages;
+  if (finite(images?.extracted))
+    trainingFeatureImages.inc({ source: 'extracted' }, images.extracted);
+  if (finite(images?.embeddingCache))
+    trainingFeatureImages.inc({ source: 'embedding_cache' }, images.embeddingCache);
 }
 
 /** Counts the worker's finished deliveries by outcome and observes what its runs report. */

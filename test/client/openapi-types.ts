@@ -556,6 +556,15 @@ export interface components {
                 } | null;
             };
             calibration?: components["schemas"]["Calibration"];
+            /** @description How the frozen outputs of the images were obtained */
+            featureCache?: {
+                /** @description What ran the frozen part of the base: `onnxruntime (N threads)`, `wasm (N worker threads)`, `tfjs`, `checkpoint` (a resumed run), or `none: every image came from the embedding cache` */
+                engine: string;
+                /** @description Images cached (validation included) */
+                images: number;
+                /** @description Images whose outputs came from the tenant's embedding cache (neither decoded nor extracted) */
+                fromEmbeddingCache: number;
+            };
             seconds: {
                 featureCache: number;
                 search?: number;
@@ -1580,12 +1589,17 @@ export interface operations {
                      *               "eceBefore": 0.0457,
                      *               "eceAfter": 0.0341
                      *             },
+                     *             "featureCache": {
+                     *               "engine": "onnxruntime (2 threads)",
+                     *               "images": 397,
+                     *               "fromEmbeddingCache": 0
+                     *             },
                      *             "seconds": {
-                     *               "featureCache": 11.2,
-                     *               "search": 3.3,
-                     *               "featureExtraction": 3.5,
-                     *               "fineTuning": 6.9,
-                     *               "total": 23.1
+                     *               "featureCache": 2.6,
+                     *               "search": 2,
+                     *               "featureExtraction": 2.2,
+                     *               "fineTuning": 5.7,
+                     *               "total": 10.7
                      *             }
                      *           },
                      *           "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
@@ -2144,12 +2158,17 @@ export interface operations {
                      *           "eceBefore": 0.0457,
                      *           "eceAfter": 0.0341
                      *         },
+                     *         "featureCache": {
+                     *           "engine": "onnxruntime (2 threads)",
+                     *           "images": 397,
+                     *           "fromEmbeddingCache": 0
+                     *         },
                      *         "seconds": {
-                     *           "featureCache": 11.2,
-                     *           "search": 3.3,
-                     *           "featureExtraction": 3.5,
-                     *           "fineTuning": 6.9,
-                     *           "total": 23.1
+                     *           "featureCache": 2.6,
+                     *           "search": 2,
+                     *           "featureExtraction": 2.2,
+                     *           "fineTuning": 5.7,
+                     *           "total": 10.7
                      *         }
                      *       },
                      *       "modelId": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
@@ -2639,12 +2658,17 @@ export interface operations {
                      *               "eceBefore": 0.0457,
                      *               "eceAfter": 0.0341
                      *             },
+                     *             "featureCache": {
+                     *               "engine": "onnxruntime (2 threads)",
+                     *               "images": 397,
+                     *               "fromEmbeddingCache": 0
+                     *             },
                      *             "seconds": {
-                     *               "featureCache": 11.2,
-                     *               "search": 3.3,
-                     *               "featureExtraction": 3.5,
-                     *               "fineTuning": 6.9,
-                     *               "total": 23.1
+                     *               "featureCache": 2.6,
+                     *               "search": 2,
+                     *               "featureExtraction": 2.2,
+                     *               "fineTuning": 5.7,
+                     *               "total": 10.7
                      *             }
                      *           },
                      *           "createdAt": "2026-11-28T10:00:00.000Z"
@@ -2954,12 +2978,17 @@ export interface operations {
                      *           "eceBefore": 0.0457,
                      *           "eceAfter": 0.0341
                      *         },
+                     *         "featureCache": {
+                     *           "engine": "onnxruntime (2 threads)",
+                     *           "images": 397,
+                     *           "fromEmbeddingCache": 0
+                     *         },
                      *         "seconds": {
-                     *           "featureCache": 11.2,
-                     *           "search": 3.3,
-                     *           "featureExtraction": 3.5,
-                     *           "fineTuning": 6.9,
-                     *           "total": 23.1
+                     *           "featureCache": 2.6,
+                     *           "search": 2,
+                     *           "featureExtraction": 2.2,
+                     *           "fineTuning": 5.7,
+                     *           "total": 10.7
                      *         }
                      *       },
                      *       "createdAt": "2026-11-28T10:00:00.000Z"

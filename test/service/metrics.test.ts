@@ -106,6 +106,7 @@ const EXPECTED_TYPES = {
   graft_training_jobs_finished_total: 'counter',
   graft_training_phase_duration_seconds: 'histogram',
   graft_training_images_per_second: 'gauge',
+  graft_training_feature_images_total: 'counter',
   graft_inference_request_duration_seconds: 'histogram',
   graft_inference_batch_images: 'histogram',
   graft_inference_batch_duration_seconds: 'histogram',
@@ -185,6 +186,13 @@ describe('GET /metrics', () => {
     expect(
       total(samples, 'graft_training_images_per_second', { phase: 'featureCache' }),
     ).toBeGreaterThan(0);
+    // A first job of its tenant: every image extracted, none from the embedding cache.
+    expect(
+      total(samples, 'graft_training_feature_images_total', { source: 'extracted' }),
+    ).toBeGreaterThan(0);
+    expect(
+      total(samples, 'graft_training_feature_images_total', { source: 'embedding_cache' }),
+    ).toBe(0);
 
     // Inference: two requests, one image each; the model loaded once, then found.
     expect(count('graft_inference_request_duration_seconds', { outcome: 'ok' })).toBe(2);
