@@ -10,7 +10,12 @@
  *
  *   npm run bench:predict -- [--json] [--seconds 15 (5 with --compare-stores)] [--data <dir>]
  *     [--concurrency 1,16] [--saturation 256 (0: skip; the default with --compare-stores)]
- *     [--store local|s3] [--compare-stores [--rounds 6]]
+ *     [--store local|s3] [--compare-stores [--rounds 6]] [--no-reference]
+ *
+ * The API serves through ONNX Runtime (GRAFT_ONNX=auto). Unless `--no-reference` (or with
+ * `--compare-stores`), the same concurrencies then run against an API on tfjs alone
+ * (GRAFT_ONNX=off, how Graft served before ONNX Runtime), and `onnxOverTfjs` gives the ratios
+ * per concurrency: requests/s, p50, p99, and /healthz p99 under that load.
  *
  * The model is put into an artifact store the API reads it from (GRAFT_STORAGE_URL): a folder
  * (`--store local`, the default) or a bucket on an s3rver the bench starts on loopback (`--store
@@ -65,8 +70,12 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'local' },
     'compare-stores': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '6' },
+    'no-reference': { type: 'boolean', default: false },
   },
 });
+
+/** What runs the predictions: ONNX Runtime (GRAFT_ONNX=auto, the default) or tfjs only. */
+type Engine = 'onnx' | 'tfjs';
 const storeKind = values.store as StoreKind;
 const rounds = Number(values.rounds);
 if (!STORE_KINDS.includes(storeKind) || !(Number.isInteger(rounds) && rounds > 0)) {
@@ -177,12 +186,14 @@ interface Api {
 }
 
 /** A fresh API process (its own empty GRAFT_DATA_DIR: no model cached) on `store`. */
-async function startApi(store: BenchStore, index: number): Promise<Api> {
+async function startApi(store: BenchStore, index: number, engine: Engine = 'onnx'): Promise<Api> {
   const port = await freePort();
   const server = spawn(process.execPath, ['dist/api/server.js'], {
     env: {
       ...process.env,
       ...store.env,
+      // The engine under test; `tfjs` is how Graft served before ONNX Runtime.
+      GRAFT_ONNX: engine === 'onnx' ? 'auto' : 'off',
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       GRAFT_DATA_DIR: join(workDir, `api-${index}`),
@@ -360,8 +371,8 @@ async function saturate(api: Api, kind: StoreKind) {
 }
 
 /** One API process on `store`: its first (cold) request, then the runs. */
-async function serve(store: BenchStore) {
-  const api = await startApi(store, 0);
+async function serve(store: BenchStore, engine: Engine = 'onnx', withSaturation = true) {
+  const api = await startApi(store, engine === 'onnx' ? 0 : 1, engine);
   try {
     const cold = await coldStart(api, store.kind);
     const idleHealthz = summary(
@@ -380,14 +391,38 @@ async function serve(store: BenchStore) {
     }
     return {
       store: store.kind,
+      engine,
       ...cold,
       idleHealthzLatencyMs: idleHealthz,
       runs,
-      ...(await saturate(api, store.kind)),
+      ...(withSaturation ? await saturate(api, store.kind) : {}),
     };
   } finally {
     await stopApi(api);
   }
+}
+
+type Served = Awaited<ReturnType<typeof serve>>;
+
+/**
+ * ONNX Runtime against tfjs (GRAFT_ONNX=off, how Graft served before), measured in this run:
+ * per concurrency, the ratios onnx/tfjs of requests per second and of latency percentiles.
+ */
+function engineRatios(onnx: Served, tfjs: Served) {
+  return Object.fromEntries(
+    onnx.runs.map((run) => {
+      const reference = tfjs.runs.find((r) => r.concurrency === run.concurrency)!;
+      return [
+        `concurrency${run.concurrency}`,
+        {
+          requestsPerSecond: run.requestsPerSecond / reference.requestsPerSecond,
+          p50Ms: run.latencyMs.p50 / reference.latencyMs.p50,
+          p99Ms: run.latencyMs.p99 / reference.latencyMs.p99,
+          healthzP99Ms: run.healthzLatencyMs.p99 / reference.healthzLatencyMs.p99,
+        },
+      ];
+    }),
+  );
 }
 
 type Slice = Awaited<ReturnType<typeof load>> & { store: StoreKind };
@@ -518,7 +553,13 @@ try {
   } else {
     const opened = await storeWithModel(storeKind);
     stores.push(opened);
-    result = { ...common, ...(await serve(opened)) };
+    const onnx = await serve(opened);
+    if (values['no-reference']) result = { ...common, ...onnx };
+    else {
+      log('the same load on tfjs (GRAFT_ONNX=off), for reference');
+      const tfjs = await serve(opened, 'tfjs', false);
+      result = { ...common, ...onnx, tfjsReference: tfjs, onnxOverTfjs: engineRatios(onnx, tfjs) };
+    }
   }
   console.log(JSON.stringify(result, null, 2));
 } finally {

@@ -9,6 +9,13 @@
  * spec (head search, baseline, fine-tuning, calibration), PyTorch its tutorial recipe with
  * 10 head epochs + 5 fine-tuning epochs.
  *
+ * With the folder (the default) it also measures, in the same run: the frozen part's bare
+ * forward pass on tfjs and on ONNX Runtime (`graft.featureExtraction`), PyTorch's bare forward
+ * pass (`pytorchForward`, bench/pytorch_forward.py), and the same job twice on one tenant's
+ * embedding cache as the worker runs it (`repeatedJob`: a local store, PostgreSQL for the
+ * index); `ratios` sets Graft against each (whole job / recipe, feature-cache stage with
+ * decoding / PyTorch's forward, second job / first).
+ *
  * `--store folder` (the default) trains from the folder, as `npm run train` does. `--store
  * local` or `--store s3` first copies the images into an artifact store (a folder in a temp
  * dir, or a bucket on an s3rver this bench starts on loopback), then runs the job as the worker
@@ -17,23 +24,39 @@
  * (local, s3, s3, local, …), and prints the ratios s3/local of their timings.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config/config.js';
 import { resolveTrainingSpec } from '../src/contracts/training-spec.js';
+import { onnxFrozenRunner } from '../src/onnx/onnx-runner.js';
+import { ApiKeysRepository } from '../src/db/api-keys.repository.js';
+import { EmbeddingCacheRepository } from '../src/db/embedding-cache.repository.js';
+import { createDb } from '../src/db/prisma-client.js';
+import {
+  applyMigrations,
+  DEFAULT_POSTGRES,
+  dropDatabase,
+  ensurePostgres,
+} from '../src/runtime/infrastructure.js';
 import { trainFromFolder } from '../src/services/folder-training.service.js';
 import { runTransfer } from '../src/services/transfer-run.js';
 import { loadBaseModel } from '../src/storage/base-model-store.js';
+import { tenantEmbeddings } from '../src/storage/embedding-cache.js';
 import { listImageFolder } from '../src/storage/image-folder.js';
 import { openCheckpoints, removeCheckpoints } from '../src/storage/training-checkpoints.js';
 import { selectBackend } from '../src/tfjs/tfjs-backend.js';
 import type { LabelledExample } from '../src/training/dataset-split.js';
 import { freezeBatchNorm } from '../src/training/frozen-batch-norm.js';
 import { disposeModelWeights } from '../src/training/model-surgery.js';
-import type { TrainingProgress, TrainingReport } from '../src/training/training-types.js';
+import type {
+  EmbeddingCache,
+  TrainingProgress,
+  TrainingReport,
+} from '../src/training/training-types.js';
 import {
   interleaved,
   mean,
@@ -111,29 +134,109 @@ async function extractionRate() {
   };
   const imagesPerSecond = await rate(true);
   const stockTfjsImagesPerSecond = await rate(false);
+  const onnxRuntime = await onnxRate(artifacts, input, rounds);
   input.dispose();
   return {
     imagesPerSecond,
     stockTfjsImagesPerSecond,
+    onnxRuntime,
     images: rounds * batchSize,
     batchSize,
     inputSize: size,
   };
 }
 
-function pytorchBaseline(): Record<string, unknown> {
+/** Runs a PyTorch script of bench/ and parses the JSON it prints, or says why not. */
+/** The same forward passes on ONNX Runtime, as training runs them (config.engines.onnxThreads). */
+async function onnxRate(artifacts: tf.io.ModelArtifacts, input: tf.Tensor, rounds: number) {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  try {
+    const runner = await onnxFrozenRunner(model, { threads: config.engines.onnxThreads });
+    const data = input.dataSync() as Float32Array;
+    const batch = input.shape[0];
+    await runner.run(data, batch);
+    await runner.run(data, batch); // warm-up
+    const started = performance.now();
+    for (let i = 0; i < rounds; i++) await runner.run(data, batch);
+    const seconds = (performance.now() - started) / 1000;
+    await runner.dispose();
+    return { engine: runner.engine, imagesPerSecond: (rounds * batch) / seconds };
+  } catch (error) {
+    return { skipped: error instanceof Error ? error.message : String(error) };
+  } finally {
+    disposeModelWeights(model);
+  }
+}
+
+function pytorch(script: string, args: string[]): Record<string, unknown> {
   const python = ['/usr/bin/python3', 'python3'].find((p) => !p.startsWith('/') || existsSync(p))!;
   const probe = spawnSync(python, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     return { skipped: 'PyTorch not installed (apt-get install python3-torch python3-torchvision)' };
   }
-  const run = spawnSync(
-    python,
-    ['bench/pytorch_transfer_baseline.py', dataDir, String(HEAD_EPOCHS), String(FINE_EPOCHS)],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
-  if (run.status !== 0) return { skipped: `baseline failed: ${run.stderr.slice(-500)}` };
+  const run = spawnSync(python, [`bench/${script}`, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) return { skipped: `${script} failed: ${run.stderr.slice(-500)}` };
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+}
+
+/** The PyTorch tutorial recipe, 10 + 5 epochs: the whole-job reference. */
+const pytorchBaseline = () =>
+  pytorch('pytorch_transfer_baseline.py', [dataDir, String(HEAD_EPOCHS), String(FINE_EPOCHS)]);
+
+/** PyTorch's bare forward pass of MobileNetV2-0.35 (no decoding): the feature-cache reference. */
+const pytorchForward = () => pytorch('pytorch_forward.py', ['--seconds', '5']);
+
+/**
+ * The same job twice on one tenant's embedding cache (a local store, a PostgreSQL index in a
+ * database of its own), as the worker runs it: the first computes and stores every image's
+ * features, the second finds them.
+ */
+async function repeatedJob() {
+  const workDir = mkdtempSync(join(tmpdir(), 'graft-bench-train-'));
+  const database = `graft_bench_${randomBytes(4).toString('hex')}`;
+  const opened = await openBenchStore('local');
+  let db: ReturnType<typeof createDb> | undefined;
+  try {
+    const postgres = await ensurePostgres(undefined, join(workDir, 'pg'), database);
+    await applyMigrations(postgres.url);
+    db = createDb(postgres.url);
+    const { tenantId } = await new ApiKeysRepository(db).create('bench');
+    const index = new EmbeddingCacheRepository(db);
+    const embeddingsFor = (baseDigest: string) =>
+      tenantEmbeddings({
+        store: opened.store,
+        index,
+        tenantId,
+        baseDigest,
+        budgetBytes: config.engines.embeddingCacheBytes,
+        onWarning: (message) => console.error(`[bench:train] ${message}`),
+      });
+    const { examples } = await uploadDataset(opened);
+    console.error('[bench:train] the same job twice on one embedding cache');
+    const first = await storeRun(opened, examples, embeddingsFor);
+    const second = await storeRun(opened, examples, embeddingsFor);
+    const pick = (run: StoreRun) => ({
+      wallSeconds: run.wallSeconds,
+      totalSeconds: run.totalSeconds,
+      featureCache: run.featureCache,
+      phases: run.phases,
+      kept: run.kept,
+      valAccuracy: run.valAccuracy,
+    });
+    return {
+      first: pick(first),
+      second: pick(second),
+      secondOverFirstWallTime: second.wallSeconds / first.wallSeconds,
+    };
+  } finally {
+    await db?.$disconnect();
+    await opened.close();
+    await dropDatabase(DEFAULT_POSTGRES, database).catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 const onProgress = (p: TrainingProgress) => {
@@ -209,7 +312,11 @@ async function uploadDataset(opened: BenchStore) {
 }
 
 /** One training job on the store: what `runTrainingJob` hands `runTransfer` in the worker. */
-async function storeRun(opened: BenchStore, examples: readonly LabelledExample[]) {
+async function storeRun(
+  opened: BenchStore,
+  examples: readonly LabelledExample[],
+  embeddingsFor?: (baseDigest: string) => EmbeddingCache | undefined,
+) {
   const { store } = opened;
   const jobId = randomUUID();
   const artifactKey = `models/${randomUUID()}`;
@@ -231,6 +338,7 @@ async function storeRun(opened: BenchStore, examples: readonly LabelledExample[]
     writeArtifact: (name, data) => store.put(`${artifactKey}/${name}`, data),
     checkpoints,
     onProgress,
+    ...(embeddingsFor ? { embeddingsFor } : {}),
   });
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore.bench);
@@ -362,8 +470,13 @@ async function fromFolder(
     ...graftSummary(job.report, job.wallSeconds, featureExtraction),
     backend: backendName,
   };
-  const pytorch = values['no-baseline'] ? { skipped: '--no-baseline' } : pytorchBaseline();
-  const baselineSeconds = typeof pytorch.wallSeconds === 'number' ? pytorch.wallSeconds : undefined;
+  const repeated = await repeatedJob();
+  const skip: Record<string, unknown> = { skipped: '--no-baseline' };
+  const forward = values['no-baseline'] ? skip : pytorchForward();
+  const recipe = values['no-baseline'] ? skip : pytorchBaseline();
+  const baselineSeconds = typeof recipe.wallSeconds === 'number' ? recipe.wallSeconds : undefined;
+  const forwardRate =
+    typeof forward.batch16ImagesPerSecond === 'number' ? forward.batch16ImagesPerSecond : undefined;
   return {
     bench: 'train',
     workload: {
@@ -372,8 +485,19 @@ async function fromFolder(
     },
     store: 'folder',
     graft,
-    pytorch,
-    ...(baselineSeconds ? { wallTimeRatio: graft.wallSeconds / baselineSeconds } : {}),
+    pytorch: recipe,
+    pytorchForward: forward,
+    repeatedJob: repeated,
+    ratios: {
+      /** Graft's whole job over the PyTorch tutorial recipe's (target ≤ 0.15). */
+      ...(baselineSeconds ? { wallTime: graft.wallSeconds / baselineSeconds } : {}),
+      /** The feature-cache stage, decoding included, over PyTorch's bare forward (target ≥ 1). */
+      ...(forwardRate
+        ? { featureCacheOverPytorchForward: graft.featureCache.imagesPerSecond / forwardRate }
+        : {}),
+      /** A second identical job over the first (target ≤ 0.25). */
+      secondJobWallTime: repeated.secondOverFirstWallTime,
+    },
   };
 }
 
