@@ -21,6 +21,7 @@ export interface ModelFiles {
 /** A model the thread holds: its bytes in memory, its engine, and why not ONNX Runtime if not. */
 export interface HeldModel {
   id: string;
+  /** What it counts as against the cache's budget (an ONNX Runtime session: an estimate). */
   bytes: number;
   engine: Engine;
   /** On ONNX Runtime: its graph was stored beside the model, or converted on load. */
@@ -30,7 +31,10 @@ export interface HeldModel {
 
 export type ToInference =
   | { type: 'predict'; requestId: number; model: ModelRef; images: Uint8Array[] }
-  /** Convert the model to ONNX (for export); answered with `onnx` or `error`. */
+  /**
+   * Convert the model to ONNX (for export), in turn with predictions; answered with `onnx` or
+   * `error`. A `cancel` before its turn drops it.
+   */
   | { type: 'convert'; requestId: number; model: ModelRef }
   | { type: 'cancel'; requestId: number }
   | { type: 'evict'; modelId: string }

@@ -17,13 +17,16 @@ export interface InferenceOptions {
   /** Most images run through a model in one batch. */
   maxBatch: number;
   /**
-   * Most images waiting for or in the thread; a request that would go over answers 503 (one
-   * request alone always gets in). Default 128.
+   * Most images waiting for or in the thread (an ONNX conversion counts as `maxBatch`); a
+   * request that would go over answers 503 (one request alone always gets in). Default 128.
    */
   maxPending?: number;
   /** Where the thread's engine choices are told (a model left on tfjs is a warning). */
   logger?: Logger;
 }
+
+/** Models remembered as not convertible to ONNX, oldest forgotten first. */
+const MAX_NOT_CONVERTIBLE = 1000;
 
 interface Waiting {
   resolve: (value: never) => void;
@@ -44,6 +47,11 @@ export class InferenceService implements ModelRunner, OnnxConverter {
   private readonly pending = new Map<number, Waiting>();
   private pendingImages = 0;
   private readonly files: ModelFileCache;
+  /**
+   * Models the converter refused, with its reason: a model's files never change and neither
+   * does the converter within a process, so asking again would only cost the thread's time.
+   */
+  private readonly notConvertible = new Map<string, string>();
 
   constructor(
     private readonly config: Config,
@@ -177,18 +185,13 @@ export class InferenceService implements ModelRunner, OnnxConverter {
     images: Uint8Array[],
     signal?: AbortSignal,
   ): Promise<Float32Array[]> {
-    const count = images.length;
-    const most = this.options.maxPending ?? 128;
-    if (this.pendingImages > 0 && this.pendingImages + count > most) {
-      throw busy('the model runner has as many images queued as it takes');
-    }
+    const done = this.admit(images.length);
     // Transferred, not copied; a view into a shared buffer is copied first so nothing else detaches.
     const owned = images.map((image) =>
       image.byteOffset === 0 && image.byteLength === image.buffer.byteLength
         ? image
         : image.slice(),
     );
-    this.pendingImages += count;
     try {
       return await timedRequest(() =>
         this.call<Float32Array[]>(
@@ -198,8 +201,20 @@ export class InferenceService implements ModelRunner, OnnxConverter {
         ),
       );
     } finally {
-      this.pendingImages -= count;
+      done();
     }
+  }
+
+  /** Counts `images` as pending until the returned function is called; 503 when full. */
+  private admit(images: number): () => void {
+    const most = this.options.maxPending ?? 128;
+    if (this.pendingImages > 0 && this.pendingImages + images > most) {
+      throw busy('the model runner has as many images queued as it takes');
+    }
+    this.pendingImages += images;
+    return () => {
+      this.pendingImages -= images;
+    };
   }
 
   /** A model loaded on tfjs where ONNX Runtime was wanted: worth an operator's look. */
@@ -218,14 +233,37 @@ export class InferenceService implements ModelRunner, OnnxConverter {
 
   /**
    * The model converted to ONNX by the inference thread (which loads models anyway, and keeps
-   * the API's event loop free). Rejects with OnnxConversionError when the converter refuses it.
+   * the API's event loop free), in turn with predictions and counted as a batch of them (503
+   * when the thread is full). Rejects with OnnxConversionError when the converter refuses it,
+   * at once for a model it refused before; when `signal` aborts before its turn, it is dropped.
    */
-  convertToOnnx(model: ModelRef): Promise<Uint8Array> {
-    return this.call((requestId) => ({ type: 'convert', requestId, model }));
+  async convertToOnnx(model: ModelRef, signal?: AbortSignal): Promise<Uint8Array> {
+    const refused = this.notConvertible.get(model.id);
+    if (refused !== undefined) throw new OnnxConversionError(refused);
+    const done = this.admit(this.options.maxBatch);
+    try {
+      return await this.call<Uint8Array>(
+        (requestId) => ({ type: 'convert', requestId, model }),
+        [],
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof OnnxConversionError) this.refused(model.id, error.message);
+      throw error;
+    } finally {
+      done();
+    }
+  }
+
+  private refused(modelId: string, reason: string): void {
+    if (this.notConvertible.size >= MAX_NOT_CONVERTIBLE)
+      this.notConvertible.delete(this.notConvertible.keys().next().value!);
+    this.notConvertible.set(modelId, reason);
   }
 
   /** Drops a deleted model from the thread's memory and from this machine's file cache. */
   evict(modelId: string): void {
+    this.notConvertible.delete(modelId);
     const message: ToInference = { type: 'evict', modelId };
     this.worker?.postMessage(message);
     void this.files.forget(modelId).catch(() => undefined);

@@ -1,6 +1,7 @@
 /**
- * The inference thread: owns tfjs, an LRU cache of loaded models bounded by weight bytes, and
- * a queue per model whose pending requests are run as one batch. Each model runs on ONNX
+ * The inference thread: owns tfjs, an LRU cache of loaded models bounded by bytes (and by
+ * MAX_SESSIONS ONNX Runtime sessions), and one queue whose pending requests for a model are run
+ * as one batch; conversions for export wait their turn in it too. Each model runs on ONNX
  * Runtime where it can (serving-model.ts), else on tfjs. The API's event loop only
  * decodes images (sharp, off-thread too) and passes pixels here. It reads no files: a model it
  * does not hold is asked of the API thread, which reads it through the artifact store (and its
@@ -36,11 +37,19 @@ interface Loaded {
   evicted: boolean;
 }
 
-interface Pending {
-  requestId: number;
-  model: ModelRef;
-  images: Uint8Array[];
-}
+type Pending =
+  | { kind: 'predict'; requestId: number; model: ModelRef; images: Uint8Array[] }
+  | { kind: 'convert'; requestId: number; model: ModelRef };
+type Prediction = Extract<Pending, { kind: 'predict' }>;
+
+/**
+ * Most ONNX Runtime sessions held at once. Each keeps its own intra-op pool (GRAFT_ONNX_THREADS
+ * - 1 threads, asleep between its runs) besides its memory, and only one batch runs at a time:
+ * past this many, the least recently used goes even when the byte budget has room.
+ */
+const MAX_SESSIONS = 16;
+/** Models remembered as failing on ONNX Runtime (served on tfjs), oldest forgotten first. */
+const MAX_ONNX_FAILED = 1000;
 
 const options = workerData as Options;
 const port = parentPort!;
@@ -49,6 +58,8 @@ const loading = new Map<string, Promise<Loaded>>();
 const queue: Pending[] = [];
 let busy = false;
 let engines: EngineChoice = { onnx: false, threads: options.onnxThreads };
+/** Models whose ONNX Runtime session failed a batch, and why: they load on tfjs from then on. */
+const onnxFailed = new Map<string, string>();
 /** Model files asked of the API thread, by fetch id. */
 const fetching = new Map<
   number,
@@ -73,25 +84,39 @@ function release(entry: Loaded): void {
   void entry.model.release().catch(() => undefined);
 }
 
-function evict(modelId: string, reason: 'budget' | 'deleted'): void {
+/** Takes a model out of the cache; it is freed now, or after the batch running through it. */
+function drop(modelId: string): boolean {
   const entry = cache.get(modelId);
-  if (!entry) return;
+  if (!entry) return false;
   cache.delete(modelId);
   entry.evicted = true;
   // An ONNX Runtime session must not be freed under a batch it is running.
   if (entry.running === 0) release(entry);
-  send({ type: 'evicted', reason });
+  return true;
 }
 
-/** Keeps the cache under its byte budget, dropping the least recently used models first. */
+function evict(modelId: string, reason: 'budget' | 'deleted'): void {
+  if (drop(modelId)) send({ type: 'evicted', reason });
+}
+
+const onOnnx = (entry: Loaded) => entry.model.engine === 'onnxruntime';
+
+/**
+ * Keeps the cache under its byte budget and its session cap, dropping the least recently used
+ * models first (only sessions when it is the cap that is exceeded).
+ */
 function enforceBudget(keep: string): void {
-  let total = [...cache.values()].reduce((sum, entry) => sum + entry.model.bytes, 0);
+  const held = [...cache.values()];
+  let total = held.reduce((sum, entry) => sum + entry.model.bytes, 0);
+  let sessions = held.filter(onOnnx).length;
   const byAge = [...cache.entries()].sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
   for (const [id, entry] of byAge) {
-    if (total <= options.cacheBytes) break;
-    if (id === keep) continue;
+    const overBytes = total > options.cacheBytes;
+    if (!overBytes && sessions <= MAX_SESSIONS) break;
+    if (id === keep || (!overBytes && !onOnnx(entry))) continue;
     evict(id, 'budget');
     total -= entry.model.bytes;
+    if (onOnnx(entry)) sessions--;
   }
 }
 
@@ -102,7 +127,9 @@ async function load(ref: ModelRef): Promise<Loaded> {
   if (inFlight) return inFlight;
   const promise = (async () => {
     const files = await fetchModel(ref);
-    const model = await loadServingModel(files, ref.preprocessing, engines);
+    const failed = onnxFailed.get(ref.id);
+    const choice = failed ? { ...engines, onnxFailed: failed } : engines;
+    const model = await loadServingModel(files, ref.preprocessing, choice);
     const { engine, bytes, onnxGraph, fallback } = model;
     send({ type: 'loaded', model: { id: ref.id, engine, bytes, onnxGraph, fallback } });
     const entry: Loaded = { model, lastUsed: Date.now(), running: 0, evicted: false };
@@ -114,14 +141,14 @@ async function load(ref: ModelRef): Promise<Loaded> {
   return promise;
 }
 
-/** Takes the oldest request and every other pending one for the same model, up to maxBatch images. */
-function nextBatch(): Pending[] {
-  const first = queue.shift()!;
+/** `first` and every other pending prediction for the same model, up to maxBatch images. */
+function batchWith(first: Prediction): Prediction[] {
   const batch = [first];
   let images = first.images.length;
   for (let i = 0; i < queue.length && images < options.maxBatch;) {
     const candidate = queue[i]!;
     if (
+      candidate.kind === 'predict' &&
       candidate.model.id === first.model.id &&
       images + candidate.images.length <= options.maxBatch
     ) {
@@ -133,24 +160,45 @@ function nextBatch(): Pending[] {
   return batch;
 }
 
-async function run(batch: Pending[]): Promise<void> {
+async function predictOn(entry: Loaded, images: Uint8Array[]) {
+  entry.lastUsed = Date.now();
+  entry.running++;
+  try {
+    return await entry.model.predict(images);
+  } finally {
+    if (--entry.running === 0 && entry.evicted) release(entry);
+  }
+}
+
+/**
+ * A model whose ONNX Runtime session failed a batch: its session is let go and the model loaded
+ * again on tfjs, which it stays on (the API logs why, once, from the `loaded` message).
+ */
+async function offOnnx(ref: ModelRef, error: unknown): Promise<Loaded> {
+  if (onnxFailed.size >= MAX_ONNX_FAILED) onnxFailed.delete(onnxFailed.keys().next().value!);
+  onnxFailed.set(ref.id, `ONNX Runtime failed a batch: ${messageOf(error)}`);
+  drop(ref.id);
+  return load(ref);
+}
+
+async function run(batch: Prediction[]): Promise<void> {
   try {
     const ref = batch[0]!.model;
     const cacheHit = cache.has(ref.id);
-    const entry = await load(ref);
-    entry.lastUsed = Date.now();
+    let entry = await load(ref);
+    const images = batch.flatMap((request) => request.images);
     const started = performance.now();
-    entry.running++;
     let output: { values: Float32Array; classes: number };
     try {
-      output = await entry.model.predict(batch.flatMap((request) => request.images));
-    } finally {
-      if (--entry.running === 0 && entry.evicted) release(entry);
+      output = await predictOn(entry, images);
+    } catch (error) {
+      if (!onOnnx(entry)) throw error;
+      entry = await offOnnx(ref, error);
+      output = await predictOn(entry, images);
     }
     const { values, classes } = output;
     const seconds = (performance.now() - started) / 1000;
-    const images = values.length / classes;
-    send({ type: 'batch', images, seconds, cacheHit, engine: entry.model.engine });
+    send({ type: 'batch', images: images.length, seconds, cacheHit, engine: entry.model.engine });
     let row = 0;
     for (const request of batch) {
       const probabilities = request.images.map(() => values.slice(row * classes, ++row * classes));
@@ -159,20 +207,6 @@ async function run(batch: Pending[]): Promise<void> {
   } catch (error) {
     const message = messageOf(error);
     for (const request of batch) send({ type: 'error', requestId: request.requestId, message });
-  }
-}
-
-async function drain(): Promise<void> {
-  if (busy) return;
-  busy = true;
-  try {
-    while (queue.length > 0) {
-      await run(nextBatch());
-      // Let requests that arrived meanwhile join the next batch.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } finally {
-    busy = false;
   }
 }
 
@@ -189,6 +223,22 @@ async function convert(requestId: number, ref: ModelRef): Promise<void> {
   }
 }
 
+async function drain(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    while (queue.length > 0) {
+      const first = queue.shift()!;
+      if (first.kind === 'convert') await convert(first.requestId, first.model);
+      else await run(batchWith(first));
+      // Let requests that arrived meanwhile join the next batch.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    busy = false;
+  }
+}
+
 port.on('message', (message: ToInference) => {
   switch (message.type) {
     case 'model': {
@@ -199,9 +249,10 @@ port.on('message', (message: ToInference) => {
       return;
     }
     case 'evict':
+      onnxFailed.delete(message.modelId);
       return evict(message.modelId, 'deleted');
     case 'cancel': {
-      // Its caller gave up: drop it if it has not started; a running batch just finishes.
+      // Its caller gave up: drop it if it has not started; a running one just finishes.
       const index = queue.findIndex((pending) => pending.requestId === message.requestId);
       if (index >= 0) queue.splice(index, 1);
       return;
@@ -214,10 +265,20 @@ port.on('message', (message: ToInference) => {
       return send({ type: 'stats', requestId: message.requestId, models });
     }
     case 'convert':
-      return void convert(message.requestId, message.model);
-    case 'predict':
-      queue.push({ requestId: message.requestId, model: message.model, images: message.images });
+      queue.push({ kind: 'convert', requestId: message.requestId, model: message.model });
       return void drain();
+    case 'predict': {
+      const { requestId, model, images } = message;
+      // Refused here, so that a wrong request can never pass for a failing ONNX Runtime session.
+      const size = model.preprocessing.size ** 2 * 3;
+      const wrong = images.findIndex((image) => image.length !== size);
+      if (wrong >= 0) {
+        const problem = `image ${wrong} has ${images[wrong]!.length} bytes, expected ${size}`;
+        return send({ type: 'error', requestId, message: problem });
+      }
+      queue.push({ kind: 'predict', requestId, model, images });
+      return void drain();
+    }
   }
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { layersModelToOnnx, type OnnxGraph } from '../onnx/layers-to-onnx.js';
-import { describeOnnxModel } from '../onnx/onnx-model-info.js';
+import { currentOnnxModel } from '../onnx/onnx-model-info.js';
 import {
   createOnnxSession,
   OnnxRuntimeUnavailable,
@@ -17,14 +17,35 @@ import type { Engine, ModelFiles } from './inference-protocol.js';
 
 /*
  * One trained classifier loaded for serving, on ONNX Runtime where it can run there, else on
- * tfjs. ONNX Runtime takes the stored model.onnx (written by the worker at training time) or,
- * for models trained before that, a graph converted here; anything that fails on that path
- * leaves the model on tfjs with the reason, so a prediction never fails for ORT's sake.
+ * tfjs. ONNX Runtime takes the stored model.onnx (written by the worker at training time) if
+ * this build's converter wrote it, else a graph converted here; anything that fails on that
+ * path leaves the model on tfjs with the reason, so a prediction never fails for ORT's sake.
  */
+
+/*
+ * What an ONNX Runtime serving session holds, measured with scratch-serve-memory.ts
+ * (onnxruntime-node 1.30, 2 intra-op threads, MobileNetV2 + a dense head at 224 px, RSS):
+ * - ORT's CPU memory arena and memory pattern on (its default): each session keeps the peak
+ *   working memory of the largest batch it ran, for life: alpha 0.35 (1.5 MB .onnx) 84 MB after
+ *   16 images, 163 MB after 32; alpha 1.0 (9.8 MB .onnx) 195 MB after 16.
+ * - Both off (here): a session keeps about its weights once it has run, 0.6–4 MB per session
+ *   for alpha 0.35 and 10–13 MB for alpha 1.0, over 24 sessions. A run's working memory goes
+ *   back to malloc, which keeps one peak for the whole thread (~75 MB for 8 images at 224 px).
+ * Hence SESSION_* below: 1.5 × the graph's bytes + 4 MiB per session. Without an arena a big run
+ * is slower per image (fresh pages each time: 32 images at once 50–90 ms against 29–33 ms with
+ * the arena), so batches go through in runs of RUN_PIXELS (8 images at 224 px: 28–32 ms for 32).
+ */
+const SESSION_WEIGHT_FACTOR = 1.5;
+const SESSION_OVERHEAD_BYTES = 4 * 1024 ** 2;
+const RUN_PIXELS = 8 * 224 * 224;
+
+/** The memory a serving session for a graph of `graphBytes` is counted as (see above). */
+export const sessionBytes = (graphBytes: number) =>
+  Math.ceil(graphBytes * SESSION_WEIGHT_FACTOR) + SESSION_OVERHEAD_BYTES;
 
 export interface ServingModel {
   readonly engine: Engine;
-  /** What it holds in memory: the ONNX graph's bytes, or the tfjs weights' bytes. */
+  /** What it is counted as holding: its session's estimate (sessionBytes), or its tfjs weights. */
   readonly bytes: number;
   /** On ONNX Runtime: its graph was stored beside the model, or converted on load. */
   readonly onnxGraph?: 'stored' | 'converted';
@@ -41,9 +62,21 @@ export interface EngineChoice {
   onnx: boolean;
   /** ONNX Runtime intra-op threads per session (GRAFT_ONNX_THREADS). */
   threads: number;
+  /** Why this model stays off ONNX Runtime (it failed a batch there): tfjs, with this reason. */
+  onnxFailed?: string;
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function joined(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
 
 async function onOnnxRuntime(
   graph: OnnxGraph,
@@ -57,13 +90,19 @@ async function onOnnxRuntime(
       `its ONNX input is [${graph.inputShape.join(', ')}], the model takes ${pre.size}×${pre.size}×3`,
     );
   }
-  const session: OnnxSession = await createOnnxSession(graph, { threads });
+  const session: OnnxSession = await createOnnxSession(graph, { threads, memoryArena: false });
+  const perRun = Math.max(1, Math.floor(RUN_PIXELS / (pre.size * pre.size)));
   const predict = async (images: Uint8Array[]) => {
-    const [values] = await session.run(pixelsToFloats(images, pre), images.length);
-    return { values: values!, classes: values!.length / images.length };
+    const runs: Float32Array[] = [];
+    for (let start = 0; start < images.length; start += perRun) {
+      const part = images.slice(start, start + perRun);
+      runs.push((await session.run(pixelsToFloats(part, pre), part.length))[0]!);
+    }
+    const values = runs.length === 1 ? runs[0]! : joined(runs);
+    return { values, classes: values.length / images.length };
   };
   try {
-    // The first run allocates; a request should not pay for it.
+    // The first run prepares its kernels (weights repacked); a request should not pay for it.
     await predict([new Uint8Array(pre.size * pre.size * 3)]);
   } catch (error) {
     await session.release();
@@ -72,7 +111,7 @@ async function onOnnxRuntime(
   return {
     engine: 'onnxruntime',
     onnxGraph,
-    bytes: graph.bytes.byteLength,
+    bytes: sessionBytes(graph.bytes.byteLength),
     predict,
     release: () => session.release(),
   };
@@ -124,8 +163,9 @@ export async function convertToOnnx(artifacts: tf.io.ModelArtifacts): Promise<On
 }
 
 /**
- * Loads a model for serving: ONNX Runtime with its stored graph, else with a graph converted
- * from its tfjs files, else tfjs (with why, when ONNX Runtime was wanted).
+ * Loads a model for serving: ONNX Runtime with its stored graph (if this converter version
+ * wrote it), else with a graph converted from its tfjs files, else tfjs (with why, when ONNX
+ * Runtime was wanted).
  */
 export async function loadServingModel(
   files: ModelFiles,
@@ -133,9 +173,14 @@ export async function loadServingModel(
   choice: EngineChoice,
 ): Promise<ServingModel> {
   const reasons: string[] = [];
-  if (choice.onnx && files.onnx) {
+  if (choice.onnxFailed) {
+    reasons.push(choice.onnxFailed);
+    choice = { ...choice, onnx: false };
+  }
+  const stored = choice.onnx && files.onnx ? currentOnnxModel(files.onnx) : undefined;
+  if (stored) {
     try {
-      return await onOnnxRuntime(describeOnnxModel(files.onnx), 'stored', pre, choice.threads);
+      return await onOnnxRuntime(stored, 'stored', pre, choice.threads);
     } catch (error) {
       reasons.push(`its model.onnx did not run: ${reasonOf(error)}`);
       if (error instanceof OnnxRuntimeUnavailable) choice = { ...choice, onnx: false };

@@ -1,10 +1,16 @@
 import onnxProto from 'onnx-proto';
-import type { OnnxGraph } from './layers-to-onnx.js';
+import { ONNX_CONVERTER_VERSION, type OnnxGraph } from './layers-to-onnx.js';
 
 const { onnx } = onnxProto;
 
 export class OnnxModelUnreadable extends Error {
   override name = 'OnnxModelUnreadable';
+}
+
+/** A stored graph's interface, and which converter wrote it (its ModelProto's producerVersion). */
+export interface StoredOnnxGraph extends OnnxGraph {
+  /** `ONNX_CONVERTER_VERSION` of the converter that wrote it; '' when it says none. */
+  producerVersion: string;
 }
 
 /** A dimension as a number, or -1 where the graph leaves it open (the batch axis). */
@@ -20,7 +26,7 @@ function dims(value: InstanceType<typeof onnx.ValueInfoProto>): number[] {
  * graph saved beside a model can be run and documented without converting the model again.
  * Shapes drop the batch axis, as `OnnxGraph` has them.
  */
-export function describeOnnxModel(bytes: Uint8Array): OnnxGraph {
+export function describeOnnxModel(bytes: Uint8Array): StoredOnnxGraph {
   let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -44,9 +50,24 @@ export function describeOnnxModel(bytes: Uint8Array): OnnxGraph {
   }
   return {
     bytes,
+    producerVersion: model.producerVersion ?? '',
     inputName: input.name,
     inputShape,
     outputNames: outputs.map((output) => output.name),
     outputShapes: outputs.map((output) => dims(output).slice(1)),
   };
+}
+
+/**
+ * The stored graph, if this build's converter wrote it: one written by another converter
+ * version (or none, or unreadable) may carry a bug fixed since, and is converted again.
+ */
+export function currentOnnxModel(bytes: Uint8Array): StoredOnnxGraph | undefined {
+  try {
+    const graph = describeOnnxModel(bytes);
+    return graph.producerVersion === ONNX_CONVERTER_VERSION ? graph : undefined;
+  } catch (error) {
+    if (error instanceof OnnxModelUnreadable) return undefined;
+    throw error;
+  }
 }

@@ -28,6 +28,12 @@ export interface OnnxSessionOptions {
   threads: number;
   /** Let idle intra-op threads spin (lowest latency when nothing else needs the cores). */
   spin?: boolean;
+  /**
+   * ORT's CPU memory arena and memory pattern (default on). An arena keeps the peak working
+   * memory of the largest run for the session's life; off, memory a run used goes back to the
+   * allocator when it ends. Off for serving, where many sessions live at once.
+   */
+  memoryArena?: boolean;
 }
 
 /** One loaded graph: NHWC float32 in, its outputs (as the graph names them) out. */
@@ -57,10 +63,14 @@ export async function createOnnxSession(
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: options.memoryArena ?? true,
+    enableMemPattern: options.memoryArena ?? true,
     // Idle intra-op threads sleep instead of spinning: decoding (sharp, on libuv's pool) runs
     // on the same cores between batches and would otherwise wait for spinning threads.
     extra: { session: { intra_op: { allow_spinning: options.spin ? '1' : '0' } } },
   });
+  // Not `graph` itself: the session must not keep the serialised model alive.
+  const { inputName, outputNames } = graph;
   const [height, width, channels] = graph.inputShape;
   return {
     threads,
@@ -72,10 +82,10 @@ export async function createOnnxSession(
         );
       }
       const feeds = {
-        [graph.inputName]: new ort.Tensor('float32', input, [batch, height!, width!, channels!]),
+        [inputName]: new ort.Tensor('float32', input, [batch, height!, width!, channels!]),
       };
       const results = await session.run(feeds);
-      return graph.outputNames.map((name) => {
+      return outputNames.map((name) => {
         const tensor = results[name]!;
         const data = tensor.data as Float32Array;
         tensor.dispose();

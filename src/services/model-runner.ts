@@ -22,11 +22,11 @@ export interface ModelRunner {
 export interface OnnxConverter {
   /**
    * The model as a serialised ONNX graph. Rejects with OnnxConversionError (src/onnx) when the
-   * converter refuses one of its layers.
+   * converter refuses one of its layers, with a 503 DomainError when the runner is too busy to
+   * take it, and with the signal's reason when `signal` aborts before it has started.
    */
-  convertToOnnx(model: {
-    id: string;
-    artifactKey: string;
-    preprocessing: Preprocessing;
-  }): Promise<Uint8Array>;
+  convertToOnnx(
+    model: { id: string; artifactKey: string; preprocessing: Preprocessing },
+    signal?: AbortSignal,
+  ): Promise<Uint8Array>;
 }

@@ -3,6 +3,7 @@ import type { StoredTrainingSummary } from '../contracts/training-summary.js';
 import type { ModelsRepository } from '../db/models.repository.js';
 import type { ArtifactStore } from '../storage/artifact-store.js';
 import { OnnxConversionError } from '../onnx/layers-to-onnx.js';
+import { currentOnnxModel } from '../onnx/onnx-model-info.js';
 import { exportModelZip, exportOnnxZip } from '../storage/model-export.js';
 import { ONNX_FILE } from '../storage/model-file-cache.js';
 import type { Preprocessing } from '../training/base-model-catalog.js';
@@ -54,7 +55,13 @@ export class ModelsService {
     return { items: rows.map(modelView), total, ...page };
   }
 
-  async exportZip(tenantId: string, modelId: string, format: ExportFormat = 'tfjs') {
+  /** `signal`: the request's; a conversion its client no longer waits for is dropped. */
+  async exportZip(
+    tenantId: string,
+    modelId: string,
+    format: ExportFormat = 'tfjs',
+    signal?: AbortSignal,
+  ) {
     const row = await this.find(tenantId, modelId);
     const model = {
       ...row,
@@ -62,24 +69,34 @@ export class ModelsService {
       preprocessing: row.preprocessing as unknown as Preprocessing,
     };
     if (format === 'tfjs') return exportModelZip(this.store, model);
-    return exportOnnxZip(this.store, model, await this.onnxOf(model));
+    return exportOnnxZip(this.store, model, await this.onnxOf(model, signal));
   }
 
   /**
-   * The model's stored model.onnx; a model trained before training wrote one is converted by
-   * the inference thread (off the event loop) and its graph stored for the next export.
+   * The model's stored model.onnx if this build's converter wrote it; else (a model trained
+   * before training wrote one, or by an older converter) it is converted by the inference thread
+   * (off the event loop) and its graph stored, over any old one, for the next export.
    */
-  private async onnxOf(model: {
-    id: string;
-    artifactKey: string;
-    preprocessing: Preprocessing;
-  }): Promise<Uint8Array> {
+  private async onnxOf(
+    model: { id: string; artifactKey: string; preprocessing: Preprocessing },
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
     const key = `${model.artifactKey}/${ONNX_FILE}`;
-    if (await this.store.exists(key)) return this.store.get(key);
+    if (await this.store.exists(key)) {
+      const stored = await this.store.get(key);
+      if (currentOnnxModel(stored)) return stored;
+    }
     let bytes: Uint8Array;
     try {
-      bytes = await this.inference.convertToOnnx(model);
+      bytes = await this.inference.convertToOnnx(model, signal);
     } catch (error) {
+      // No one to answer; 499 as proxies log it, and not a fault of ours to log in full.
+      if (signal?.aborted)
+        throw new DomainError(
+          499,
+          'client_gone',
+          `the client went away before model ${model.id} was converted`,
+        );
       if (!(error instanceof OnnxConversionError)) throw error;
       throw new DomainError(
         422,

@@ -172,7 +172,7 @@ export interface paths {
         };
         /**
          * Download the model as a zip: TF.js (the default) or ONNX, with a README
-         * @description `format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model trained before Graft stored ONNX graphs is converted on first export. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).
+         * @description `format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model without a stored graph, or whose graph an older converter version wrote, is converted (and its graph stored) on export, in turn with predictions: 503 (`busy`) while the model runner is full. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).
          */
         get: operations["exportModel"];
         put?: never;

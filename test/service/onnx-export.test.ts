@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { InferenceService } from '../../src/inference/inference.service.js';
+import { ONNX_CONVERTER_VERSION, OnnxConversionError } from '../../src/onnx/layers-to-onnx.js';
+import { DomainError } from '../../src/services/domain-error.js';
+import type { ArtifactStore } from '../../src/storage/artifact-store.js';
 import { decodeImage } from '../../src/storage/image-decoder.js';
 import type { Preprocessing } from '../../src/training/base-model-catalog.js';
 import { modelToArtifacts, serializeArtifacts } from '../../src/training/model-artifacts.js';
@@ -17,7 +21,10 @@ import { trainColourModel } from '../helpers/trained-model.js';
 /*
  * GET /v1/models/:id/export?format=onnx: a zip whose model.onnx a fresh Node process runs with
  * nothing but onnxruntime-node to the scores the API serves and tfjs computes (within 1e-4,
- * same top-1); a model without a stored graph is converted on first export and its graph kept.
+ * same top-1); a model without a stored graph, or with one an older converter wrote, is
+ * converted on export and its graph kept. Conversions wait their turn with predictions, count
+ * against the same limit, are dropped when their caller gives up first, and a model the
+ * converter refused is refused again at once.
  */
 
 const TOLERANCE = 1e-4;
@@ -269,15 +276,7 @@ describe('GET /v1/models/:id/export?format=onnx', () => {
 
   it('answers 422 with the converter’s reason for a model it cannot convert', async () => {
     // A stored model with a layer the converter refuses (a recurrent one).
-    const model = tf.sequential({
-      layers: [
-        tf.layers.reshape({ inputShape: [8, 8, 3], targetShape: [8, 24] }),
-        tf.layers.simpleRNN({ units: 4 }),
-        tf.layers.dense({ units: 2, activation: 'softmax' }),
-      ],
-    });
-    const { modelJson, weights } = serializeArtifacts(await modelToArtifacts(model));
-    model.dispose();
+    await storeRecurrentModel('models/recurrent');
     const row = await h.db.model.findUniqueOrThrow({ where: { id: modelId } });
     const rnn = await h.db.model.create({
       data: {
@@ -292,9 +291,6 @@ describe('GET /v1/models/:id/export?format=onnx', () => {
         artifactKey: 'models/recurrent',
       },
     });
-    await h.store.put('models/recurrent/model.json', modelJson);
-    await h.store.put('models/recurrent/weights.bin', weights);
-    await h.store.put('models/recurrent/metadata.json', '{"labels":["blue","red"]}');
 
     const response = await exportZip(rnn.id, 'onnx');
     expect(response.statusCode).toBe(422);
@@ -305,7 +301,151 @@ describe('GET /v1/models/:id/export?format=onnx', () => {
       detail: expect.stringMatching(/^model .* cannot be exported as ONNX: .*SimpleRNN/) as string,
     });
     expect(await h.store.exists('models/recurrent/model.onnx')).toBe(false);
+    // Asked again: the same answer (now without converting, see below).
+    expect((await exportZip(rnn.id, 'onnx')).json()).toEqual(response.json());
     // Its tfjs export still works.
     expect((await exportZip(rnn.id)).statusCode).toBe(200);
+  });
+
+  it('converts again a stored model.onnx an older converter wrote, and stores the new one over it', async () => {
+    const row = await h.db.model.findUniqueOrThrow({ where: { id: modelId } });
+    const stored = `${row.artifactKey}/model.onnx`;
+    const current = await h.store.get(stored);
+    expect(onnxProto.onnx.ModelProto.decode(current).producerVersion).toBe(ONNX_CONVERTER_VERSION);
+    const old = onnxProto.onnx.ModelProto.decode(current);
+    old.producerVersion = 'graft-onnx/0';
+    old.graph!.name = 'written by a converter since fixed';
+    const oldBytes = Buffer.from(onnxProto.onnx.ModelProto.encode(old).finish());
+    await h.store.put(stored, oldBytes);
+
+    const response = await exportZip(modelId, 'onnx');
+    expect(response.statusCode).toBe(200);
+    const exported = (await unzip(response.rawPayload)).get('model.onnx')!;
+    expect(onnxProto.onnx.ModelProto.decode(exported)).toMatchObject({
+      producerVersion: ONNX_CONVERTER_VERSION,
+      graph: { name: onnxProto.onnx.ModelProto.decode(current).graph!.name },
+    });
+    expect(Buffer.compare(exported, oldBytes)).not.toBe(0);
+    expect(Buffer.compare(await h.store.get(stored), exported)).toBe(0);
+  });
+});
+
+/** A tfjs model with a layer the converter refuses (a recurrent one), stored under `key`. */
+async function storeRecurrentModel(key: string): Promise<void> {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.reshape({ inputShape: [8, 8, 3], targetShape: [8, 24] }),
+      tf.layers.simpleRNN({ units: 4 }),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
+  const { modelJson, weights } = serializeArtifacts(await modelToArtifacts(model));
+  model.dispose();
+  await h.store.put(`${key}/model.json`, modelJson);
+  await h.store.put(`${key}/weights.bin`, weights);
+  await h.store.put(`${key}/metadata.json`, '{"labels":["blue","red"]}');
+}
+
+describe('conversions on the inference thread', () => {
+  /** A runner of its own (an empty local file cache), over the store, counting what it reads. */
+  function countingRunner(options: { maxPending: number; maxBatch: number }) {
+    const reads: string[] = [];
+    const store = new Proxy(h.store, {
+      get(target, name: keyof ArtifactStore) {
+        if (name === 'get')
+          return (key: string) => {
+            reads.push(key);
+            return target.get(key);
+          };
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'graft-convert-'));
+    const runner = new InferenceService({ ...h.config, dataDir }, store, {
+      cacheBytes: 512 * 1024 ** 2,
+      ...options,
+    });
+    const close = async () => {
+      await runner.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+    return { runner, reads, dataDir, close };
+  }
+
+  async function modelRef() {
+    const row = await h.db.model.findUniqueOrThrow({ where: { id: modelId } });
+    return { id: modelId, artifactKey: row.artifactKey, preprocessing: pre };
+  }
+
+  it('refuses a model the converter refused before at once, without reading it again', async () => {
+    await storeRecurrentModel('models/recurrent-again');
+    const rnn = {
+      id: 'recurrent-again',
+      artifactKey: 'models/recurrent-again',
+      preprocessing: pre,
+    };
+    const { runner, reads, dataDir, close } = countingRunner({ maxPending: 64, maxBatch: 8 });
+    try {
+      const first = await runner.convertToOnnx(rnn).catch((error: unknown) => error);
+      expect(first).toBeInstanceOf(OnnxConversionError);
+      expect((first as Error).message).toMatch(/SimpleRNN/);
+      expect(reads).toContain('models/recurrent-again/model.json');
+      // Without its local copy, converting again would read the store.
+      rmSync(join(dataDir, 'cache'), { recursive: true, force: true });
+      reads.length = 0;
+      const again = await runner.convertToOnnx(rnn).catch((error: unknown) => error);
+      expect(again).toBeInstanceOf(OnnxConversionError);
+      expect((again as Error).message).toBe((first as Error).message);
+      expect(reads).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('counts a conversion against the pending limit, and drops one whose caller gave up before its turn', async () => {
+    const ref = await modelRef();
+    const other = { ...ref, id: 'convert-me', artifactKey: 'models/convert-me' };
+    for (const name of ['model.json', 'weights.bin'])
+      await h.store.put(
+        `${other.artifactKey}/${name}`,
+        await h.store.get(`${ref.artifactKey}/${name}`),
+      );
+    const pixels = await Promise.all(images.map(({ jpeg }) => decodeImage(jpeg, pre)));
+    const { runner, reads, close } = countingRunner({ maxPending: 10, maxBatch: 8 });
+    try {
+      await runner.cachedModels(); // started
+      // Three images pending: a conversion (a batch's worth, 8) would go over 10.
+      const predicting = runner.predict(
+        ref,
+        pixels.map((p) => p.slice()),
+      );
+      const busy = await runner.convertToOnnx(other).catch((error: unknown) => error);
+      expect(busy).toBeInstanceOf(DomainError);
+      expect(busy).toMatchObject({ status: 503, code: 'busy' });
+      await predicting;
+
+      // Queued behind a prediction whose model is not loaded yet, then given up.
+      const first = runner.predict(
+        { ...ref, id: 'fresh-load' },
+        pixels.slice(0, 1).map((p) => p.slice()),
+      );
+      const stop = new AbortController();
+      const gaveUp = new Error('the client went away');
+      const dropped = runner.convertToOnnx(other, stop.signal).catch((error: unknown) => error);
+      await new Promise((resolve) => setImmediate(resolve));
+      stop.abort(gaveUp);
+      expect(await dropped).toBe(gaveUp);
+      await first;
+      await runner.cachedModels();
+      expect(reads.filter((key) => key.startsWith(other.artifactKey))).toEqual([]);
+
+      // Alone, it gets in and runs.
+      const bytes = await runner.convertToOnnx(other);
+      expect(onnxProto.onnx.ModelProto.decode(bytes).producerVersion).toBe(ONNX_CONVERTER_VERSION);
+      expect(reads).toContain(`${other.artifactKey}/model.json`);
+    } finally {
+      await close();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import onnxProto from 'onnx-proto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InferenceService } from '../../src/inference/inference.service.js';
 import type { Logger } from '../../src/observability/logger.js';
+import { ONNX_CONVERTER_VERSION } from '../../src/onnx/layers-to-onnx.js';
 import { decodeImage } from '../../src/storage/image-decoder.js';
 import type { Preprocessing } from '../../src/training/base-model-catalog.js';
 import { modelToArtifacts, serializeArtifacts } from '../../src/training/model-artifacts.js';
@@ -13,8 +15,10 @@ import { trainColourModel } from '../helpers/trained-model.js';
 /*
  * Predictions through ONNX Runtime (GRAFT_ONNX=auto) and through tfjs (off) agree within 1e-4
  * for the same trained model, from its stored model.onnx or from a graph converted on load; a
- * model ONNX Runtime cannot take (a layer the converter refuses, a damaged model.onnx) still
- * predicts, on tfjs, and says why.
+ * model ONNX Runtime cannot take (a layer the converter refuses, a damaged model.onnx, a stored
+ * graph an older converter wrote, a session that fails a batch) still predicts, on tfjs or on a
+ * fresh conversion, and says why. Sessions are counted at more than their file's bytes, and no
+ * more than 16 live at once.
  */
 
 const TOLERANCE = 1e-4;
@@ -51,6 +55,10 @@ afterAll(async () => {
   await h?.close();
 });
 
+beforeEach(() => {
+  warnings.length = 0;
+});
+
 function runner(onnx: 'auto' | 'off') {
   return new InferenceService({ ...h.config, engines: { ...h.config.engines, onnx } }, h.store, {
     cacheBytes: 512 * 1024 ** 2,
@@ -84,6 +92,23 @@ function expectClose(actual: Float32Array[], expected: Float32Array[]) {
 async function copyModel(fromKey: string, toKey: string, names: string[]) {
   for (const name of names)
     await h.store.put(`${toKey}/${name}`, await h.store.get(`${fromKey}/${name}`));
+}
+
+type ModelProto = InstanceType<typeof onnxProto.onnx.ModelProto>;
+
+/** A copy of the trained model whose stored model.onnx is the trained one, edited. */
+async function withEditedOnnx(id: string, edit: (model: ModelProto) => void) {
+  const copy = { ...ref, id, artifactKey: `models/${id}` };
+  await copyModel(ref.artifactKey, copy.artifactKey, ['model.json', 'weights.bin']);
+  const model = onnxProto.onnx.ModelProto.decode(
+    await h.store.get(`${ref.artifactKey}/model.onnx`),
+  );
+  edit(model);
+  await h.store.put(
+    `${copy.artifactKey}/model.onnx`,
+    Buffer.from(onnxProto.onnx.ModelProto.encode(model).finish()),
+  );
+  return copy;
 }
 
 describe('serving through ONNX Runtime', () => {
@@ -160,5 +185,97 @@ describe('serving through ONNX Runtime', () => {
       });
     });
     expect(warnings).toEqual([expect.stringMatching(/^model rnn runs on tfjs: .*SimpleRNN/)]);
+  });
+});
+
+describe('serving through ONNX Runtime, when it goes wrong', () => {
+  it('trusts a stored model.onnx only from this converter version, else converts the model again', async () => {
+    expect(
+      onnxProto.onnx.ModelProto.decode(await h.store.get(`${ref.artifactKey}/model.onnx`))
+        .producerVersion,
+    ).toBe(ONNX_CONVERTER_VERSION);
+    // As if an older converter had a bug: its graph scores the classes wrongly.
+    const stale = await withEditedOnnx('stale-onnx', (model) => {
+      model.producerVersion = 'graft-onnx/0';
+      const bias = model.graph!.initializer!.find(
+        (tensor) =>
+          tensor.dataType === onnxProto.onnx.TensorProto.DataType.FLOAT &&
+          tensor.dims?.length === 1 &&
+          Number(tensor.dims[0]) === 2,
+      )!;
+      bias.rawData = new Uint8Array(Float32Array.from([30, -30]).buffer);
+    });
+    await withRunners(async (ort, tfjs) => {
+      expectClose(await ort.predict(stale, pixels()), await tfjs.predict(ref, pixels()));
+      expect((await ort.cachedModels()).find((m) => m.id === stale.id)).toMatchObject({
+        engine: 'onnxruntime',
+        onnxGraph: 'converted',
+      });
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('moves a model whose session fails a batch to tfjs, answers that batch there, and says why once', async () => {
+    // A stored graph that takes one image at a time: the warm-up passes, a batch of 3 fails.
+    const single = await withEditedOnnx('single-image-onnx', (model) => {
+      for (const value of [...model.graph!.input!, ...model.graph!.output!])
+        value.type!.tensorType!.shape!.dim![0] = { dimValue: 1 };
+    });
+    await withRunners(async (ort, tfjs) => {
+      const expected = await tfjs.predict(ref, pixels());
+      expectClose(await ort.predict(single, pixels().slice(0, 1)), expected.slice(0, 1));
+      // A wrong request is refused as such; it does not count against the session.
+      await expect(ort.predict(single, [new Uint8Array(5)])).rejects.toThrow(/image 0 has 5 bytes/);
+      expect((await ort.cachedModels())[0]).toMatchObject({
+        engine: 'onnxruntime',
+        onnxGraph: 'stored',
+      });
+      expectClose(await ort.predict(single, pixels()), expected);
+      const [held] = await ort.cachedModels();
+      expect(held).toMatchObject({
+        id: single.id,
+        engine: 'tfjs',
+        fallback: expect.stringMatching(/^ONNX Runtime failed a batch: /) as string,
+      });
+      // It stays there: later batches neither fail nor go back to ONNX Runtime.
+      expectClose(await ort.predict(single, pixels()), expected);
+      expect((await ort.cachedModels()).map((m) => m.engine)).toEqual(['tfjs']);
+    });
+    expect(warnings).toEqual([
+      expect.stringMatching(/^model single-image-onnx runs on tfjs: ONNX Runtime failed a batch/),
+    ]);
+  });
+
+  it('counts a session above its file size and keeps at most 16 sessions, least recently used out', async () => {
+    const MAX_SESSIONS = 16; // inference.thread.ts
+    const copies = Array.from({ length: MAX_SESSIONS + 1 }, (_, i) => ({
+      ...ref,
+      id: `session-${i}`,
+      artifactKey: `models/session-${i}`,
+    }));
+    for (const copy of copies)
+      await copyModel(ref.artifactKey, copy.artifactKey, [
+        'model.json',
+        'weights.bin',
+        'model.onnx',
+      ]);
+    const file = (await h.store.get(`${ref.artifactKey}/model.onnx`)).byteLength;
+    const ort = runner('auto');
+    try {
+      for (const copy of copies) await ort.predict(copy, pixels().slice(0, 1));
+      const held = await ort.cachedModels();
+      expect(held.map((m) => m.id).sort()).toEqual(
+        copies
+          .slice(1)
+          .map((copy) => copy.id)
+          .sort(),
+      );
+      for (const model of held) {
+        expect(model.engine).toBe('onnxruntime');
+        expect(model.bytes).toBeGreaterThan(file + 4 * 1024 ** 2);
+      }
+    } finally {
+      await ort.close();
+    }
   });
 });

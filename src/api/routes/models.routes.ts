@@ -94,7 +94,7 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> 
         tags: ['models'],
         summary: 'Download the model as a zip: TF.js (the default) or ONNX, with a README',
         description:
-          '`format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model trained before Graft stored ONNX graphs is converted on first export. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).',
+          '`format=tfjs` (the default): model.json, weights.bin, metadata.json and a README for plain @tensorflow/tfjs. `format=onnx`: model.onnx, metadata.json and a README for ONNX Runtime (input name and shape, preprocessing, output, Node and Python snippets); a model without a stored graph, or whose graph an older converter version wrote, is converted (and its graph stored) on export, in turn with predictions: 503 (`busy`) while the model runner is full. A model with a layer the ONNX converter does not know: 422 (`not_convertible`, the detail names it).',
         params: IdParams,
         querystring: ExportQuery,
         response: {
@@ -109,7 +109,10 @@ export const modelsRoutes: FastifyPluginAsyncTypebox<{ models: ModelsService }> 
     async (request, reply) => {
       const { id } = request.params;
       const format = request.query.format ?? 'tfjs';
-      const zip = await models.exportZip(request.principal.tenantId, id, format);
+      // A conversion this client no longer waits for is dropped before it starts.
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort(new Error('the client went away')));
+      const zip = await models.exportZip(request.principal.tenantId, id, format, gone.signal);
       return reply
         .type('application/zip')
         .header(
