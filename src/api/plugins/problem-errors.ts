@@ -75,7 +75,7 @@ export const problemErrors = fp(
         return sendProblem(reply, 400, 'invalid_request', error.message, {
           errors: error.validation.map((v) => ({
             path: v.instancePath || v.params?.missingProperty || '',
-            message: v.message,
+            message: withAllowed(v.message, v.params),
           })),
         });
       }
@@ -103,3 +103,12 @@ export const problemErrors = fp(
   },
   { name: 'problem-errors' },
 );
+
+/** A validation message, with the value(s) it allows where the schema names them. */
+function withAllowed(message: string | undefined, params: Record<string, unknown> | undefined) {
+  if (params && 'allowedValue' in params)
+    return `${message}: ${JSON.stringify(params.allowedValue)}`;
+  if (params && Array.isArray(params.allowedValues))
+    return `${message}: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  return message;
+}
