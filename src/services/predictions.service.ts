@@ -125,7 +125,7 @@ export class PredictionsService {
    * its deadline. Call `end` once it is answered.
    */
   async admit(tenantId: string, modelId: string): Promise<AdmittedPrediction> {
-    const row = await this.models.find(tenantId, modelId);
+    const row = await this.models.forServing(tenantId, modelId);
     if (!row) throw notFound('model', modelId);
     const stop = new AbortController();
     const deadline = setTimeout(() => stop.abort(new Error('deadline')), this.limits.timeoutMs);
@@ -135,7 +135,7 @@ export class PredictionsService {
         id: row.id,
         artifactKey: row.artifactKey,
         labels: row.labels as string[],
-        preprocessing: row.preprocessing as unknown as Preprocessing,
+        preprocessing: row.preprocessing as Preprocessing,
       },
       signal: stop.signal,
       end: () => {

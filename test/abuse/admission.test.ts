@@ -366,7 +366,7 @@ describe('the prediction deadline', () => {
       labels: ['left', 'right'],
       preprocessing: { size: 8, resize: 'fill', valueRange: [0, 1], channelOrder: 'RGB' },
     };
-    const models = { find: () => Promise.resolve(row) } as unknown as ModelsRepository;
+    const models = { forServing: () => Promise.resolve(row) } as unknown as ModelsRepository;
     const limits = { maxInFlight: 1, decodeConcurrency: 1, timeoutMs: 300 };
     const service = new PredictionsService(models, runner, limits);
     const admitted = await service.admit('tenant', modelId);
