@@ -1,18 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../../src/training/phase-trainer.js';
 
 /* Seeded weights for test models: repeatable, independent of tfjs' random state. */
 
-/** mulberry32: a small seeded generator, so weights do not depend on tfjs' random state. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The training core's seeded generator (mulberry32), so weights do not depend on tfjs' random state. */
+const generator = seededRandom;
 
 function hash(text: string, seed: number): number {
   let h = (2166136261 ^ seed) >>> 0;
