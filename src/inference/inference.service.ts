@@ -12,7 +12,10 @@ import { observeThread, timedRequest } from './inference-metrics.js';
 import type { FromInference, HeldModel, ModelRef, ToInference } from './inference-protocol.js';
 
 export interface InferenceOptions {
-  /** Loaded models are evicted, least recently used first, above this many bytes (tfjs weights or ONNX graphs). */
+  /**
+   * Loaded models are evicted, least recently used first, above this many bytes: tfjs weights,
+   * or an ONNX Runtime session's estimate (serving-model.ts).
+   */
   cacheBytes: number;
   /** Most images run through a model in one batch. */
   maxBatch: number;

@@ -23,8 +23,9 @@ import type { Engine, ModelFiles } from './inference-protocol.js';
  */
 
 /*
- * What an ONNX Runtime serving session holds, measured with scratch-serve-memory.ts
- * (onnxruntime-node 1.30, 2 intra-op threads, MobileNetV2 + a dense head at 224 px, RSS):
+ * What an ONNX Runtime serving session holds, measured with a throwaway script (RSS before and
+ * after creating sessions and running batches; onnxruntime-node 1.30, 2 intra-op threads,
+ * MobileNetV2 + a dense head at 224 px):
  * - ORT's CPU memory arena and memory pattern on (its default): each session keeps the peak
  *   working memory of the largest batch it ran, for life: alpha 0.35 (1.5 MB .onnx) 84 MB after
  *   16 images, 163 MB after 32; alpha 1.0 (9.8 MB .onnx) 195 MB after 16.

@@ -50,5 +50,5 @@ export async function describeEngines(config: Config, backend: string): Promise<
   const runtime = await loadOnnxRuntime();
   return 'reason' in runtime
     ? `${backend} (tfjs infers too: ${runtime.reason})`
-    : `${backend}, inference on ONNX Runtime (${config.engines.onnxThreads} threads)`;
+    : `${backend}, the frozen part and predictions on ONNX Runtime (${config.engines.onnxThreads} threads)`;
 }

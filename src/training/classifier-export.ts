@@ -6,12 +6,14 @@ import type { TrainingReport } from './training-types.js';
 /**
  * What metadata.json holds beside an exported model: what loading it needs (labels in output
  * order, preprocessing), the spec and backend, the report summary, how each stage ran and the
- * per-epoch history. Format 2: the summary's keys replaced format 1's `metrics` and `timings`.
+ * per-epoch history. Format 2: the summary's keys replaced format 1's `metrics` and `timings`;
+ * format 3: the cached-image count moved from `stages.featureCache` to the summary's
+ * `featureCache`, beside what ran the frozen part.
  */
 export function modelMetadata(report: TrainingReport) {
   const { featureExtraction, fineTuning } = report.phases;
   return {
-    format: 'graft-model/2',
+    format: 'graft-model/3',
     labels: report.labels,
     baseModel: report.base.id,
     base: report.base,

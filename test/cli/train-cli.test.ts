@@ -105,7 +105,7 @@ describe('npm run train', () => {
       search: unknown;
       calibration: unknown;
     };
-    expect(metadata.format).toBe('graft-model/2');
+    expect(metadata.format).toBe('graft-model/3');
     expect(metadata.labels).toEqual(['blue', 'red']);
     // One summary: metadata.json and the CLI say the same thing under the same keys.
     expect(metadata.evaluation).toEqual(report.evaluation);
