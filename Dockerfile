@@ -16,7 +16,11 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# onnxruntime-node ships CPU binaries for five platforms (~290 MB): keep this image's only.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+  && arch=$(node -p process.arch) \
+  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 \
+     ! -path "*/linux/$arch" -exec rm -rf {} +
 
 FROM node:24-bookworm-slim AS api
 ENV NODE_ENV=production GRAFT_DATA_DIR=/data HOST=0.0.0.0 PORT=3000
