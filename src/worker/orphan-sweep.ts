@@ -68,19 +68,28 @@ export async function sweepOrphans(
   };
 }
 
+/** Removes each entry `keep` does not claim, one at a time; how many went. */
+async function removeUnless(
+  deps: SweepDeps,
+  entries: readonly { key: string }[],
+  keep: (key: string) => boolean,
+): Promise<number> {
+  let removed = 0;
+  for (const { key } of entries) {
+    if (keep(key)) continue;
+    await deps.store.remove(key);
+    removed++;
+  }
+  return removed;
+}
+
 /** Model folders with no Model row: a run that died after writing, or a delete half done. */
 async function removeUnownedModels(deps: SweepDeps, olderThan: Date): Promise<number> {
   const old = (await deps.store.list('models')).filter(
     (entry) => entry.kind === 'prefix' && entry.modifiedAt < olderThan,
   );
   const owned = await deps.models.withArtifactKeys(old.map((entry) => entry.key));
-  let removed = 0;
-  for (const { key } of old) {
-    if (owned.has(key)) continue;
-    await deps.store.remove(key);
-    removed++;
-  }
-  return removed;
+  return removeUnless(deps, old, (key) => owned.has(key));
 }
 
 /** Checkpoint folders (`checkpoints/<jobId>`) of jobs no longer queued or running. */
@@ -88,13 +97,7 @@ async function removeEndedCheckpoints(deps: SweepDeps): Promise<number> {
   const folders = (await deps.store.list('checkpoints')).filter((entry) => entry.kind === 'prefix');
   const ids = folders.map((entry) => idOf(entry.key)).filter((id) => UUID.test(id));
   const active = await deps.jobs.activeIds(ids);
-  let removed = 0;
-  for (const { key } of folders) {
-    if (active.has(idOf(key))) continue;
-    await deps.store.remove(key);
-    removed++;
-  }
-  return removed;
+  return removeUnless(deps, folders, (key) => active.has(idOf(key)));
 }
 
 /**
@@ -108,13 +111,7 @@ async function removeUnownedDatasets(deps: SweepDeps, olderThan: Date): Promise<
   );
   const ids = old.map((entry) => idOf(entry.key)).filter((id) => UUID.test(id));
   const owned = await deps.jobs.existingDatasetIds(ids);
-  let removed = 0;
-  for (const { key } of old) {
-    if (owned.has(idOf(key))) continue;
-    await deps.store.remove(key);
-    removed++;
-  }
-  return removed;
+  return removeUnless(deps, old, (key) => owned.has(idOf(key)));
 }
 
 /** Rows unused for EMBEDDING_MAX_IDLE_DAYS, of every tenant, then their objects. */
@@ -158,11 +155,5 @@ async function removeUnindexedEmbeddings(deps: SweepDeps, olderThan: Date): Prom
     tenantId,
     old.map((entry) => idOf(entry.key)),
   );
-  let removed = 0;
-  for (const { key } of old) {
-    if (indexed.has(idOf(key))) continue;
-    await deps.store.remove(key);
-    removed++;
-  }
-  return removed;
+  return removeUnless(deps, old, (key) => indexed.has(idOf(key)));
 }
