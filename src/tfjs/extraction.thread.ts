@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { predictArrays } from '../training/feature-cache.js';
 import { freezeBatchNorm } from '../training/frozen-batch-norm.js';
 import type { BackendName } from '../config/config.js';
 import type { ExtractionThreadData, FromExtraction, ToExtraction } from './extraction-pool.js';
@@ -62,20 +63,7 @@ function extract(
       `input has ${input.length} values, expected ${expected} for ${batch} images of ${imageShape.join('×')}`,
     );
   }
-  const x = tf.tensor(input, [batch, ...imageShape], 'float32');
-  let result: tf.Tensor | tf.Tensor[];
-  try {
-    // Not inside tf.tidy: predict frees each activation as soon as it is used.
-    result = model.predict(x);
-  } finally {
-    x.dispose();
-  }
-  const outputs = Array.isArray(result) ? result : [result];
-  try {
-    return outputs.map((tensor) => owned(tensor.dataSync()));
-  } finally {
-    tf.dispose(outputs);
-  }
+  return predictArrays(model, tf.tensor(input, [batch, ...imageShape], 'float32')).map(owned);
 }
 
 try {

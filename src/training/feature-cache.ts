@@ -38,6 +38,26 @@ export interface FeatureCacheOptions {
   embeddings?: { cache: EmbeddingCache; context: string };
 }
 
+/**
+ * Runs `model` on `input` (which it disposes) and returns each output's values. Not inside
+ * tidy: predict frees each activation as soon as it is used, whereas a tidy scope keeps them
+ * all until it closes (measured 2x slower on wasm at 224 px).
+ */
+export function predictArrays(model: tf.LayersModel, input: tf.Tensor): Float32Array[] {
+  let result: tf.Tensor | tf.Tensor[];
+  try {
+    result = model.predict(input);
+  } finally {
+    input.dispose();
+  }
+  const tensors = Array.isArray(result) ? result : [result];
+  try {
+    return tensors.map((t) => t.dataSync() as Float32Array);
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
 /** One example of a batch: its cached outputs (upright, then mirrored), or its pixels, or why not. */
 interface Loaded<T> {
   example: T;
@@ -127,20 +147,7 @@ export async function cacheFrozenOutputs<T extends LabelledExample>(
         runner = undefined;
       }
     }
-    if (!outputs) {
-      const input = pixelsToBatch(inputs, pre);
-      let result: tf.Tensor | tf.Tensor[];
-      try {
-        // Not inside tidy: predict frees each activation as soon as it is used, whereas a tidy
-        // scope keeps them all until it closes (measured 2x slower on wasm at 224 px).
-        result = extractor.predict(input);
-      } finally {
-        input.dispose();
-      }
-      const tensors = Array.isArray(result) ? result : [result];
-      outputs = tensors.map((t) => t.dataSync() as Float32Array);
-      tf.dispose(tensors);
-    }
+    outputs ??= predictArrays(extractor, pixelsToBatch(inputs, pre));
     return pixels.map((_, i) =>
       views.map((_, v) => {
         const row = v * pixels.length + i;
