@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { InferenceService } from '../../src/inference/inference.service.js';
 import { ONNX_CONVERTER_VERSION, OnnxConversionError } from '../../src/onnx/layers-to-onnx.js';
 import { DomainError } from '../../src/services/domain-error.js';
@@ -17,6 +16,7 @@ import { injectClient, type GraftClient } from '../client/graft-client.js';
 import { photo } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 import { trainColourModel } from '../helpers/trained-model.js';
+import { unzip } from '../helpers/unzip.js';
 
 /*
  * GET /v1/models/:id/export?format=onnx: a zip whose model.onnx a fresh Node process runs with
@@ -65,30 +65,6 @@ async function exportZip(id: string, format?: string, bearer = key) {
     url: `/v1/models/${id}/export${query}`,
     headers: { authorization: `Bearer ${bearer}` },
   });
-}
-
-/** The zip's files by name. */
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const zipfile = await new Promise<yauzl.ZipFile>((done, fail) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? fail(e) : done(z))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((done, fail) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      zipfile.openReadStream(entry, (error, stream) => {
-        if (error) return fail(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zipfile.readEntry();
-        });
-      });
-    });
-    zipfile.on('end', done);
-    zipfile.readEntry();
-  });
-  return files;
 }
 
 /**

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { InferenceService } from '../../src/inference/inference.service.js';
 import { decodeImage } from '../../src/storage/image-decoder.js';
 import type { Preprocessing } from '../../src/training/base-model-catalog.js';
@@ -13,6 +12,7 @@ import type { components } from '../client/openapi-types.js';
 import { photo } from '../helpers/dataset-zips.js';
 import { trainColourModel } from '../helpers/trained-model.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
+import { unzip } from '../helpers/unzip.js';
 
 let h: Harness;
 let api: GraftClient;
@@ -222,28 +222,11 @@ describe('POST /v1/models/:id/predict', () => {
   });
 });
 
-async function unzip(zip: Buffer, dir: string): Promise<string[]> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))),
-  );
-  const names: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      zipfile.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          writeFileSync(join(dir, entry.fileName), Buffer.concat(chunks));
-          names.push(entry.fileName);
-          zipfile.readEntry();
-        });
-      });
-    });
-    zipfile.on('end', resolve);
-    zipfile.readEntry();
-  });
-  return names.sort();
+/** Writes the zip's files into `dir`; their names, sorted. */
+async function unzipInto(zip: Buffer, dir: string): Promise<string[]> {
+  const files = await unzip(zip);
+  for (const [name, data] of files) writeFileSync(join(dir, name), data);
+  return [...files.keys()].sort();
 }
 
 describe('the inference thread', () => {
@@ -288,7 +271,7 @@ describe('GET /v1/models/:id/export and DELETE /v1/models/:id', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/zip');
     const dir = mkdtempSync(join(tmpdir(), 'graft-export-'));
-    expect(await unzip(Buffer.from(data!), dir)).toEqual([
+    expect(await unzipInto(Buffer.from(data!), dir)).toEqual([
       'README.md',
       'metadata.json',
       'model.json',

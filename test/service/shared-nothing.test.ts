@@ -7,7 +7,6 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { ApiKeysRepository } from '../../src/db/api-keys.repository.js';
 import { createDb, type Db } from '../../src/db/prisma-client.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
@@ -23,6 +22,7 @@ import {
 import { file, formBody, graftClient, type GraftClient } from '../client/graft-client.js';
 import { colourDataset, photo } from '../helpers/dataset-zips.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { unzip } from '../helpers/unzip.js';
 
 /*
  * Shared nothing but PostgreSQL, Redis and a bucket: an API process and a worker process, each
@@ -206,29 +206,6 @@ async function bucketKeys(): Promise<string[]> {
 async function bucketObject(key: string): Promise<Buffer> {
   const object = await s3.client().send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
   return Buffer.from(await object.Body!.transformToByteArray());
-}
-
-async function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
-  const zipfile = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zipfile.on('entry', (entry: yauzl.Entry) => {
-      zipfile.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zipfile.readEntry();
-        });
-      });
-    });
-    zipfile.on('end', resolve);
-    zipfile.readEntry();
-  });
-  return files;
 }
 
 describe('an API and a worker that share no disk', () => {
