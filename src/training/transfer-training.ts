@@ -62,49 +62,32 @@ function savedRows(rows: CachedRows): SavedRows {
 }
 
 /**
- * What the cached outputs depend on beyond the job's spec and images: the base (its catalog
- * entry, and a probe of its last weights, so other weights under the same name do not pass),
- * where it is cut and which blocks are cached.
+ * What the extractor computes from an image, besides the base's weights: how images are
+ * prepared, where the base is cut (its feature layer, the fine-tuning boundary when there is
+ * one), which blocks are cached. The embedding cache's context; part of the checkpoint's.
  */
-function featuresContext(
-  input: TransferTrainingInput,
-  featureLayer: string,
-  unfreezeFrom: string,
-  blockNames: readonly string[],
-  midName: string | undefined,
-): string {
+interface ExtractorCut {
+  preprocessing: TransferTrainingInput['entry']['preprocessing'];
+  featureLayer: string;
+  boundaryFrom: string | null;
+  blocks: readonly string[];
+  mid: string | null;
+}
+
+/**
+ * What the cached outputs of a checkpoint depend on beyond the job's spec and images: the base
+ * (its catalog entry, and a probe of its last weights, so other weights under the same name
+ * do not pass) and the cut.
+ */
+function featuresContext(input: TransferTrainingInput, cut: ExtractorCut): string {
   const { entry, base } = input;
   const probe = tf.tidy(() =>
     base.weights.slice(-4).map((w) => w.read().abs().sum().dataSync()[0]!.toPrecision(9)),
   );
   return JSON.stringify({
-    format: 1,
-    base: [entry.id, entry.source, entry.preprocessing, base.countParams(), probe],
-    featureLayer,
-    unfreezeFrom: input.spec.fineTuning.enabled ? unfreezeFrom : null,
-    blocks: blockNames,
-    mid: midName ?? null,
-  });
-}
-
-/**
- * What the embedding cache's entries depend on besides the image and the base's weights (the
- * caller's digest): how images are prepared, where the base is cut, which blocks are cached.
- */
-function embeddingContext(
-  entry: TransferTrainingInput['entry'],
-  featureLayer: string,
-  boundaryFrom: string | null,
-  blockNames: readonly string[],
-  midName: string | undefined,
-): string {
-  return JSON.stringify({
-    format: 1,
-    preprocessing: entry.preprocessing,
-    featureLayer,
-    boundaryFrom,
-    blocks: blockNames,
-    mid: midName ?? null,
+    format: 2,
+    base: [entry.id, entry.source, base.countParams(), probe],
+    cut,
   });
 }
 
@@ -209,15 +192,16 @@ export async function trainTransferModel(
     await (await started?.catch(() => undefined))?.dispose().catch(() => undefined);
   };
   const extraction = { engines: [] as string[], fromCache: 0 };
+  const extractorCut: ExtractorCut = {
+    preprocessing: entry.preprocessing,
+    featureLayer,
+    boundaryFrom: spec.fineTuning.enabled ? cut.unfreezeFrom : null,
+    blocks: blockNames,
+    mid: midName ?? null,
+  };
   const embeddings = input.embeddings && {
     cache: input.embeddings,
-    context: embeddingContext(
-      entry,
-      featureLayer,
-      spec.fineTuning.enabled ? cut.unfreezeFrom : null,
-      blockNames,
-      midName,
-    ),
+    context: JSON.stringify({ format: 1, ...extractorCut }),
   };
   const cache = async (examples: readonly LabelledExample[], mirror: boolean) => {
     const result = await cacheFrozenOutputs(
@@ -260,9 +244,7 @@ export async function trainTransferModel(
   const presentBlocks = Object.fromEntries(
     blockNames.map((name) => [name, blocks[name]!]),
   ) as Partial<Record<BlockName, tf.SymbolicTensor>>;
-  const checkpointContext = input.checkpoints
-    ? featuresContext(input, featureLayer, cut.unfreezeFrom, blockNames, midName)
-    : '';
+  const checkpointContext = input.checkpoints ? featuresContext(input, extractorCut) : '';
   const restoreFeatures = (saved: FeaturesCheckpoint | undefined) => {
     if (!saved || saved.context !== checkpointContext) return undefined;
     const train = restoredRows(saved.train, presentBlocks, boundary, split.train);
