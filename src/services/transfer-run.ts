@@ -33,6 +33,8 @@ export interface TransferRunOptions {
   checkpoints?: TrainingCheckpoints;
   /** The embedding cache for the base with this digest (the tenant's own), or none. */
   embeddingsFor?: (baseDigest: string) => EmbeddingCache | undefined;
+  /** Told why a faster engine was passed over, or the model has no ONNX form (stderr if absent). */
+  warn?: (message: string) => void;
 }
 
 export interface TransferRunResult {
@@ -99,7 +101,7 @@ export async function readStored(
   }
 }
 
-const warn = (message: string) => console.warn(`graft: ${message}`);
+const toStderr = (message: string) => console.warn(`graft: ${message}`);
 
 /**
  * The trained classifier as ONNX too (`model.onnx`, served by ONNX Runtime and exported with
@@ -148,10 +150,11 @@ export async function runTransfer(
       writeArtifact: options.writeArtifact,
       checkpoints: options.checkpoints,
       embeddings: options.embeddingsFor?.(baseModelDigest(resolved.artifacts)),
-      frozenRunner: frozenPartEngine(options.config, backend, warn),
+      frozenRunner: frozenPartEngine(options.config, backend, options.warn ?? toStderr),
     });
     classifier = trained.classifier;
-    if (options.writeArtifact) await writeOnnx(classifier, options.writeArtifact, warn);
+    if (options.writeArtifact)
+      await writeOnnx(classifier, options.writeArtifact, options.warn ?? toStderr);
     return { report: trained.report, backend, loadedFrom: resolved.loadedFrom };
   } finally {
     disposeModelWeights(...(classifier ? [classifier, base] : [base]));

@@ -148,6 +148,8 @@ async function trainClaimed(
         deps.embeddings?.(job.tenantId, digest, (message, error) =>
           deps.logger.warn({ error: String(error) }, message),
         ),
+      // With the job's id and tenant, like every line of its run.
+      warn: (message) => deps.logger.warn(message),
     });
     deps.onTrained?.(report);
     await Promise.all([progress.settled(), noted]);
