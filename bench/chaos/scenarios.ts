@@ -185,9 +185,10 @@ async function faultedJob(
   ctx: Context,
   r: ScenarioResult,
   trigger: (watch: JobWatch) => (s: Sample) => boolean,
-  fault: (watch: JobWatch, hit: Sample) => Promise<void>,
+  fault: (watch: JobWatch, hit: Sample, faultNow: () => number) => Promise<void>,
 ): Promise<{ watch: JobWatch; final: JobView | undefined; hit: Sample | undefined }> {
   const t0 = Date.now();
+  let faultT: number | undefined;
   const jobId = await submitJob(ctx);
   const watch = new JobWatch(ctx.cluster.apiBase(), ctx.key, jobId, ctx.timeoutMs, t0);
   r.jobId = jobId;
@@ -201,12 +202,14 @@ async function faultedJob(
       progress: hit.progress,
     };
     log(`${r.scenario}: fault at ${describe(hit)} (${hit.t.toFixed(1)} s)`);
-    await fault(watch, hit);
+    // The fault calls faultNow as it strikes; recovery is measured from then.
+    await fault(watch, hit, () => (faultT = sinceStart(watch)));
   } else {
     r.notes.push('the fault point was never reached');
   }
   const final = await watch.done;
   recordJob(ctx, r, watch, final);
+  recordRecovery(r, watch, faultT);
   return { watch, final, hit };
 }
 
@@ -241,11 +244,10 @@ function kill9(name: string, where: string, trigger: Trigger): Scenario {
     fault: `kill -9 the worker training the job ${where}, its children left alone; a replacement worker is started at once`,
     needsJob: true,
     async run(ctx, r) {
-      let faultT: number | undefined;
-      const { watch } = await faultedJob(ctx, r, trigger(ctx), async (watch) => {
+      await faultedJob(ctx, r, trigger(ctx), async (watch, _hit, faultNow) => {
         const { worker, cpu } = await trainingWorker(ctx.cluster);
         const children = descendants(worker.pid);
-        faultT = sinceStart(watch);
+        faultNow();
         signalPid(worker.pid, 'SIGKILL');
         watch.mark(`kill -9 worker ${worker.pid}`);
         await worker.exited;
@@ -277,7 +279,6 @@ function kill9(name: string, where: string, trigger: Trigger): Scenario {
           r.notes.push(`replacement worker: ${String(error)}`),
         );
       });
-      recordRecovery(r, watch, faultT);
     },
   };
 }
@@ -289,39 +290,43 @@ const sigtermFinetune: Scenario = {
   needsJob: true,
   async run(ctx, r) {
     let exitAt = 0;
-    let faultT: number | undefined;
-    const { final, watch } = await faultedJob(ctx, r, midFineTuning(ctx), async (watch) => {
-      const { worker } = await trainingWorker(ctx.cluster);
-      const children = descendants(worker.pid);
-      const start = Date.now();
-      faultT = sinceStart(watch);
-      signalPid(worker.pid, 'SIGTERM');
-      watch.mark(`SIGTERM worker ${worker.pid}`);
-      const exited = await Promise.race([
-        worker.exited.then(() => true),
-        sleep(90_000).then(() => false),
-      ]);
-      if (!exited) {
-        signalPid(worker.pid, 'SIGKILL');
-        await worker.exited;
-        r.notes.push('the worker had not exited 90 s after SIGTERM: killed');
-      }
-      exitAt = Date.now();
-      watch.mark(`worker ${worker.pid} exited`);
-      const exitSeconds = seconds(exitAt - start);
-      r.measurements.exitSeconds = exited ? exitSeconds : null;
-      r.measurements.exit = worker.exit;
-      r.summary.push(
-        exited
-          ? `worker exited ${exitSeconds.toFixed(1)} s after SIGTERM${exitSeconds > 10 ? ' (> 10 s)' : ''}`
-          : 'worker ignored SIGTERM for 90 s',
-      );
-      await sleep(2000);
-      const alive = children.filter((c) => running(c.pid));
-      r.measurements.childrenAlive2sAfterExit = alive.map((c) => c.pid);
-      if (alive.length) r.summary.push(`${alive.length} child process(es) outlived it`);
-      await ctx.cluster.startWorker();
-    });
+    const { final } = await faultedJob(
+      ctx,
+      r,
+      midFineTuning(ctx),
+      async (watch, _hit, faultNow) => {
+        const { worker } = await trainingWorker(ctx.cluster);
+        const children = descendants(worker.pid);
+        const start = Date.now();
+        faultNow();
+        signalPid(worker.pid, 'SIGTERM');
+        watch.mark(`SIGTERM worker ${worker.pid}`);
+        const exited = await Promise.race([
+          worker.exited.then(() => true),
+          sleep(90_000).then(() => false),
+        ]);
+        if (!exited) {
+          signalPid(worker.pid, 'SIGKILL');
+          await worker.exited;
+          r.notes.push('the worker had not exited 90 s after SIGTERM: killed');
+        }
+        exitAt = Date.now();
+        watch.mark(`worker ${worker.pid} exited`);
+        const exitSeconds = seconds(exitAt - start);
+        r.measurements.exitSeconds = exited ? exitSeconds : null;
+        r.measurements.exit = worker.exit;
+        r.summary.push(
+          exited
+            ? `worker exited ${exitSeconds.toFixed(1)} s after SIGTERM${exitSeconds > 10 ? ' (> 10 s)' : ''}`
+            : 'worker ignored SIGTERM for 90 s',
+        );
+        await sleep(2000);
+        const alive = children.filter((c) => running(c.pid));
+        r.measurements.childrenAlive2sAfterExit = alive.map((c) => c.pid);
+        if (alive.length) r.summary.push(`${alive.length} child process(es) outlived it`);
+        await ctx.cluster.startWorker();
+      },
+    );
     if (final?.finishedAt && exitAt) {
       const sameWorker = Date.parse(final.finishedAt) <= exitAt;
       r.measurements.finishedBy = sameWorker
@@ -333,7 +338,6 @@ const sigtermFinetune: Scenario = {
           : 'job finished on another worker',
       );
     }
-    recordRecovery(r, watch, faultT);
   },
 };
 
@@ -343,10 +347,8 @@ const redisRestart: Scenario = {
     'restart the private redis-server (SIGTERM, then start on the same port and append-only file) mid fine-tuning',
   needsJob: true,
   async run(ctx, r) {
-    let faultT: number | undefined;
-    const { watch } = await faultedJob(ctx, r, midFineTuning(ctx), async (watch) => {
-      const from = sinceStart(watch);
-      faultT = from;
+    await faultedJob(ctx, r, midFineTuning(ctx), async (watch, _hit, faultNow) => {
+      const from = faultNow();
       watch.mark('stopping Redis (SIGTERM)');
       const stopSeconds = await ctx.cluster.stopRedis();
       watch.mark('Redis stopped');
@@ -360,7 +362,6 @@ const redisRestart: Scenario = {
       r.measurements.jobPollsDuringAndJustAfter = watch.statusesBetween(from, to + 5);
       pollsSummary(r, watch.statusesBetween(from - 1, to + 5));
     });
-    recordRecovery(r, watch, faultT);
   },
 };
 
@@ -392,10 +393,8 @@ const postgresRestart: Scenario = {
   fault: 'restart the private PostgreSQL (fast stop, probe the API, start again) mid fine-tuning',
   needsJob: true,
   async run(ctx, r) {
-    let faultT: number | undefined;
-    const { watch } = await faultedJob(ctx, r, midFineTuning(ctx), async (watch) => {
-      const from = sinceStart(watch);
-      faultT = from;
+    await faultedJob(ctx, r, midFineTuning(ctx), async (watch, _hit, faultNow) => {
+      const from = faultNow();
       const down = Date.now();
       watch.mark('stopping PostgreSQL (fast shutdown)');
       await ctx.cluster.stopPostgres();
@@ -417,7 +416,6 @@ const postgresRestart: Scenario = {
       r.measurements.jobPollsDuringAndJustAfter = watch.statusesBetween(from, to + 5);
       pollsSummary(r, watch.statusesBetween(from - 1, to + 5));
     });
-    recordRecovery(r, watch, faultT);
   },
 };
 
