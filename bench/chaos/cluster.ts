@@ -11,13 +11,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   startEmbeddedPostgres,
   type EmbeddedPostgresOptions,
   type RunningPostgres,
 } from '../../src/runtime/embedded-postgres.js';
+import { probeRedisClient } from '../../src/runtime/infrastructure.js';
 import {
   descendants,
   hasMarker,
@@ -233,15 +234,7 @@ export class Cluster {
   }
 
   private connectRedis(): Redis {
-    const client = new Redis(this.redisUrl, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1500,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    return client;
+    return probeRedisClient(this.redisUrl);
   }
 
   async redisAnswers(): Promise<boolean> {

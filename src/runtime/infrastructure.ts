@@ -104,7 +104,8 @@ export async function ensurePostgres(
   };
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
+/** A Redis client for probes: connects when asked, fails at once instead of retrying. */
+export function probeRedisClient(url: string): Redis {
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -113,6 +114,11 @@ async function redisAnswers(url: string): Promise<boolean> {
     retryStrategy: () => null,
   });
   client.on('error', () => undefined);
+  return client;
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const client = probeRedisClient(url);
   try {
     await client.connect();
     await client.ping();
