@@ -3,6 +3,7 @@ import { literals, ref, type Named } from '../contracts/schema-ref.js';
 import { BaseModel, Dataset, Job, Model, VIEW_SCHEMAS } from '../contracts/resource-views.js';
 import { TrainingSpecInput } from '../contracts/training-spec.js';
 import { TRAINING_SUMMARY_SCHEMAS } from '../contracts/training-summary.js';
+import { JOB_EVENT_SCHEMAS } from '../contracts/job-events.js';
 import { TENANT_SCHEMAS } from './tenant.schemas.js';
 
 /*
@@ -129,6 +130,7 @@ export const NAMED_SCHEMAS = [
   Problem,
   ...VIEW_SCHEMAS,
   ...TRAINING_SUMMARY_SCHEMAS,
+  ...JOB_EVENT_SCHEMAS,
   DatasetPage,
   JobPage,
   ModelPage,
