@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { ApiKeysRepository } from '../db/api-keys.repository.js';
 import type { Db } from '../db/prisma-client.js';
+import type { DatasetImagesService } from '../services/dataset-images.service.js';
 import type { DatasetsService } from '../services/datasets.service.js';
 import type { JobsService } from '../services/jobs.service.js';
 import type { ModelsService } from '../services/models.service.js';
@@ -22,6 +23,7 @@ import { loadShedding } from './plugins/load-shedding.js';
 import { problemErrors } from './plugins/problem-errors.js';
 import { rateLimits, type LimitsFor } from './plugins/rate-limits.js';
 import { requestIdOf, requestIds } from './plugins/request-ids.js';
+import { datasetImagesRoutes } from './routes/dataset-images.routes.js';
 import { datasetsRoutes } from './routes/datasets.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
@@ -35,6 +37,7 @@ import { NAMED_SCHEMAS } from './schemas.js';
 /** What the routes call: built once by the composition root. */
 export interface ApiServices extends TenantServices {
   datasets: DatasetsService;
+  datasetImages: DatasetImagesService;
   jobs: JobsService;
   models: ModelsService;
   predictions: PredictionsService;
@@ -122,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (v1) => {
       v1.addHook('onRequest', v1.authenticate);
       await v1.register(datasetsRoutes, { datasets: services.datasets, tmpDir });
+      await v1.register(datasetImagesRoutes, { datasetImages: services.datasetImages });
       await v1.register(jobsRoutes, { jobs: services.jobs });
       await v1.register(modelsRoutes, { models: services.models });
       await v1.register(predictionsRoutes, { predictions: services.predictions });

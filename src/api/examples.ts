@@ -1,7 +1,13 @@
 import type { Static } from '@sinclair/typebox';
 import { TRAINING_SPEC_DEFAULTS } from '../contracts/training-spec.js';
 import type { TrainingSummary } from '../contracts/training-summary.js';
-import type { Dataset, Job, Model, PredictResponse } from '../contracts/resource-views.js';
+import type {
+  Dataset,
+  DatasetImagePage,
+  Job,
+  Model,
+  PredictResponse,
+} from '../contracts/resource-views.js';
 import type { CreateJobBody, Ready } from './schemas.js';
 
 /*
@@ -43,6 +49,26 @@ export const exampleDataset: Static<typeof Dataset> = {
     ],
   },
   createdAt: AT,
+};
+
+const IMAGE_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+export const exampleDatasetImages: Static<typeof DatasetImagePage> = {
+  items: [
+    {
+      id: IMAGE_ID,
+      class: 'ants',
+      split: 'train',
+      path: 'hymenoptera_data/train/ants/0013035.jpg',
+      width: 768,
+      height: 512,
+      bytes: 117_624,
+      thumbnailUrl: `/v1/datasets/${DATASET_ID}/images/${IMAGE_ID}/thumbnail`,
+    },
+  ],
+  total: 124,
+  limit: 60,
+  offset: 0,
 };
 
 const evaluation = (accuracy: number, loss: number) => ({

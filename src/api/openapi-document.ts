@@ -25,6 +25,7 @@ const inert = new Proxy(
 export async function generateOpenApiYaml(): Promise<string> {
   const services = {
     datasets: inert,
+    datasetImages: inert,
     jobs: inert,
     models: inert,
     predictions: inert,

@@ -69,6 +69,35 @@ export const Dataset = Type.Object(
   { $id: 'Dataset', description: 'A labelled image dataset' },
 );
 
+export const DatasetImage = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'Stable for as long as the dataset exists' }),
+    class: Type.String(),
+    split: Nullable(literals(['train', 'val'] as const), {
+      description: 'Null when the zip was not split (jobs split such datasets themselves)',
+    }),
+    path: Type.String({ description: "The file's name inside the uploaded zip" }),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    bytes: Type.Integer({ description: 'Size of the stored file' }),
+    thumbnailUrl: Type.String({
+      description:
+        'GET it with your API key (`/v1/datasets/{id}/images/{imageId}/thumbnail`; `?size=` for another size)',
+    }),
+  },
+  { $id: 'DatasetImage', description: 'One image of a dataset, as uploaded' },
+);
+
+export const DatasetImagePage = Type.Object(
+  {
+    items: Type.Array(ref(DatasetImage)),
+    total: Type.Integer({ description: 'Images matching the filter, in all pages' }),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  },
+  { $id: 'DatasetImagePage', description: 'A page of images, by class, then path' },
+);
+
 export const TrainingSpec = Type.Object(
   { ...TrainingSpecInput.properties },
   {
@@ -195,6 +224,7 @@ export const PredictResponse = Type.Object(
 
 export type DatasetView = Static<typeof Dataset>;
 export type DatasetReportView = Static<typeof DatasetReport>;
+export type DatasetImageView = Static<typeof DatasetImage>;
 export type JobView = Static<typeof Job>;
 export type ModelView = Static<typeof Model>;
 export type PredictView = Static<typeof PredictResponse>;
@@ -210,4 +240,6 @@ export const VIEW_SCHEMAS = [
   Model,
   BaseModel,
   PredictResponse,
+  DatasetImage,
+  DatasetImagePage,
 ];

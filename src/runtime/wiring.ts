@@ -3,6 +3,7 @@ import type { ApiServices, AppDeps } from '../api/app.js';
 import type { LimitsFor } from '../api/plugins/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { ApiKeysRepository } from '../db/api-keys.repository.js';
+import { DatasetImagesRepository } from '../db/dataset-images.repository.js';
 import { DatasetsRepository } from '../db/datasets.repository.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import { createDb, type Db } from '../db/prisma-client.js';
@@ -12,6 +13,7 @@ import { InferenceService } from '../inference/inference.service.js';
 import { QUEUE_STATES, setScrapeSources } from '../observability/metrics.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
+import { DatasetImagesService, thumbnailLimitsFor } from '../services/dataset-images.service.js';
 import { DatasetsService } from '../services/datasets.service.js';
 import { JobsService } from '../services/jobs.service.js';
 import { KeysService } from '../services/keys.service.js';
@@ -85,6 +87,12 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   });
   const services: ApiParts['services'] = {
     datasets: new DatasetsService(repositories.datasets, store, config, repositories.tenants),
+    datasetImages: new DatasetImagesService(
+      repositories.datasets,
+      new DatasetImagesRepository(db),
+      store,
+      thumbnailLimitsFor(config.admission.decodeConcurrency),
+    ),
     jobs: new JobsService(
       repositories.jobs,
       repositories.datasets,

@@ -66,7 +66,7 @@ export function rank(
 }
 
 /** A counting semaphore whose waiters leave when their signal aborts. */
-class Slots {
+export class Slots {
   private readonly waiting = new Set<() => void>();
 
   constructor(private free: number) {}
