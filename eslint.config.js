@@ -132,6 +132,20 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
   },
   {
+    // The web console: plain browser ES modules, served as they are.
+    files: ['src/console/**/*.js', 'test/browser/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          ...['window', 'document', 'location', 'sessionStorage', 'fetch', 'setTimeout'],
+          ...['URL', 'URLSearchParams', 'FormData', 'XMLHttpRequest', 'AbortController'],
+          ...['ResizeObserver', 'TextDecoderStream', 'MutationObserver', 'DataTransfer', 'File'],
+          ...['HTMLImageElement', 'HTMLButtonElement', 'atob'],
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const app = await buildApp(parts.app);
   await app.listen({ host: config.host, port: config.port });
   console.log(
-    `Graft is up: http://${config.host}:${config.port} (docs at /docs). ${infra.describe}; worker trains on ${await describeEngines(config, worker.backend)}.`,
+    `Graft is up: http://${config.host}:${config.port} (web console at /, docs at /docs). ${infra.describe}; worker trains on ${await describeEngines(config, worker.backend)}.`,
   );
   // The API's requests and the worker's job drain together, within GRAFT_DRAIN_TIMEOUT_MS.
   stopOnSignals(

@@ -17,6 +17,7 @@ import type { PredictionsService } from '../services/predictions.service.js';
 import type { TenantServices } from '../services/quotas.service.js';
 import { documentOptions } from './openapi-options.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
+import { consoleUi } from './plugins/console.js';
 import { gracefulDrain } from './plugins/graceful-drain.js';
 import { httpMetrics } from './plugins/http-metrics.js';
 import { loadShedding } from './plugins/load-shedding.js';
@@ -108,6 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { ...deps.health, underPressure: () => app.isUnderPressure() });
   await app.register(metricsRoutes, { settings: deps.config.metrics });
+  // The web console's files (no key needed for them; its data calls carry one).
+  await app.register(consoleUi);
   const { services } = deps;
   const tmpDir = join(deps.config.dataDir, 'tmp');
   // Each replica sweeps its own upload temp folder (the zip of an upload whose request died

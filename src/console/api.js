@@ -1,0 +1,166 @@
+// @ts-check
+/*
+ * Every call to the API: the key from session storage as a Bearer header, problem+json
+ * answers turned into an ApiError whose message is the problem's `detail`.
+ */
+
+const KEY = 'graft.apiKey';
+
+export const session = {
+  /** @returns {string | null} */
+  get key() {
+    return sessionStorage.getItem(KEY);
+  },
+  /** @param {string} key */
+  signIn(key) {
+    sessionStorage.setItem(KEY, key);
+  },
+  signOut() {
+    sessionStorage.removeItem(KEY);
+  },
+};
+
+export class ApiError extends Error {
+  /** @param {number} status @param {{ title?: string, detail?: string, code?: string }} problem */
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = problem.code;
+  }
+}
+
+/** Called when the key stops working (401): the app signs out and says why. */
+let onUnauthorised = (/** @type {ApiError} */ _error) => {};
+/** @param {(error: ApiError) => void} handler */
+export function whenUnauthorised(handler) {
+  onUnauthorised = handler;
+}
+
+/** @param {string} [key] */
+export function authHeaders(key = session.key ?? '') {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** @param {number} status @param {string} text */
+function problemOf(status, text) {
+  try {
+    const body = JSON.parse(text);
+    if (body && typeof body === 'object') return new ApiError(status, body);
+  } catch {
+    // not JSON: say the status
+  }
+  return new ApiError(status, { detail: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` });
+}
+
+/** @param {Response} response */
+async function failure(response) {
+  const error = problemOf(response.status, await response.text().catch(() => ''));
+  if (response.status === 401) onUnauthorised(error);
+  return error;
+}
+
+/**
+ * @param {string} path
+ * @param {{ method?: string, json?: unknown, body?: BodyInit, signal?: AbortSignal, key?: string }} [options]
+ * @returns {Promise<any>}
+ */
+export async function api(path, options = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { ...authHeaders(options.key), accept: 'application/json' };
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const response = await fetch(path, {
+    method: options.method ?? 'GET',
+    headers,
+    body,
+    signal: options.signal,
+  });
+  if (!response.ok) throw await failure(response);
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+/**
+ * A multipart upload through XMLHttpRequest, whose upload events (unlike fetch's) tell how
+ * much has been sent.
+ * @param {string} path
+ * @param {FormData} form
+ * @param {(sent: number, total: number) => void} onProgress
+ * @returns {Promise<any>}
+ */
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('authorization', authHeaders().authorization);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(JSON.parse(xhr.responseText));
+      } else {
+        const error = problemOf(xhr.status, xhr.responseText);
+        if (xhr.status === 401) onUnauthorised(error);
+        reject(error);
+      }
+    });
+    xhr.addEventListener('error', () =>
+      reject(new ApiError(0, { detail: 'the upload failed: the connection was lost' })),
+    );
+    xhr.send(form);
+  });
+}
+
+/** Object URLs made for the current page, revoked when the page changes. */
+const objectUrls = new Set();
+
+/** @param {Blob} blob */
+export function objectUrl(blob) {
+  const url = URL.createObjectURL(blob);
+  objectUrls.add(url);
+  return url;
+}
+
+export function revokeObjectUrls() {
+  for (const url of objectUrls) URL.revokeObjectURL(url);
+  objectUrls.clear();
+}
+
+/**
+ * A protected image (a thumbnail) as a blob: URL: an <img src> cannot send the key.
+ * @param {string} path @param {AbortSignal} [signal]
+ */
+export async function imageUrl(path, signal) {
+  const response = await fetch(path, { headers: authHeaders(), signal });
+  if (!response.ok) throw await failure(response);
+  return objectUrl(await response.blob());
+}
+
+/**
+ * Downloads a protected file: fetched with the key, then saved through a temporary link.
+ * @param {string} path @param {string} fallbackName
+ * @returns {Promise<string>} the file name
+ */
+export async function download(path, fallbackName) {
+  const response = await fetch(path, { headers: authHeaders() });
+  if (!response.ok) throw await failure(response);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has its own copy once it started.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return name;
+}

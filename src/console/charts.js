@@ -1,0 +1,186 @@
+// @ts-check
+import uPlot from '/console/vendor/uPlot.esm.js';
+
+/*
+ * Charts, all uPlot: line charts for the training curves and the reliability diagram, bars for
+ * the baseline-versus-transfer comparison. Each fills its container's width and follows it.
+ */
+
+/** Colours that keep ≥ 3:1 against white for lines (WCAG non-text contrast). */
+export const COLOURS = {
+  train: '#1f5fbf',
+  validation: '#b3461b',
+  third: '#2e7d32',
+  grey: '#5c6470',
+};
+
+/** Losses from zero to a little over their highest (uPlot's default spans 0–100 for all zeros). */
+const fromZero = (/** @type {any} */ _u, /** @type {number} */ _min, /** @type {number} */ max) => [
+  0,
+  max > 0 ? max * 1.1 : 1,
+];
+
+const AXIS = { stroke: '#3b4350', grid: { stroke: '#e3e6ea' }, ticks: { stroke: '#c9ced5' } };
+
+/**
+ * @param {HTMLElement} container
+ * @param {any} options uPlot options without width/height
+ * @param {any[]} data
+ * @param {number} [height]
+ */
+function mount(container, options, data, height = 240) {
+  const width = () => Math.max(280, container.clientWidth || 600);
+  const plot = new uPlot({ ...options, width: width(), height }, data, container);
+  const resize = new ResizeObserver(() => plot.setSize({ width: width(), height }));
+  resize.observe(container);
+  return {
+    plot,
+    /** @param {any[]} next */
+    setData(next) {
+      plot.setData(next);
+    },
+    destroy() {
+      resize.disconnect();
+      plot.destroy();
+    },
+  };
+}
+
+/**
+ * Loss or accuracy per epoch across both phases: x is the epoch's position over the whole job,
+ * and its tick names the phase (H1 = head epoch 1, F2 = fine-tuning epoch 2).
+ * @param {HTMLElement} container
+ * @param {{ title: string, yLabel: string, percent?: boolean, tickLabel: (x: number) => string }} options
+ */
+export function epochChart(container, { title, yLabel, percent = false, tickLabel }) {
+  const format = (/** @type {number | null} */ v) =>
+    v === null || v === undefined ? '—' : percent ? `${(v * 100).toFixed(1)} %` : v.toFixed(3);
+  return mount(
+    container,
+    {
+      title,
+      legend: { live: false },
+      scales: { x: { time: false }, y: { range: percent ? [0, 1] : fromZero } },
+      axes: [
+        {
+          ...AXIS,
+          label: 'epoch (H: head, F: fine-tuning)',
+          incrs: [1, 2, 5, 10, 20, 50],
+          values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map(tickLabel),
+        },
+        {
+          ...AXIS,
+          label: yLabel,
+          values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) =>
+            ticks.map((v) => (percent ? `${Math.round(v * 100)} %` : v.toFixed(2))),
+        },
+      ],
+      series: [
+        { label: 'epoch', value: (/** @type {any} */ _u, /** @type {number} */ x) => tickLabel(x) },
+        {
+          label: 'training',
+          stroke: COLOURS.train,
+          width: 2,
+          points: { show: true, size: 6 },
+          value: (/** @type {any} */ _u, /** @type {number} */ v) => format(v),
+        },
+        {
+          label: 'validation',
+          stroke: COLOURS.validation,
+          width: 2,
+          dash: [6, 4],
+          points: { show: true, size: 6 },
+          value: (/** @type {any} */ _u, /** @type {number} */ v) => format(v),
+        },
+      ],
+    },
+    [[], [], []],
+  );
+}
+
+/**
+ * The running loss and accuracy of the current epoch, from `progress` events, against seconds
+ * since the job started.
+ * @param {HTMLElement} container
+ */
+export function runningChart(container) {
+  return mount(
+    container,
+    {
+      title: 'Running loss and accuracy (batches)',
+      legend: { live: false },
+      scales: { x: { time: false }, y: { range: fromZero }, acc: { range: [0, 1] } },
+      axes: [
+        { ...AXIS, label: 'seconds since start' },
+        { ...AXIS, label: 'loss' },
+        {
+          ...AXIS,
+          side: 1,
+          scale: 'acc',
+          label: 'accuracy',
+          grid: { show: false },
+          values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) =>
+            ticks.map((v) => `${Math.round(v * 100)} %`),
+        },
+      ],
+      series: [
+        { label: 'seconds' },
+        { label: 'loss', stroke: COLOURS.train, width: 2 },
+        {
+          label: 'accuracy',
+          stroke: COLOURS.third,
+          width: 2,
+          dash: [6, 4],
+          scale: 'acc',
+          value: (/** @type {any} */ _u, /** @type {number | null} */ v) =>
+            v === null ? '—' : `${(v * 100).toFixed(1)} %`,
+        },
+      ],
+    },
+    [[], [], []],
+    200,
+  );
+}
+
+/**
+ * Bars of validation accuracy, one per model (baseline, head only, fine-tuned).
+ * @param {HTMLElement} container
+ * @param {{ label: string, accuracy: number }[]} bars
+ */
+export function accuracyBars(container, bars) {
+  const xs = bars.map((_, i) => i);
+  return mount(
+    container,
+    {
+      title: 'Validation accuracy',
+      legend: { show: false },
+      scales: { x: { time: false, range: [-0.5, bars.length - 0.5] }, y: { range: [0, 1] } },
+      axes: [
+        {
+          ...AXIS,
+          incrs: [1],
+          values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) =>
+            ticks.map((t) => bars[t]?.label ?? ''),
+        },
+        {
+          ...AXIS,
+          label: 'accuracy',
+          values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) =>
+            ticks.map((v) => `${Math.round(v * 100)} %`),
+        },
+      ],
+      series: [
+        {},
+        {
+          label: 'accuracy',
+          fill: '#1f5fbfcc',
+          stroke: COLOURS.train,
+          paths: uPlot.paths.bars?.({ size: [0.5, 80] }),
+          points: { show: false },
+        },
+      ],
+    },
+    [xs, bars.map((b) => b.accuracy)],
+    220,
+  );
+}

@@ -1,0 +1,279 @@
+// @ts-check
+import { api, imageUrl, upload } from './api.js';
+import { fail, say } from './messages.js';
+import { bytes, dropZone, h, pct, replace, table, when } from './dom.js';
+
+/** Thumbnails asked for at a time per class. */
+const PAGE = 24;
+
+/** @param {import('./app.js').PageContext} ctx */
+export async function datasetsPage({ main, signal }) {
+  document.title = 'Datasets · Graft console';
+  const list = h('div', { class: 'list' }, h('p', null, 'Loading…'));
+  replace(
+    main,
+    h('h1', { tabindex: '-1' }, 'Datasets'),
+    uploadForm(),
+    h(
+      'section',
+      { 'aria-labelledby': 'datasets-list' },
+      h('h2', { id: 'datasets-list' }, 'Your datasets'),
+      list,
+    ),
+  );
+  const page = await api('/v1/datasets?limit=100', { signal });
+  replace(
+    list,
+    page.items.length === 0
+      ? h('p', null, 'No datasets yet: upload one above.')
+      : table(
+          `${page.total} dataset${page.total === 1 ? '' : 's'}, newest first`,
+          ['Name', 'Images', 'Classes', 'Status', 'Uploaded'],
+          page.items.map((/** @type {any} */ d) => [
+            h('a', { href: `#/datasets/${d.id}`, title: d.id }, d.name),
+            d.imageCount,
+            d.classes.map((/** @type {any} */ c) => c.name).join(', '),
+            d.status,
+            when(d.createdAt),
+          ]),
+          { rowHeader: true, captionHidden: false },
+        ),
+  );
+}
+
+function uploadForm() {
+  /** @type {File | undefined} */
+  let chosen;
+  const name = /** @type {HTMLInputElement} */ (
+    h('input', {
+      id: 'dataset-name',
+      name: 'name',
+      type: 'text',
+      maxlength: 200,
+      placeholder: 'from the file name',
+    })
+  );
+  const progress = /** @type {HTMLProgressElement} */ (
+    h('progress', { max: 1, value: 0, 'aria-label': 'Upload progress', hidden: true })
+  );
+  const progressText = h('span', { class: 'hint' });
+  const chosenText = h('p', { class: 'chosen', 'aria-live': 'polite' }, 'No file chosen.');
+  const button = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'submit', disabled: true }, 'Upload')
+  );
+  const { zone } = dropZone({
+    label: 'Dataset zip',
+    hint: 'Drop a zip here, or choose one: one folder per class, optionally inside train/ and val/.',
+    accept: '.zip,application/zip',
+    onFile(file) {
+      chosen = file;
+      replace(chosenText, `Chosen: ${file.name} (${bytes(file.size)})`);
+      button.disabled = false;
+    },
+  });
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'upload-title' },
+    h('h2', { id: 'upload-title' }, 'Upload a dataset'),
+    zone,
+    chosenText,
+    h('div', { class: 'field' }, h('label', { for: 'dataset-name' }, 'Name (optional)'), name),
+    h('div', { class: 'actions' }, button, progress, progressText),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!chosen) return;
+    const body = new FormData();
+    // The name goes first: the server reads fields as they stream in.
+    const given = name.value.trim() || chosen.name.replace(/\.zip$/i, '');
+    body.append('name', given);
+    body.append('file', chosen, chosen.name);
+    button.disabled = true;
+    progress.hidden = false;
+    progress.value = 0;
+    say(`Uploading ${chosen.name}…`);
+    upload('/v1/datasets', body, (sent, total) => {
+      progress.value = sent / total;
+      replace(
+        progressText,
+        sent < total ? `${pct(sent / total, 0)} sent` : 'Checking every image…',
+      );
+    })
+      .then((/** @type {any} */ dataset) => {
+        say(`Uploaded ${dataset.name}: ${dataset.imageCount} images.`);
+        location.hash = `#/datasets/${dataset.id}`;
+      })
+      .catch((/** @type {unknown} */ error) => {
+        fail(error);
+        progress.hidden = true;
+        replace(progressText);
+        button.disabled = false;
+      });
+  });
+  return form;
+}
+
+/** @param {import('./app.js').PageContext} ctx @param {string} id */
+export async function datasetPage({ main, signal }, id) {
+  const d = await api(`/v1/datasets/${id}`, { signal });
+  document.title = `${d.name} · Datasets · Graft console`;
+  const report = d.report;
+  replace(
+    main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/datasets' }, 'Datasets'), ' / ', d.name),
+    h('h1', { tabindex: '-1' }, d.name),
+    h(
+      'dl',
+      { class: 'facts' },
+      fact('Images', d.imageCount),
+      fact('Split', d.split === 'given' ? 'train/ and val/ as uploaded' : 'none (jobs split it)'),
+      fact('Status', d.status),
+      fact('Uploaded', when(d.createdAt)),
+      fact('Id', h('code', null, d.id)),
+    ),
+    h(
+      'p',
+      null,
+      h('a', { class: 'button', href: `#/jobs?dataset=${d.id}` }, 'Train a model on it'),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'classes-title' },
+      h('h2', { id: 'classes-title' }, 'Classes'),
+      table(
+        'Images per class',
+        ['Class', 'Images', 'Share'],
+        d.classes.map((/** @type {any} */ c) => [
+          c.name,
+          c.count,
+          pct(c.count / Math.max(1, d.imageCount)),
+        ]),
+        { rowHeader: true, className: 'data compact' },
+      ),
+    ),
+    warnings(report),
+    rejected(d),
+    h(
+      'section',
+      { 'aria-labelledby': 'images-title' },
+      h('h2', { id: 'images-title' }, 'Images'),
+      d.classes.map((/** @type {any} */ c) => classGrid(d.id, c, signal)),
+    ),
+  );
+}
+
+/** @param {string} term @param {any} value */
+const fact = (term, value) => [h('dt', null, term), h('dd', null, value)];
+
+/** @param {any} report */
+function warnings(report) {
+  const title = h('h2', { id: 'report-title' }, 'Report');
+  if (!report) {
+    return h(
+      'section',
+      { 'aria-labelledby': 'report-title' },
+      title,
+      h('p', null, 'No report: uploaded before reports existed.'),
+    );
+  }
+  return h(
+    'section',
+    { 'aria-labelledby': 'report-title' },
+    title,
+    h(
+      'p',
+      { class: 'hint' },
+      `${report.duplicateGroups} duplicate groups · ${report.leakedValImages} validation images also in training · imbalance ${report.imbalanceRatio.toFixed(2)} · ${report.smallImages} small images · ${report.greyImages} grey, ${report.colourImages} colour`,
+    ),
+    report.warnings.length === 0
+      ? h('p', { class: 'ok' }, 'No warnings.')
+      : h(
+          'ul',
+          { class: 'warnings' },
+          report.warnings.map((/** @type {any} */ w) =>
+            h(
+              'li',
+              null,
+              h('strong', null, w.code.replaceAll('_', ' ')),
+              ': ',
+              w.message,
+              w.examples.length > 0
+                ? h('span', { class: 'hint' }, ` (e.g. ${w.examples.slice(0, 3).join(', ')})`)
+                : null,
+            ),
+          ),
+        ),
+  );
+}
+
+/** @param {any} d */
+function rejected(d) {
+  return h(
+    'section',
+    { 'aria-labelledby': 'rejected-title' },
+    h('h2', { id: 'rejected-title' }, `Rejected files (${d.rejectedCount})`),
+    d.rejectedCount === 0
+      ? h('p', null, 'Every file was a readable image.')
+      : [
+          table(
+            d.rejectedCount > d.rejected.length
+              ? `The first ${d.rejected.length} of ${d.rejectedCount} skipped files`
+              : 'Skipped files',
+            ['File', 'Why'],
+            d.rejected.map((/** @type {any} */ r) => [h('code', null, r.path), r.reason]),
+            { className: 'data compact' },
+          ),
+        ],
+  );
+}
+
+/**
+ * One class's thumbnails, a page at a time. Each is fetched with the key and shown from a
+ * blob: URL (revoked when the page changes).
+ * @param {string} datasetId @param {{ name: string, count: number }} cls @param {AbortSignal} signal
+ */
+function classGrid(datasetId, cls, signal) {
+  const grid = h('ul', { class: 'thumbs', 'aria-label': `${cls.name} images` });
+  const more = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'secondary', hidden: true }, `More ${cls.name} images`)
+  );
+  const shown = h('p', { class: 'hint' });
+  let offset = 0;
+  const load = async () => {
+    more.disabled = true;
+    const page = await api(
+      `/v1/datasets/${datasetId}/images?class=${encodeURIComponent(cls.name)}&offset=${offset}&limit=${PAGE}`,
+      { signal },
+    );
+    offset += page.items.length;
+    for (const image of page.items) {
+      const img = /** @type {HTMLImageElement} */ (
+        h('img', { alt: `${cls.name}: ${image.path}`, width: 96, height: 96, loading: 'lazy' })
+      );
+      grid.append(
+        h(
+          'li',
+          {
+            title: `${image.path} (${image.width}×${image.height}${image.split ? `, ${image.split}` : ''})`,
+          },
+          img,
+        ),
+      );
+      imageUrl(image.thumbnailUrl, signal)
+        .then((url) => (img.src = url))
+        .catch(() => img.classList.add('missing'));
+    }
+    replace(shown, `${offset} of ${page.total} shown`);
+    more.hidden = offset >= page.total;
+    more.disabled = false;
+  };
+  more.addEventListener('click', () => void load().catch(fail));
+  void load().catch((error) => signal.aborted || fail(error));
+  return h(
+    'section',
+    { class: 'class-grid', 'aria-label': `Class ${cls.name}` },
+    h('h3', null, `${cls.name} `, h('span', { class: 'hint' }, `(${cls.count})`)),
+    grid,
+    h('div', { class: 'actions' }, more, shown),
+  );
+}

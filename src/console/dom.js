@@ -1,0 +1,158 @@
+// @ts-check
+/*
+ * A small element builder: every value goes in as text or as a property, never as HTML, so
+ * names from datasets (file paths, class names) cannot inject markup.
+ */
+
+/**
+ * @typedef {string | number | Node | null | undefined | false} Child
+ * @param {string} tag
+ * @param {Record<string, unknown> | null} [props] attributes; `on*` functions become listeners,
+ *   `class` the class name, `dataset` the data-* attributes, booleans toggle attributes
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
+    } else if (key === 'class') {
+      el.className = String(value);
+    } else if (key === 'dataset') {
+      Object.assign(el.dataset, value);
+    } else if (key === 'value' || key === 'checked' || key === 'selected') {
+      /** @type {any} */ (el)[key] = value;
+    } else {
+      el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+/** @param {HTMLElement} el @param {(Child | Child[])[]} children */
+export function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'object' ? child : String(child));
+  }
+  return el;
+}
+
+/** Replaces an element's children. @param {HTMLElement} el @param {...(Child | Child[])} children */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+/** @param {number | null | undefined} value @param {number} [digits] */
+export const pct = (value, digits = 1) =>
+  value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)} %`;
+
+/** @param {number | null | undefined} value @param {number} [digits] */
+export const num = (value, digits = 3) =>
+  value === null || value === undefined ? '—' : Number(value).toFixed(digits);
+
+/** @param {string | null | undefined} iso */
+export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/** @param {number | null | undefined} seconds */
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** @param {number} bytes */
+export function bytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The first 8 characters of an id, for tables; the full id stays in the link's title. */
+export const shortId = (/** @type {string} */ id) => id.slice(0, 8);
+
+/**
+ * A table with a caption and column headers (scope=col); `rowHeader` makes each row's first
+ * cell a row header.
+ * @param {string} caption
+ * @param {string[]} columns
+ * @param {Child[][]} rows
+ * @param {{ rowHeader?: boolean, className?: string, captionHidden?: boolean }} [options]
+ */
+export function table(caption, columns, rows, options = {}) {
+  return h(
+    'table',
+    { class: options.className ?? 'data' },
+    h('caption', { class: options.captionHidden ? 'visually-hidden' : null }, caption),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        columns.map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.map((cells) =>
+        h(
+          'tr',
+          null,
+          cells.map((cell, i) =>
+            i === 0 && options.rowHeader ? h('th', { scope: 'row' }, cell) : h('td', null, cell),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * A drop zone around a labelled file input: dropping a file, or choosing one, calls `onFile`.
+ * The input stays a real, focusable control (keyboard users never need to drag).
+ * @param {{ label: string, hint: string, accept: string, onFile: (file: File) => void }} options
+ */
+export function dropZone({ label, hint, accept, onFile }) {
+  const id = `file-${Math.random().toString(36).slice(2, 8)}`;
+  const input = /** @type {HTMLInputElement} */ (
+    h('input', { type: 'file', id, accept, class: 'file-input' })
+  );
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) onFile(file);
+  });
+  const zone = h(
+    'div',
+    { class: 'drop-zone' },
+    h('label', { for: id }, label),
+    input,
+    h('p', { class: 'hint' }, hint),
+  );
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    const file = event.dataTransfer?.files?.[0];
+    if (file) onFile(file);
+  });
+  return { zone, input };
+}

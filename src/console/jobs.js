@@ -1,0 +1,484 @@
+// @ts-check
+import { api } from './api.js';
+import { epochChart, runningChart } from './charts.js';
+import { duration, h, num, pct, replace, shortId, table, when } from './dom.js';
+import { followJob } from './events.js';
+import { fail, say } from './messages.js';
+
+export const PHASE_NAMES = {
+  features: 'caching features',
+  featureExtraction: 'head on frozen features',
+  fineTuning: 'fine-tuning',
+  export: 'exporting',
+};
+const ACTIVE = new Set(['queued', 'running']);
+
+/** @param {string | null | undefined} phase */
+const phaseName = (phase) => (phase ? (/** @type {any} */ (PHASE_NAMES)[phase] ?? phase) : '—');
+
+/** @param {string} status */
+const badge = (status) => h('span', { class: `badge ${status}` }, status);
+
+/** @param {import('./app.js').PageContext} ctx */
+export async function jobsPage({ main, signal, params }) {
+  document.title = 'Jobs · Graft console';
+  const list = h('div', null, h('p', null, 'Loading…'));
+  const [datasets, catalog] = await Promise.all([
+    api('/v1/datasets?limit=100', { signal }),
+    api('/v1/base-models', { signal }).catch(() => null),
+  ]);
+  replace(
+    main,
+    h('h1', { tabindex: '-1' }, 'Jobs'),
+    jobForm(datasets.items, catalog, params.get('dataset')),
+    h(
+      'section',
+      { 'aria-labelledby': 'jobs-list' },
+      h('h2', { id: 'jobs-list' }, 'Your jobs'),
+      list,
+    ),
+  );
+  // While a job is active, the list refreshes itself.
+  for (;;) {
+    const page = await api('/v1/jobs?limit=50', { signal });
+    const names = new Map(datasets.items.map((/** @type {any} */ d) => [d.id, d.name]));
+    replace(
+      list,
+      page.items.length === 0
+        ? h('p', null, 'No jobs yet: start one above.')
+        : table(
+            `${page.total} job${page.total === 1 ? '' : 's'}, newest first`,
+            ['Job', 'Status', 'Phase', 'Progress', 'Dataset', 'Base', 'Started'],
+            page.items.map((/** @type {any} */ j) => [
+              h('a', { href: `#/jobs/${j.id}`, title: j.id }, shortId(j.id)),
+              badge(j.status),
+              phaseName(j.phase),
+              pct(j.progress, 0),
+              j.datasetId ? (names.get(j.datasetId) ?? shortId(j.datasetId)) : '—',
+              j.baseModel,
+              when(j.createdAt),
+            ]),
+            { rowHeader: true },
+          ),
+    );
+    if (!page.items.some((/** @type {any} */ j) => ACTIVE.has(j.status))) return;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    if (signal.aborted) return;
+  }
+}
+
+/**
+ * A labelled control in a field wrapper.
+ * @param {string} id @param {string} label @param {HTMLElement} control @param {string} [hint]
+ */
+function field(id, label, control, hint) {
+  control.id = id;
+  if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    control,
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
+  );
+}
+
+/** @param {number} value @param {Record<string, unknown>} [extra] */
+const numberInput = (value, extra = {}) =>
+  /** @type {HTMLInputElement} */ (
+    h('input', { type: 'number', value: String(value), required: true, ...extra })
+  );
+
+/**
+ * The common fields of a training spec (docs/training.md has them all); the defaults shown are
+ * the server's.
+ * @param {any[]} datasets @param {any} catalog @param {string | null} preselected
+ */
+function jobForm(datasets, catalog, preselected) {
+  const dataset = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      { required: true },
+      datasets.map((d) =>
+        h(
+          'option',
+          { value: d.id, selected: d.id === preselected },
+          `${d.name} (${d.imageCount} images)`,
+        ),
+      ),
+    )
+  );
+  const base = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      null,
+      (catalog?.items ?? []).map((/** @type {any} */ b) =>
+        h(
+          'option',
+          { value: b.id, selected: b.id === catalog.default },
+          `${b.id}${b.id === catalog.default ? ' (default)' : ''}`,
+        ),
+      ),
+    )
+  );
+  const headEpochs = numberInput(100, { min: 1, max: 1000, step: 1 });
+  const headRate = numberInput(0.05, { min: 0, max: 1, step: 'any' });
+  const headBatch = numberInput(32, { min: 1, max: 1024, step: 1 });
+  const fine = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true }));
+  const fineEpochs = numberInput(5, { min: 1, max: 1000, step: 1 });
+  const fineRate = numberInput(0.0001, { min: 0, max: 1, step: 'any' });
+  const fineBatch = numberInput(32, { min: 1, max: 1024, step: 1 });
+  const flip = /** @type {HTMLSelectElement} */ (
+    h(
+      'select',
+      null,
+      h('option', { value: 'auto' }, 'let cross-validation decide'),
+      h('option', { value: 'true' }, 'always'),
+      h('option', { value: 'false' }, 'never (left/right matters)'),
+    )
+  );
+  const validation = numberInput(0.2, { min: 0.05, max: 0.5, step: 0.05 });
+  const allowBaseline = /** @type {HTMLInputElement} */ (
+    h('input', { type: 'checkbox', checked: true })
+  );
+  const fineFields = [fineEpochs, fineRate, fineBatch];
+  fine.addEventListener('change', () => fineFields.forEach((f) => (f.disabled = !fine.checked)));
+  const submit = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'submit', disabled: datasets.length === 0 }, 'Start training')
+  );
+
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'new-job-title' },
+    h('h2', { id: 'new-job-title' }, 'Start a job'),
+    datasets.length === 0 ? h('p', null, 'Upload a dataset first.') : null,
+    h(
+      'div',
+      { class: 'grid' },
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Data'),
+        field('job-dataset', 'Dataset', dataset),
+        field('job-base', 'Base model', base),
+        field(
+          'job-validation',
+          'Validation split',
+          validation,
+          'Used when the zip has no val/ folder',
+        ),
+        field('job-flip', 'Mirrored copies', flip),
+      ),
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Phase 1: head on frozen features'),
+        field('job-head-epochs', 'Epochs (at most)', headEpochs, 'Early stopping picks the best'),
+        field('job-head-rate', 'Learning rate', headRate),
+        field('job-head-batch', 'Batch size', headBatch),
+      ),
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Phase 2: fine-tuning'),
+        h(
+          'div',
+          { class: 'check' },
+          fine,
+          h('label', { for: 'job-fine' }, 'Fine-tune the top of the base'),
+        ),
+        field('job-fine-epochs', 'Epochs (at most)', fineEpochs),
+        field('job-fine-rate', 'Learning rate', fineRate, 'Lower than the head’s'),
+        field('job-fine-batch', 'Batch size', fineBatch),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'check' },
+      allowBaseline,
+      h('label', { for: 'job-baseline' }, 'Ship the raw-pixel baseline when it validates better'),
+    ),
+    h('div', { class: 'actions' }, submit),
+  );
+  fine.id = 'job-fine';
+  allowBaseline.id = 'job-baseline';
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    /** @type {Record<string, unknown>} */
+    const body = {
+      datasetId: dataset.value,
+      featureExtraction: {
+        epochs: headEpochs.valueAsNumber,
+        learningRate: headRate.valueAsNumber,
+        batchSize: headBatch.valueAsNumber,
+      },
+      fineTuning: fine.checked
+        ? {
+            enabled: true,
+            epochs: fineEpochs.valueAsNumber,
+            learningRate: fineRate.valueAsNumber,
+            batchSize: fineBatch.valueAsNumber,
+          }
+        : { enabled: false },
+      augmentation: { horizontalFlip: flip.value === 'auto' ? 'auto' : flip.value === 'true' },
+      baseline: { allowShip: allowBaseline.checked },
+      validationSplit: validation.valueAsNumber,
+    };
+    if (base.value) body.baseModel = base.value;
+    submit.disabled = true;
+    api('/v1/jobs', { method: 'POST', json: body })
+      .then((/** @type {any} */ job) => {
+        say(`Job ${shortId(job.id)} queued.`);
+        location.hash = `#/jobs/${job.id}`;
+      })
+      .catch(fail)
+      .finally(() => (submit.disabled = false));
+  });
+  return form;
+}
+
+const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 };
+
+/** @param {import('./app.js').PageContext} ctx @param {string} id */
+export async function jobPage({ main, signal }, id) {
+  /** @type {any} */
+  let job = await api(`/v1/jobs/${id}`, { signal });
+  document.title = `Job ${shortId(id)} · Graft console`;
+
+  /** Epoch records by phase and number: the job's history, then each `epoch` event. */
+  const epochs = new Map();
+  /** @type {[number[], (number | null)[], (number | null)[]]} */
+  const running = [[], [], []];
+  const started = () => Date.parse(job.startedAt ?? job.createdAt);
+
+  const summary = h('section', {
+    class: 'card summary',
+    'aria-labelledby': 'job-title',
+    id: 'job-summary',
+  });
+  const connection = h('p', { class: 'hint', id: 'connection' });
+  const curves = h('section', {
+    'aria-labelledby': 'curves-title',
+    id: 'curves',
+    dataset: { points: '0', runningPoints: '0' },
+  });
+  const lossBox = h('div', { class: 'chart', id: 'loss-chart' });
+  const accuracyBox = h('div', { class: 'chart', id: 'accuracy-chart' });
+  const runningBox = h('div', { class: 'chart', id: 'running-chart' });
+  const epochTable = h('div');
+  replace(
+    curves,
+    h('h2', { id: 'curves-title' }, 'Training curves'),
+    h('p', { class: 'hint', id: 'phase-note' }),
+    h('div', { class: 'charts' }, h('figure', null, lossBox), h('figure', null, accuracyBox)),
+    h('figure', null, runningBox),
+    h('details', null, h('summary', null, 'Every epoch as a table'), epochTable),
+  );
+  replace(
+    main,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, 'Jobs'), ' / ', shortId(id)),
+    h('h1', { tabindex: '-1', id: 'job-title' }, `Job ${shortId(id)}`),
+    summary,
+    connection,
+    curves,
+  );
+
+  /** @returns {any[]} */
+  const ordered = () =>
+    [...epochs.values()].sort(
+      (a, b) =>
+        /** @type {any} */ (PHASE_ORDER)[a.phase] - /** @type {any} */ (PHASE_ORDER)[b.phase] ||
+        a.epoch - b.epoch,
+    );
+  const tickLabel = (/** @type {number} */ x) => {
+    const record = ordered()[x - 1];
+    return record ? `${record.phase === 'fineTuning' ? 'F' : 'H'}${record.epoch}` : '';
+  };
+  const lossChart = epochChart(lossBox, { title: 'Loss per epoch', yLabel: 'loss', tickLabel });
+  const accuracyChart = epochChart(accuracyBox, {
+    title: 'Accuracy per epoch',
+    yLabel: 'accuracy',
+    percent: true,
+    tickLabel,
+  });
+  const runChart = runningChart(runningBox);
+  signal.addEventListener('abort', () => {
+    lossChart.destroy();
+    accuracyChart.destroy();
+    runChart.destroy();
+  });
+
+  const drawEpochs = () => {
+    const records = ordered();
+    const xs = records.map((_, i) => i + 1);
+    lossChart.setData([xs, records.map((r) => r.loss), records.map((r) => r.valLoss)]);
+    accuracyChart.setData([xs, records.map((r) => r.accuracy), records.map((r) => r.valAccuracy)]);
+    curves.dataset.points = String(records.length);
+    const head = records.filter((r) => r.phase === 'featureExtraction').length;
+    replace(
+      /** @type {HTMLElement} */ (curves.querySelector('#phase-note')),
+      records.length === 0
+        ? 'No epoch has ended yet.'
+        : `${head === 1 ? 'Epoch 1' : `Epochs 1–${head}`}: the head on frozen features (H)` +
+            (records.length > head
+              ? `; ${records.length === head + 1 ? `epoch ${head + 1}` : `${head + 1}–${records.length}`}: fine-tuning (F).`
+              : '.') +
+            ' Solid: training; dashed: validation.',
+    );
+    replace(
+      epochTable,
+      table(
+        'Loss and accuracy per epoch',
+        ['Phase', 'Epoch', 'Loss', 'Accuracy', 'Validation loss', 'Validation accuracy'],
+        records.map((r) => [
+          phaseName(r.phase),
+          r.epoch,
+          num(r.loss),
+          pct(r.accuracy),
+          num(r.valLoss),
+          pct(r.valAccuracy),
+        ]),
+        { className: 'data compact' },
+      ),
+    );
+  };
+  const drawRunning = () => {
+    runChart.setData(running);
+    curves.dataset.runningPoints = String(running[0].length);
+  };
+
+  const cancel = async () => {
+    try {
+      job = await api(`/v1/jobs/${id}/cancel`, { method: 'POST' });
+      say('Cancel requested.');
+      drawSummary();
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  // Kept across redraws, so keyboard focus on it survives progress updates.
+  const cancelButton = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, 'Cancel job')
+  );
+  const facts = h('dl', { class: 'facts' });
+  replace(summary, facts, h('div', { class: 'actions' }, cancelButton));
+  const drawSummary = () => {
+    summary.dataset.status = job.status;
+    const active = ACTIVE.has(job.status);
+    cancelButton.hidden = !active || job.cancelRequested;
+    replace(
+      facts,
+      fact('Status', [badge(job.status), job.cancelRequested && active ? ' (cancelling)' : '']),
+      fact('Phase', phaseName(job.phase)),
+      fact('Progress', [
+        h('progress', { max: 1, value: job.progress, 'aria-label': 'Job progress' }),
+        ` ${pct(job.progress, 0)}`,
+      ]),
+      fact(
+        'Epoch',
+        job.epoch === null ? '—' : `${job.epoch}${job.epochs ? ` of at most ${job.epochs}` : ''}`,
+      ),
+      fact('Time left', active ? duration(job.etaSeconds) : '—'),
+      fact(
+        'Dataset',
+        job.datasetId
+          ? h('a', { href: `#/datasets/${job.datasetId}` }, shortId(job.datasetId))
+          : 'deleted',
+      ),
+      fact('Base', job.baseModel),
+      fact('Started', when(job.startedAt)),
+      fact('Finished', when(job.finishedAt)),
+      job.modelId
+        ? fact(
+            'Model',
+            h('a', { href: `#/models/${job.modelId}` }, `Model ${shortId(job.modelId)}`),
+          )
+        : null,
+      job.error ? fact('Error', h('span', { class: 'error-text' }, job.error)) : null,
+    );
+  };
+
+  for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
+  drawSummary();
+  drawEpochs();
+
+  /** @param {any} event */
+  const onEvent = (event) => {
+    switch (event.type) {
+      case 'state': {
+        const wasActive = ACTIVE.has(job.status);
+        job = {
+          ...job,
+          status: event.status,
+          cancelRequested: event.cancelRequested,
+          error: event.error,
+          modelId: event.modelId ?? job.modelId,
+        };
+        if (event.status === 'running' && !job.startedAt) job.startedAt = event.at;
+        if (wasActive && !ACTIVE.has(event.status)) say(`Job ${event.status}.`);
+        drawSummary();
+        break;
+      }
+      case 'progress':
+        job = {
+          ...job,
+          phase: event.phase,
+          progress: event.progress,
+          epoch: event.epoch,
+          epochs: event.epochs,
+          etaSeconds: event.etaSeconds,
+        };
+        if (event.loss !== null) {
+          running[0].push(Math.max(0, (Date.parse(event.at) - started()) / 1000));
+          running[1].push(event.loss);
+          running[2].push(event.accuracy);
+          drawRunning();
+        }
+        drawSummary();
+        break;
+      case 'epoch':
+        epochs.set(`${event.record.phase}:${event.record.epoch}`, event.record);
+        drawEpochs();
+        break;
+      case 'report':
+        job = { ...job, metrics: event.metrics, modelId: event.modelId };
+        drawSummary();
+        break;
+      default:
+        break;
+    }
+  };
+
+  const outcome = await followJob(id, {
+    signal,
+    onEvent,
+    onConnection: (state) =>
+      replace(
+        connection,
+        state === 'live'
+          ? 'Live: following the job’s events.'
+          : state === 'reconnecting'
+            ? 'Connection lost: reconnecting…'
+            : ACTIVE.has(job.status)
+              ? ''
+              : 'The job has finished.',
+      ),
+  });
+  // Without an event stream, poll; either way, end with the job as stored.
+  while (outcome === 'unsupported' && !signal.aborted && ACTIVE.has(job.status)) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    job = await api(`/v1/jobs/${id}`, { signal });
+    for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
+    drawSummary();
+    drawEpochs();
+  }
+  if (signal.aborted) return;
+  job = await api(`/v1/jobs/${id}`, { signal });
+  for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
+  drawSummary();
+  drawEpochs();
+}
+
+/** @param {string} term @param {any} value */
+const fact = (term, value) => [h('dt', null, term), h('dd', null, value)];
