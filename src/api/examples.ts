@@ -8,6 +8,11 @@ import type {
   Model,
   PredictResponse,
 } from '../contracts/resource-views.js';
+import type {
+  WebhookDeliveryView,
+  WebhookPayloadView,
+  WebhookView,
+} from '../contracts/webhook-views.js';
 import type { CreateJobBody, Ready } from './schemas.js';
 
 /*
@@ -211,4 +216,44 @@ export const exampleReady: Static<typeof Ready> = {
   redis: true,
   workers: 2,
   underPressure: false,
+};
+
+const WEBHOOK_ID = '7c6b5a49-3827-4160-9f5e-4d3c2b1a0f9e';
+const DELIVERY_ID = '2d3e4f50-6172-4839-a4b5-c6d7e8f90a1b';
+
+export const exampleWebhook: WebhookView = {
+  id: WEBHOOK_ID,
+  url: 'https://hooks.example.com/graft',
+  events: ['state', 'report'],
+  description: 'CI notifications',
+  createdAt: AT,
+};
+
+/** What a delivery of a job's `state` event POSTs. */
+export const exampleWebhookPayload: WebhookPayloadView = {
+  id: DELIVERY_ID,
+  type: 'job.state',
+  createdAt: '2026-11-28T10:00:25.120Z',
+  data: {
+    type: 'state',
+    jobId: JOB_ID,
+    at: '2026-11-28T10:00:25.000Z',
+    status: 'succeeded',
+    cancelRequested: false,
+    error: null,
+    modelId: MODEL_ID,
+  },
+};
+
+export const exampleDelivery: WebhookDeliveryView = {
+  id: DELIVERY_ID,
+  eventType: 'state',
+  jobId: JOB_ID,
+  status: 'succeeded',
+  attempts: 2,
+  lastStatusCode: 200,
+  lastError: null,
+  body: JSON.stringify(exampleWebhookPayload),
+  createdAt: '2026-11-28T10:00:25.120Z',
+  deliveredAt: '2026-11-28T10:00:35.410Z',
 };

@@ -38,6 +38,11 @@ export function documentOptions(): SwaggerOptions {
         },
         { name: 'keys', description: "Your tenant's API keys: create (shown once), list, revoke" },
         { name: 'usage', description: "Your tenant's quotas: limits and current use" },
+        {
+          name: 'webhooks',
+          description:
+            "URLs your jobs' events are POSTed to, signed with a secret shown once; each delivery's attempts are logged",
+        },
         { name: 'health', description: 'Liveness and readiness probes (no API key)' },
       ],
       components: {

@@ -4,6 +4,7 @@ import { BaseModel, Dataset, Job, Model, VIEW_SCHEMAS } from '../contracts/resou
 import { TrainingSpecInput } from '../contracts/training-spec.js';
 import { TRAINING_SUMMARY_SCHEMAS } from '../contracts/training-summary.js';
 import { JOB_EVENT_SCHEMAS } from '../contracts/job-events.js';
+import { WEBHOOK_VIEW_SCHEMAS } from '../contracts/webhook-views.js';
 import { TENANT_SCHEMAS } from './tenant.schemas.js';
 
 /*
@@ -136,4 +137,5 @@ export const NAMED_SCHEMAS = [
   ModelPage,
   Ready,
   ...TENANT_SCHEMAS,
+  ...WEBHOOK_VIEW_SCHEMAS,
 ] as Named[];

@@ -37,6 +37,20 @@ export interface BaseModelUrlSettings {
   cacheBytes: number;
 }
 
+/** Webhook deliveries (services/webhooks.service.ts, worker/webhook-worker.ts). */
+export interface WebhookSettings {
+  /** GRAFT_WEBHOOK_HOSTS: hosts (or `*.domain`) a webhook URL may name; `*` (the default): any public host. */
+  allowHosts: string[];
+  /** Tries per delivery, the first included (GRAFT_WEBHOOK_ATTEMPTS). */
+  attempts: number;
+  /** The wait before the first retry; it doubles after each (GRAFT_WEBHOOK_BACKOFF_MS). */
+  backoffMs: number;
+  /** One POST, connecting included (GRAFT_WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Webhooks one tenant may register (GRAFT_WEBHOOKS_PER_TENANT). */
+  maxPerTenant: number;
+}
+
 /** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
 export const RATE_CLASSES = ['default', 'uploads', 'jobs', 'predict'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
@@ -156,6 +170,7 @@ export interface Config {
   /** Each tenant's limits unless it has its own (`npm run tenants -- set-quota`). */
   quotas: QuotaLimits;
   baseModelUrls: BaseModelUrlSettings;
+  webhooks: WebhookSettings;
   /** Undefined when GRAFT_RATE_LIMITS=off. */
   rateLimits: RateLimits | undefined;
   admission: AdmissionSettings;
@@ -282,6 +297,17 @@ function baseModelUrls(env: NodeJS.ProcessEnv): BaseModelUrlSettings {
     maxFiles: positiveInteger(env, 'GRAFT_BASE_MAX_FILES', d.maxFiles),
     timeoutMs: positiveInteger(env, 'GRAFT_BASE_DOWNLOAD_TIMEOUT_MS', d.timeoutMs),
     cacheBytes: positiveInteger(env, 'GRAFT_BASE_CACHE_BYTES', d.cacheBytes),
+  };
+}
+
+function webhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
+  const hosts = env.GRAFT_WEBHOOK_HOSTS?.trim() || '*';
+  return {
+    allowHosts: hosts === '*' ? ['*'] : hostList(env, 'GRAFT_WEBHOOK_HOSTS'),
+    attempts: positiveInteger(env, 'GRAFT_WEBHOOK_ATTEMPTS', 8),
+    backoffMs: positiveInteger(env, 'GRAFT_WEBHOOK_BACKOFF_MS', 10_000),
+    timeoutMs: positiveInteger(env, 'GRAFT_WEBHOOK_TIMEOUT_MS', 10_000),
+    maxPerTenant: positiveInteger(env, 'GRAFT_WEBHOOKS_PER_TENANT', 10),
   };
 }
 
@@ -502,6 +528,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inferenceMaxBatch: positiveInteger(env, 'GRAFT_INFERENCE_MAX_BATCH', 32),
     quotas: quotaDefaults(env),
     baseModelUrls: baseModelUrls(env),
+    webhooks: webhookSettings(env),
     rateLimits: rateLimits(env),
     admission: admission(env),
     trustProxy: trustProxy(env),

@@ -9,16 +9,19 @@ import { ModelsRepository } from '../db/models.repository.js';
 import { createDb, type Db } from '../db/prisma-client.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import { WebhooksRepository } from '../db/webhooks.repository.js';
 import { InferenceService } from '../inference/inference.service.js';
 import { QUEUE_STATES, setScrapeSources } from '../observability/metrics.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
+import { createWebhookQueue, type WebhookQueue } from '../queue/webhook-queue.js';
 import { DatasetImagesService, thumbnailLimitsFor } from '../services/dataset-images.service.js';
 import { DatasetsService } from '../services/datasets.service.js';
 import { JobsService } from '../services/jobs.service.js';
 import { KeysService } from '../services/keys.service.js';
 import { ModelsService } from '../services/models.service.js';
 import { PredictionsService } from '../services/predictions.service.js';
+import { WebhooksService } from '../services/webhooks.service.js';
 import { QuotasService, type TenantServices } from '../services/quotas.service.js';
 import { artifactStoreFor, type ArtifactStore } from '../storage/artifact-store.js';
 import { instrumentStore } from '../storage/instrumented-store.js';
@@ -68,6 +71,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   // A dead Redis fails requests with 503 and /readyz says so; its error events are not news.
   redis.on('error', () => undefined);
   const queue = createTrainingQueue(config.queueName, redis);
+  const webhooks = wireWebhooks(redis, db, config);
   const inference = new InferenceService(config, store, {
     cacheBytes: config.inferenceCacheBytes,
     maxBatch: config.inferenceMaxBatch,
@@ -108,6 +112,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
     }),
     keys: repositories.keys,
     apiKeys: new KeysService(repositories.keys),
+    webhooks: webhooks.service,
     quotas: new QuotasService(repositories.tenants, config.rateLimits),
   };
   return {
@@ -126,9 +131,26 @@ export function wireApi(config: ConnectedConfig): ApiParts {
       stopScrapes();
       await inference.close();
       await queue.close();
+      await webhooks.queue.close();
       redis.disconnect();
       await data.close();
     },
+  };
+}
+
+/**
+ * Webhooks: the service (routes, dispatch) and its delivery queue on `redis`. A queue on a
+ * shared connection holds nothing of its own, so a publisher that never closes it leaks nothing.
+ */
+function wireWebhooks(
+  redis: Redis,
+  db: Db,
+  config: Config,
+): { service: WebhooksService; queue: WebhookQueue } {
+  const queue = createWebhookQueue(config.queueName, redis, config.webhooks);
+  return {
+    service: new WebhooksService(new WebhooksRepository(db), queue, config.webhooks),
+    queue,
   };
 }
 

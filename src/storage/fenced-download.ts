@@ -69,7 +69,7 @@ function readCapped(
 }
 
 /** Refuses a socket that ended up somewhere the lookup would not have allowed. */
-function guardSocket(socket: Socket, url: URL, policy: UrlPolicy, fail: (e: Error) => void) {
+export function guardSocket(socket: Socket, url: URL, policy: UrlPolicy, fail: (e: Error) => void) {
   socket.once('connect', () => {
     const address = socket.remoteAddress;
     if (address !== undefined && !addressAllowed(address, url.hostname, policy)) {

@@ -45,11 +45,15 @@ export class UrlRefused extends Error {
 /** Lower case, without a trailing dot: how hosts are compared. */
 export const normalizeHost = (host: string): string => host.toLowerCase().replace(/\.$/, '');
 
-/** Whether a host matches an allow-list entry: the same host, or a subdomain for `*.domain`. */
+/**
+ * Whether a host matches an allow-list entry: the same host, a subdomain for `*.domain`, or any
+ * host for `*` (webhooks by default; the addresses are still fenced).
+ */
 export function hostAllowed(host: string, allowHosts: readonly string[]): boolean {
   const name = normalizeHost(host);
   return allowHosts.some((entry) => {
     const pattern = normalizeHost(entry);
+    if (pattern === '*') return true;
     return pattern.startsWith('*.')
       ? name.endsWith(pattern.slice(1)) && name.length > pattern.length - 1
       : name === pattern;

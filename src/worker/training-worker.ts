@@ -8,11 +8,13 @@ import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { beat, createTrainingQueue, endBeat, workerId } from '../queue/training-queue.js';
+import type { FenceTestOptions } from '../storage/url-fence.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import { afterJobEnded } from './fair-share.js';
 import { recordWorkerFailure } from './job-finish.js';
 import { DRAIN_REASON, type JobOutcome } from './job-outcome.js';
 import { startProcessReaper } from './reaper.js';
+import { startWebhookWorker } from './webhook-worker.js';
 import { observeTrainingWorker } from './worker-metrics.js';
 
 /** Compiled JS: under a TypeScript loader the child would not see its parent disconnect. */
@@ -88,13 +90,20 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+export interface StartWorkerOptions {
+  /** Test-only fence exceptions for webhook deliveries (a receiver on loopback). */
+  webhookFence?: FenceTestOptions;
+}
+
 /**
- * A training worker running jobs in sandboxed child processes, heartbeating in Redis. The
- * database client is the caller's (built by runtime/wiring.ts) and stays open on close.
+ * A training worker running jobs in sandboxed child processes, heartbeating in Redis, and
+ * delivering webhooks (webhook-worker.ts) beside them. The database client is the caller's
+ * (built by runtime/wiring.ts) and stays open on close.
  */
 export async function startTrainingWorker(
   config: Config & { redisUrl: string; databaseUrl: string },
   db: Db,
+  options: StartWorkerOptions = {},
 ): Promise<RunningWorker> {
   const backend = await selectBackend(config.tfjsBackend);
   const logger = createLogger({ level: config.logLevel });
@@ -120,13 +129,21 @@ export async function startTrainingWorker(
   timer.unref();
   // Re-enqueues jobs nothing will deliver and removes orphaned files (reaper.ts).
   const reaper = startProcessReaper(config, db, logger);
+  const webhooks = startWebhookWorker({
+    queueName: config.queueName,
+    connection,
+    db,
+    settings: config.webhooks,
+    ...(options.webhookFence ? { fence: options.webhookFence } : {}),
+    logger,
+  });
   return {
     worker: training.worker,
     backend: backend.name,
     async close() {
       clearInterval(timer);
       // The drain first: a reaper pass in flight must not eat into its bound.
-      await Promise.all([training.close(), reaper.stop()]);
+      await Promise.all([training.close(), reaper.stop(), webhooks.close()]);
       await endBeat(connection, heartbeat.id).catch(() => undefined);
       connection.disconnect();
     },

@@ -1,0 +1,431 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobStateEventView } from '../../src/contracts/job-events.js';
+import type {
+  NewWebhookView,
+  WebhookDeliveryView,
+  WebhookPayloadView,
+} from '../../src/contracts/webhook-views.js';
+import { WebhooksRepository } from '../../src/db/webhooks.repository.js';
+import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-queue.js';
+import { WebhooksService } from '../../src/services/webhooks.service.js';
+import type { FenceTestOptions } from '../../src/storage/url-fence.js';
+import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
+import {
+  startHttpsServer,
+  testCertificate,
+  type TestHttpsServer,
+} from '../helpers/https-model-server.js';
+import { startHarness, type Harness } from '../helpers/service-harness.js';
+
+/*
+ * Webhooks against the real API, PostgreSQL, Redis and BullMQ, delivering to an https receiver
+ * on 127.0.0.1 with a self-signed certificate. Only the fence's test-only options let the
+ * deliveries reach it (`allowLoopbackFor: ['localhost']`, its certificate); a name resolving to
+ * a private address goes through the fence's test-only resolver and is refused.
+ */
+
+const ATTEMPTS = 3;
+const PRIVATE_NAME = 'hooks.private.example';
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** How the receiver answers its nth request (0-based) to a path; 204 when unset. */
+type Answer = (n: number, res: ServerResponse, request: Received) => void;
+
+let h: Harness;
+let keyAcme: string;
+let keyGlobex: string;
+let receiver: TestHttpsServer;
+const received: Received[] = [];
+const answers = new Map<string, Answer>();
+let fence: FenceTestOptions;
+let delivery: RunningWorker;
+let dispatcherQueue: WebhookQueue;
+let webhooks: WebhooksService;
+
+beforeAll(async () => {
+  h = await startHarness({
+    worker: false,
+    env: {
+      GRAFT_WEBHOOK_ATTEMPTS: String(ATTEMPTS),
+      GRAFT_WEBHOOK_BACKOFF_MS: '50',
+      GRAFT_WEBHOOK_TIMEOUT_MS: '3000',
+      GRAFT_WEBHOOKS_PER_TENANT: '5',
+    },
+  });
+  keyAcme = await h.newKey('acme');
+  keyGlobex = await h.newKey('globex');
+  receiver = await startHttpsServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      const request = { path, headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const n = received.filter((r) => r.path === path).length;
+      received.push(request);
+      const answer = answers.get(path);
+      if (answer) answer(n, res, request);
+      else res.writeHead(204).end();
+    });
+  });
+  const { cert } = await testCertificate();
+  fence = {
+    allowLoopbackFor: ['localhost'],
+    ca: cert,
+    // A public-looking name that resolves to a private address; the rest as the system does.
+    resolve: (host) =>
+      host === PRIVATE_NAME
+        ? Promise.resolve([{ address: '10.20.30.40', family: 4 }])
+        : lookup(host, { all: true }),
+  };
+  // Deliveries as `npm start` and worker processes make them: beside the training worker.
+  delivery = await startTrainingWorker(h.config, h.db, { webhookFence: fence });
+  // The dispatcher job events call (wireJobEvents' listener), for events made up here.
+  dispatcherQueue = createWebhookQueue(h.config.queueName, h.redis, h.config.webhooks);
+  webhooks = new WebhooksService(new WebhooksRepository(h.db), dispatcherQueue, h.config.webhooks);
+});
+
+afterAll(async () => {
+  await delivery?.close();
+  await dispatcherQueue?.obliterate({ force: true }).catch(() => undefined);
+  await dispatcherQueue?.close();
+  await receiver?.close();
+  await h?.close();
+});
+
+const call = (key: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+  h.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${key}` },
+    ...(payload ? { payload } : {}),
+  });
+
+async function register(
+  key: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+): Promise<NewWebhookView> {
+  const response = await call(key, 'POST', '/v1/webhooks', {
+    url: `${receiver.origin}${path}`,
+    ...extra,
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<NewWebhookView>();
+}
+
+const tenantOf = async (name: string) =>
+  (await h.db.tenant.findUniqueOrThrow({ where: { name } })).id;
+
+let tenants = 0;
+
+/** A tenant of its own for a test, so that its events reach only its webhooks. */
+async function newTenant(): Promise<{ key: string; tenantId: string }> {
+  const name = `tenant-${++tenants}`;
+  const key = await h.newKey(name);
+  return { key, tenantId: await tenantOf(name) };
+}
+
+function stateEvent(status: JobStateEventView['status'] = 'running'): JobStateEventView {
+  return {
+    type: 'state',
+    jobId: randomUUID(),
+    at: new Date().toISOString(),
+    status,
+    cancelRequested: false,
+    error: null,
+    modelId: null,
+  };
+}
+
+async function deliveries(key: string, webhookId: string): Promise<WebhookDeliveryView[]> {
+  const response = await call(key, 'GET', `/v1/webhooks/${webhookId}/deliveries`);
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{ items: WebhookDeliveryView[] }>().items;
+}
+
+/** The webhook's deliveries once none is pending (and there are `count`). */
+async function settled(key: string, webhookId: string, count = 1, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await deliveries(key, webhookId);
+    if (items.length >= count && items.every((d) => d.status !== 'pending')) return items;
+    if (Date.now() > deadline) throw new Error(`deliveries still ${JSON.stringify(items)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const requestsTo = (path: string) => received.filter((r) => r.path === path);
+
+/** What a receiver does with `Graft-Signature`: recompute the HMAC, compare in constant time. */
+function verifies(secret: string, header: string, body: string, toleranceS = 300): boolean {
+  const parts = new Map(header.split(',').map((part) => part.split('=', 2) as [string, string]));
+  const t = Number(parts.get('t'));
+  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceS) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
+  const given = Buffer.from(parts.get('v1') ?? '', 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+describe('registration', () => {
+  it('shows the secret once: the POST answer has it, GET never does', async () => {
+    const created = await register(keyAcme, '/register', { description: 'CI' });
+    expect(created).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/) as string,
+      url: `${receiver.origin}/register`,
+      events: ['state', 'report'],
+      description: 'CI',
+      createdAt: expect.any(String) as string,
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/) as string,
+    });
+    const one = await call(keyAcme, 'GET', `/v1/webhooks/${created.id}`);
+    expect(one.statusCode).toBe(200);
+    const view: Partial<NewWebhookView> = { ...created };
+    delete view.secret;
+    expect(one.json()).toEqual(view);
+    const list = await call(keyAcme, 'GET', '/v1/webhooks');
+    expect(list.statusCode).toBe(200);
+    expect(list.json<{ items: unknown[] }>().items).toContainEqual(view);
+    expect(list.body).not.toContain(created.secret);
+    expect(list.body).not.toContain('secret');
+    const onlyReports = await register(keyAcme, '/register', { events: ['report'] });
+    expect(onlyReports.events).toEqual(['report']);
+  });
+
+  it.each([
+    ['http://hooks.example.com/graft', 'scheme'],
+    ['https://10.0.0.1/graft', 'address'],
+    ['https://169.254.169.254/latest/meta-data', 'address'],
+    ['https://user:pass@hooks.example.com/graft', 'credentials'],
+    ['https://[::1]:8443/graft', 'address'],
+    ['https://127.0.0.1/graft', 'address'],
+    ['ftp://hooks.example.com/graft', 'scheme'],
+  ])('refuses %s with 422 (%s), as base-model URLs are', async (url, reason) => {
+    const response = await call(keyAcme, 'POST', '/v1/webhooks', { url });
+    expect(response.statusCode, response.body).toBe(422);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ code: 'webhook_url_not_allowed', reason });
+  });
+
+  it('refuses malformed bodies with 400: unknown events, unknown fields, no URL', async () => {
+    for (const body of [
+      { url: `${receiver.origin}/x`, events: ['progress'] },
+      { url: `${receiver.origin}/x`, events: [] },
+      { url: `${receiver.origin}/x`, secret: 'mine' },
+      { events: ['state'] },
+    ]) {
+      const response = await call(keyAcme, 'POST', '/v1/webhooks', body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+    }
+  });
+
+  it('allows GRAFT_WEBHOOKS_PER_TENANT webhooks per tenant, then 403 quota_exceeded', async () => {
+    const key = await h.newKey('quota-tenant');
+    for (let i = 0; i < 5; i++) await register(key, '/quota');
+    const response = await call(key, 'POST', '/v1/webhooks', { url: `${receiver.origin}/quota` });
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toMatchObject({
+      code: 'quota_exceeded',
+      quota: 'webhooks',
+      limit: 5,
+      used: 5,
+    });
+    // The other tenants are not affected.
+    await register(keyGlobex, '/quota');
+  });
+
+  it("is tenant-scoped: another tenant's webhook is 404 everywhere", async () => {
+    const mine = await register(keyAcme, '/scoped');
+    for (const [method, url] of [
+      ['GET', `/v1/webhooks/${mine.id}`],
+      ['GET', `/v1/webhooks/${mine.id}/deliveries`],
+      ['DELETE', `/v1/webhooks/${mine.id}`],
+    ] as const) {
+      const response = await call(keyGlobex, method, url);
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+    }
+    const list = await call(keyGlobex, 'GET', '/v1/webhooks');
+    const ids = list.json<{ items: { id: string }[] }>().items.map((w) => w.id);
+    expect(ids).not.toContain(mine.id);
+    // Still there for its owner.
+    expect((await call(keyAcme, 'GET', `/v1/webhooks/${mine.id}`)).statusCode).toBe(200);
+  });
+});
+
+describe('deliveries', () => {
+  it('POSTs a signed event the receiver can verify with the secret', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/signed');
+    const event = stateEvent('succeeded');
+    await webhooks.dispatch(tenantId, event);
+    const [done] = await settled(key, hook.id);
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      lastStatusCode: 204,
+      lastError: null,
+      eventType: 'state',
+      jobId: event.jobId,
+      deliveredAt: expect.any(String) as string,
+    });
+    const [request] = requestsTo('/signed');
+    expect(request).toBeDefined();
+    const { headers, body } = request!;
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['user-agent']).toBe('Graft-Webhooks/1');
+    expect(headers['graft-delivery']).toBe(done!.id);
+    expect(headers['graft-event']).toBe('job.state');
+    expect(headers['graft-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifies(hook.secret, headers['graft-signature'] as string, body)).toBe(true);
+    // Another secret, or a body changed by one byte, does not verify.
+    const other = await register(key, '/signed-other');
+    expect(verifies(other.secret, headers['graft-signature'] as string, body)).toBe(false);
+    expect(verifies(hook.secret, headers['graft-signature'] as string, `${body} `)).toBe(false);
+    const payload = JSON.parse(body) as WebhookPayloadView;
+    expect(payload).toEqual({
+      id: done!.id,
+      type: 'job.state',
+      createdAt: expect.any(String) as string,
+      data: event,
+    });
+    // The log shows exactly what was sent.
+    expect(done!.body).toBe(body);
+  });
+
+  it('delivers only the event types a webhook takes, and none of the others', async () => {
+    const { key, tenantId } = await newTenant();
+    const reports = await register(key, '/reports-only', { events: ['report'] });
+    await webhooks.dispatch(tenantId, stateEvent());
+    await webhooks.dispatch(tenantId, {
+      type: 'progress',
+      jobId: randomUUID(),
+      at: new Date().toISOString(),
+      phase: 'fineTuning',
+      progress: 0.5,
+      epoch: 1,
+      epochs: 2,
+      batch: 1,
+      batches: 2,
+      loss: 0.5,
+      accuracy: 0.5,
+      etaSeconds: 3,
+    });
+    // Another tenant's events never reach it.
+    await webhooks.dispatch(await tenantOf('globex'), stateEvent());
+    expect(await deliveries(key, reports.id)).toEqual([]);
+  });
+
+  it('retries a 500 with backoff until it succeeds, recording the attempts', async () => {
+    answers.set('/flaky', (n, res) => res.writeHead(n < 2 ? 500 : 200).end('ok'));
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/flaky');
+    await webhooks.dispatch(tenantId, stateEvent());
+    const [done] = await settled(key, hook.id);
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      attempts: 3,
+      lastStatusCode: 200,
+      lastError: null,
+    });
+    const attempts = requestsTo('/flaky');
+    expect(attempts).toHaveLength(3);
+    // Every attempt is the same delivery, the same body, freshly signed.
+    expect(new Set(attempts.map((r) => r.headers['graft-delivery']))).toEqual(new Set([done!.id]));
+    expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
+    for (const r of attempts) {
+      expect(verifies(hook.secret, r.headers['graft-signature'] as string, r.body)).toBe(true);
+    }
+  });
+
+  it('gives up after GRAFT_WEBHOOK_ATTEMPTS and records it as failed', async () => {
+    answers.set('/down', (_n, res) => res.writeHead(500).end('x'.repeat(100_000)));
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/down');
+    await webhooks.dispatch(tenantId, stateEvent());
+    const [failed] = await settled(key, hook.id);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      attempts: ATTEMPTS,
+      lastStatusCode: 500,
+      lastError: 'HTTP 500',
+      deliveredAt: null,
+    });
+    // No attempt after the last.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(requestsTo('/down')).toHaveLength(ATTEMPTS);
+  });
+
+  it('does not follow redirects: a 3xx is a failed attempt', async () => {
+    answers.set('/moved', (_n, res) => res.writeHead(302, { location: '/elsewhere' }).end());
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/moved');
+    await webhooks.dispatch(tenantId, stateEvent());
+    const [failed] = await settled(key, hook.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: ATTEMPTS, lastStatusCode: 302 });
+    expect(failed!.lastError).toMatch(/redirects are not followed/);
+    expect(requestsTo('/elsewhere')).toHaveLength(0);
+  });
+
+  it('refuses at connect time a name that resolves to a private address', async () => {
+    const { key, tenantId } = await newTenant();
+    const response = await call(key, 'POST', '/v1/webhooks', {
+      url: `https://${PRIVATE_NAME}/graft`,
+    });
+    // Accepted at registration (no DNS there), as base-model URLs are.
+    expect(response.statusCode).toBe(201);
+    const hook = response.json<NewWebhookView>();
+    const before = receiver.connections();
+    await webhooks.dispatch(tenantId, stateEvent());
+    const [failed] = await settled(key, hook.id);
+    // Refused for good at once: a retry cannot make the address public.
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: null });
+    expect(failed!.lastError).toMatch(/^refused: .*10\.20\.30\.40/);
+    expect(receiver.connections()).toBe(before);
+  });
+
+  it('stops delivering when the webhook is deleted, queued retries included', async () => {
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstArrived: (() => void) | undefined;
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    answers.set('/deleted', (_n, res) => {
+      firstArrived!();
+      void held.then(() => res.writeHead(500).end());
+    });
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/deleted');
+    await webhooks.dispatch(tenantId, stateEvent());
+    await arrived;
+    const deleted = await call(key, 'DELETE', `/v1/webhooks/${hook.id}`);
+    expect(deleted.statusCode).toBe(204);
+    release!();
+    // Past the backoff of every retry: none is sent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(requestsTo('/deleted')).toHaveLength(1);
+    expect((await call(key, 'GET', `/v1/webhooks/${hook.id}`)).statusCode).toBe(404);
+    expect((await call(key, 'GET', `/v1/webhooks/${hook.id}/deliveries`)).statusCode).toBe(404);
+    expect(await h.db.webhookDelivery.count({ where: { webhookId: hook.id } })).toBe(0);
+    // New events find no webhook.
+    await webhooks.dispatch(tenantId, stateEvent());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(requestsTo('/deleted')).toHaveLength(1);
+  });
+
+  it('goes with its tenant: deleting a tenant deletes its webhooks and their log', async () => {
+    const key = await h.newKey('short-lived');
+    const hook = await register(key, '/tenant-gone');
+    const tenantId = await tenantOf('short-lived');
+    await webhooks.dispatch(tenantId, stateEvent());
+    await settled(key, hook.id);
+    await h.db.tenant.delete({ where: { id: tenantId } });
+    expect(await h.db.webhook.count({ where: { tenantId } })).toBe(0);
+    expect(await h.db.webhookDelivery.count({ where: { tenantId } })).toBe(0);
+  });
+});
