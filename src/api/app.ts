@@ -15,6 +15,7 @@ import type { JobsService } from '../services/jobs.service.js';
 import type { ModelsService } from '../services/models.service.js';
 import type { PredictionsService } from '../services/predictions.service.js';
 import type { TenantServices } from '../services/quotas.service.js';
+import type { WebhooksService } from '../services/webhooks.service.js';
 import { documentOptions } from './openapi-options.js';
 import { apiKeyAuth } from './plugins/api-key-auth.js';
 import { consoleUi } from './plugins/console.js';
@@ -33,6 +34,7 @@ import { modelsRoutes } from './routes/models.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
 import { predictionsRoutes } from './routes/predictions.routes.js';
 import { usageRoutes } from './routes/usage.routes.js';
+import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { NAMED_SCHEMAS } from './schemas.js';
 
 /** What the routes call: built once by the composition root. */
@@ -43,6 +45,7 @@ export interface ApiServices extends TenantServices {
   models: ModelsService;
   predictions: PredictionsService;
   keys: ApiKeysRepository;
+  webhooks: WebhooksService;
 }
 
 export interface AppDeps {
@@ -134,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(predictionsRoutes, { predictions: services.predictions });
       await v1.register(keysRoutes, { apiKeys: services.apiKeys });
       await v1.register(usageRoutes, { quotas: services.quotas });
+      await v1.register(webhooksRoutes, { webhooks: services.webhooks });
     },
     { prefix: '/v1' },
   );
