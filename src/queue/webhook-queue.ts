@@ -25,7 +25,7 @@ export function createWebhookQueue(
   connection: Redis,
   retries: DeliveryRetries,
 ): WebhookQueue {
-  return new Queue<WebhookJobPayload>(webhookQueueName(queueName), {
+  const queue = new Queue<WebhookJobPayload>(webhookQueueName(queueName), {
     connection,
     defaultJobOptions: {
       attempts: retries.attempts,
@@ -35,6 +35,10 @@ export function createWebhookQueue(
       removeOnFail: { count: 1000 },
     },
   });
+  // The connection is shared (its owner hears its errors); a dead Redis fails `add`, which
+  // the dispatcher records on the delivery.
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 /** The BullMQ job id is the delivery's id, so a delivery is never queued twice. */
