@@ -1,0 +1,351 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { colourDataset, multipart, photo } from '../helpers/dataset-zips.js';
+import { startHarness, type Harness } from '../helpers/service-harness.js';
+
+/*
+ * The web console in a real headless Chromium (Debian's `chromium`, or GRAFT_CHROMIUM) against
+ * a real Graft: API, worker, PostgreSQL and Redis. Screenshots of each page land in
+ * test-output/screenshots/ (not committed).
+ */
+
+const CHROMIUM = process.env.GRAFT_CHROMIUM ?? '/usr/bin/chromium';
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser) {
+  console.warn(
+    `browser tests skipped: no Chromium at ${CHROMIUM} (apt install chromium, or set GRAFT_CHROMIUM)`,
+  );
+}
+
+const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let h: Harness;
+let key: string;
+let base: string;
+let browser: Browser;
+let page: Page;
+const scratch = mkdtempSync(join(tmpdir(), 'graft-console-'));
+/** Script errors and CSP refusals seen by the page. */
+const pageErrors: string[] = [];
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Every form control on the page has an accessible name; every image has alt text. */
+async function expectLabelledControls() {
+  expect(await page.evaluate<string[]>('graftTest.unlabelled()')).toEqual([]);
+}
+
+const focused = () => page.evaluate<string>('graftTest.focusedId()');
+const storedKey = () => page.evaluate<string | null>("sessionStorage.getItem('graft.apiKey')");
+
+/** The API's answer, through the app itself (to compare with what the page shows). */
+async function apiGet<T>(url: string): Promise<T> {
+  const response = await h.app.inject({ url, headers: { authorization: `Bearer ${key}` } });
+  expect(response.statusCode).toBe(200);
+  return response.json<T>();
+}
+
+describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
+  beforeAll(async () => {
+    // This run's screenshots only.
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    h = await startHarness({ worker: true });
+    key = await h.newKey('console');
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // A refused key is answered 401, which Chromium also logs; that one is expected.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+        pageErrors.push(`console: ${message.text()}`);
+    });
+    // test/browser/in-page.js: what the test asks the page, and a record of every change of
+    // the job page's curves with the job's status, so the test sees what the page drew while
+    // the job ran (not only at the end).
+    await page.addInitScript({ path: join(import.meta.dirname, 'in-page.js') });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('serves the console at / with strict security headers, outside /v1', async () => {
+    const index = await fetch(`${base}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = index.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(index.headers.get('referrer-policy')).toBe('no-referrer');
+    // No inline script: every script comes from a file.
+    expect(await index.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    for (const path of [
+      '/console/app.js',
+      '/console/vendor/uPlot.esm.js',
+      '/console/vendor/eventsource-parser.js',
+    ]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(/javascript/);
+    }
+    // The rest is as it was: the API needs a key, unknown paths are problems, docs and probes.
+    expect((await fetch(`${base}/v1/datasets`)).status).toBe(401);
+    const missing = await fetch(`${base}/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/problem\+json/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // The console's routes stay out of the API document.
+    const docs = await fetch(`${base}/docs/json`);
+    expect(docs.status).toBe(200);
+    const { paths } = (await docs.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(paths).filter((p) => p === '/' || p.startsWith('/console'))).toEqual([]);
+  });
+
+  it('signs in with the keyboard alone, and says why a wrong key is refused', async () => {
+    await page.goto(`${base}/`);
+    const field = page.getByLabel('API key');
+    await expect.poll(() => field.isVisible()).toBe(true);
+    await shot('01-sign-in');
+    await expectLabelledControls();
+
+    await page.evaluate('graftTest.blur()');
+    let presses = 0;
+    while ((await focused()) !== 'api-key' && presses < 6) {
+      await page.keyboard.press('Tab');
+      presses++;
+    }
+    expect(await focused()).toBe('api-key');
+    await page.keyboard.type('graft_not-a-key');
+    await page.keyboard.press('Tab');
+    const button = page.getByRole('button', { name: 'Sign in' });
+    expect(await focused()).toBe('sign-in');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/\w{4}/);
+    expect(await storedKey()).toBeNull();
+
+    await field.fill(key);
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1, name: 'Datasets' }).isVisible())
+      .toBe(true);
+    expect(await storedKey()).toBe(key);
+  });
+
+  let datasetId: string;
+
+  it('uploads the test dataset and shows its classes, report, rejected files and thumbnails', async () => {
+    await shot('02-datasets');
+    await expectLabelledControls();
+    const zipPath = join(scratch, 'colours.zip');
+    writeFileSync(zipPath, await colourDataset(6, { 'colours/red/notes.txt': 'not an image' }));
+    await page.getByLabel('Dataset zip').setInputFiles(zipPath);
+    await page.getByLabel('Name (optional)').fill('colours');
+    await page.getByRole('button', { name: 'Upload' }).click();
+
+    const heading = page.getByRole('heading', { level: 1, name: 'colours' });
+    await expect.poll(() => heading.isVisible(), { timeout: 30_000 }).toBe(true);
+    datasetId = /#\/datasets\/([\w-]+)/.exec(page.url())![1]!;
+    const classes = page.getByRole('table', { name: 'Images per class' });
+    expect(await classes.getByRole('row').allInnerTexts()).toEqual([
+      expect.stringMatching(/^Class\s+Images\s+Share/),
+      expect.stringMatching(/^blue\s+6\s+50\.0 %/),
+      expect.stringMatching(/^red\s+6\s+50\.0 %/),
+    ]);
+    await expect
+      .poll(() => page.getByRole('table', { name: 'Skipped files' }).innerText())
+      .toContain('colours/red/notes.txt');
+    // Six thumbnails per class, each a blob: URL that decoded as an image.
+    for (const name of ['blue', 'red']) {
+      await expect
+        .poll(() => page.evaluate<number>(`graftTest.thumbnailsShown('${name} images')`), {
+          timeout: 20_000,
+        })
+        .toBe(6);
+    }
+    await expectLabelledControls();
+    await shot('03-dataset-detail');
+  });
+
+  let jobId: string;
+
+  it('starts a job from the form and draws its curves live over SSE as it trains', async () => {
+    await page.getByRole('link', { name: 'Train a model on it' }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Start a job' }).isVisible())
+      .toBe(true);
+    expect(await page.getByLabel('Dataset').inputValue()).toBe(datasetId);
+    const phase1 = page.getByRole('group', { name: 'Phase 1: head on frozen features' });
+    const phase2 = page.getByRole('group', { name: 'Phase 2: fine-tuning' });
+    await phase1.getByLabel('Epochs (at most)').fill('3');
+    await phase1.getByLabel('Batch size').fill('8');
+    expect(await phase2.getByLabel('Fine-tune the top of the base').isChecked()).toBe(true);
+    await phase2.getByLabel('Epochs (at most)').fill('3');
+    await phase2.getByLabel('Batch size').fill('8');
+    // Blue against red is separable by raw pixels: keep the transfer model, so both phases show.
+    await page.getByLabel('Ship the raw-pixel baseline when it validates better').uncheck();
+    await expectLabelledControls();
+    await shot('04-job-form');
+
+    const events: { status: number; type: string | null }[] = [];
+    page.on('response', (response) => {
+      if (/\/v1\/jobs\/[\w-]+\/events$/.test(new URL(response.url()).pathname))
+        events.push({
+          status: response.status(),
+          type: response.headers()['content-type'] ?? null,
+        });
+    });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect.poll(() => /#\/jobs\/[\w-]+$/.test(page.url())).toBe(true);
+    jobId = /#\/jobs\/([\w-]+)/.exec(page.url())![1]!;
+
+    // A moment mid-run, for the screenshot (best effort: the job trains for seconds): an epoch
+    // drawn, the job still running.
+    const summary = page.locator('#job-summary');
+    const curves = page.locator('#curves');
+    const midRun = () =>
+      page.evaluate<boolean>(
+        `document.getElementById('job-summary')?.dataset.status === 'running' &&
+         Number(document.getElementById('curves')?.dataset.points) >= 1`,
+      );
+    await expect
+      .poll(
+        async () =>
+          (await midRun()) ||
+          !['queued', 'running', null].includes(await summary.getAttribute('data-status')),
+        { timeout: 180_000, intervals: [50] },
+      )
+      .toBe(true);
+    if (await midRun()) await shot('05-job-running');
+    await expect
+      .poll(() => summary.getAttribute('data-status'), { timeout: 180_000 })
+      .toBe('succeeded');
+
+    const job = await apiGet<{ history: unknown[]; modelId: string }>(`/v1/jobs/${jobId}`);
+    expect(job.history.length).toBeGreaterThanOrEqual(2);
+    // The charts hold every epoch at the end, and grew while the job was running.
+    await expect.poll(() => curves.getAttribute('data-points')).toBe(String(job.history.length));
+    const seen =
+      await page.evaluate<{ points: number; running: number; status: string }[]>(
+        'graftTest.curveHistory',
+      );
+    const whileRunning = seen.filter((s) => s.status === 'running');
+    const epochCounts = [...new Set(whileRunning.map((s) => s.points))];
+    expect(epochCounts.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+    expect(epochCounts).toEqual([...epochCounts].sort((a, b) => a - b));
+    expect(Math.max(...whileRunning.map((s) => s.running))).toBeGreaterThan(0);
+    // Over the event stream, not by polling.
+    expect(events[0]).toEqual({
+      status: 200,
+      type: expect.stringMatching(/^text\/event-stream/) as string,
+    });
+    // uPlot drew them: one canvas per chart, its series holding the epochs.
+    expect(await page.locator('#loss-chart canvas').count()).toBe(1);
+    expect(await page.locator('#accuracy-chart canvas').count()).toBe(1);
+    await expectLabelledControls();
+    await shot('06-job-finished');
+  });
+
+  it('shows the model: metrics, the confusion matrix, a prediction for a dropped image, exports', async () => {
+    await page.getByRole('link', { name: /^Model / }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1, name: /^Model / }).isVisible())
+      .toBe(true);
+    const modelId = /#\/models\/([\w-]+)/.exec(page.url())![1]!;
+    const model = await apiGet<{
+      labels: string[];
+      metrics: { evaluation: { confusionMatrix: number[][] } };
+    }>(`/v1/models/${modelId}`);
+
+    // The heat map is a table of the API's counts, each cell named by its row and column.
+    const matrix = page.getByRole('table', {
+      name: 'Validation images: actual by predicted class',
+    });
+    const counts = await page.evaluate<number[][]>('graftTest.matrixCounts()');
+    expect(counts).toEqual(model.metrics.evaluation.confusionMatrix);
+    expect(await matrix.getByRole('columnheader').allInnerTexts()).toEqual(model.labels);
+    expect(await matrix.getByRole('rowheader').allInnerTexts()).toEqual(model.labels);
+    expect(await matrix.locator('td.heat').first().getAttribute('aria-label')).toMatch(
+      /^actual blue, predicted blue: \d+ \(\d+ % of blue\)$/,
+    );
+    await expect
+      .poll(() => page.getByRole('table', { name: /^On \d+ validation images/ }).isVisible())
+      .toBe(true);
+
+    // Drop an image on the predict zone: the page shows what the API answers for it.
+    const image = await photo([210, 40, 40], 999);
+    const dataTransfer = await page.evaluateHandle(
+      `graftTest.fileTransfer(${JSON.stringify(image.toString('base64'))}, 'red.jpg', 'image/jpeg')`,
+    );
+    await page
+      .locator('.drop-zone')
+      .filter({ hasText: 'Image to classify' })
+      .dispatchEvent('drop', {
+        dataTransfer,
+      });
+    const top = page.getByRole('table', { name: /^Top classes/ });
+    await expect.poll(() => top.isVisible(), { timeout: 30_000 }).toBe(true);
+    const expected = await h.app.inject({
+      method: 'POST',
+      url: `/v1/models/${modelId}/predict?topK=5`,
+      headers: { authorization: `Bearer ${key}`, ...multipart('red.jpg', image).headers },
+      payload: multipart('red.jpg', image).payload,
+    });
+    const answer = expected.json<{ predictions: { label: string; score: number }[] }>();
+    expect(await top.getByRole('rowheader').allInnerTexts()).toEqual(
+      answer.predictions.map((p) => p.label),
+    );
+    expect(await top.getByRole('row').nth(1).innerText()).toContain(
+      `${(answer.predictions[0]!.score * 100).toFixed(1)} %`,
+    );
+    await expectLabelledControls();
+    await shot('07-model');
+
+    for (const [button, name] of [
+      ['Download TF.js model', `graft-model-${modelId}.zip`],
+      ['Download ONNX model', `graft-model-${modelId}-onnx.zip`],
+    ] as const) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 60_000 }),
+        page.getByRole('button', { name: button }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(name);
+      const saved = join(scratch, name);
+      await download.saveAs(saved);
+      // A zip: its local file header's signature.
+      expect(readFileSync(saved).subarray(0, 4).toString('hex')).toBe('504b0304');
+    }
+  });
+
+  it('saw no script error and no refused resource (CSP) on any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
