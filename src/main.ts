@@ -21,7 +21,7 @@ async function main(): Promise<void> {
       `\nFirst start: an API key for tenant "default" (shown once, keep it):\n\n  ${key}\n`,
     );
   }
-  const worker = await startTrainingWorker(config, parts.db);
+  const worker = await startTrainingWorker(config, parts.db, { events: parts.events });
   const app = await buildApp(parts.app);
   await app.listen({ host: config.host, port: config.port });
   console.log(

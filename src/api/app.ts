@@ -12,6 +12,7 @@ import type { Db } from '../db/prisma-client.js';
 import type { DatasetImagesService } from '../services/dataset-images.service.js';
 import type { DatasetsService } from '../services/datasets.service.js';
 import type { JobsService } from '../services/jobs.service.js';
+import type { JobEventsFeed } from '../services/job-events.js';
 import type { ModelsService } from '../services/models.service.js';
 import type { PredictionsService } from '../services/predictions.service.js';
 import type { TenantServices } from '../services/quotas.service.js';
@@ -30,6 +31,7 @@ import { datasetsRoutes } from './routes/datasets.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 import { jobsRoutes } from './routes/jobs.routes.js';
+import { jobEventsRoutes } from './routes/job-events.routes.js';
 import { modelsRoutes } from './routes/models.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
 import { predictionsRoutes } from './routes/predictions.routes.js';
@@ -42,6 +44,8 @@ export interface ApiServices extends TenantServices {
   datasets: DatasetsService;
   datasetImages: DatasetImagesService;
   jobs: JobsService;
+  /** `GET /v1/jobs/:id/events`: each job's events, live. */
+  jobEvents: JobEventsFeed;
   models: ModelsService;
   predictions: PredictionsService;
   keys: ApiKeysRepository;
@@ -133,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(datasetsRoutes, { datasets: services.datasets, tmpDir });
       await v1.register(datasetImagesRoutes, { datasetImages: services.datasetImages });
       await v1.register(jobsRoutes, { jobs: services.jobs });
+      await v1.register(jobEventsRoutes, { feed: services.jobEvents });
       await v1.register(modelsRoutes, { models: services.models });
       await v1.register(predictionsRoutes, { predictions: services.predictions });
       await v1.register(keysRoutes, { apiKeys: services.apiKeys });

@@ -36,6 +36,17 @@ export function binary(contentType: string, description: string) {
   } as unknown as TUnsafe<Readable | Buffer>;
 }
 
+/**
+ * A Server-Sent Events stream (text/event-stream, written by the handler). OpenAPI 3.1 cannot
+ * give the schema of each event, so the description names it (a schema in components).
+ */
+export function eventStream(description: string, example: string) {
+  return {
+    description,
+    content: { 'text/event-stream': { schema: Type.String(), example } },
+  } as unknown as TUnsafe<string>;
+}
+
 /** application/problem+json responses for these statuses. */
 export function problems<S extends ProblemStatus>(...statuses: S[]) {
   return Object.fromEntries(

@@ -185,6 +185,11 @@ export interface Config {
   metrics: MetricsSettings;
   /** ONNX Runtime for the frozen part in training and for serving (README: "Engines"). */
   engines: EngineSettings;
+  /**
+   * How long a job's event stream (`GET /v1/jobs/:id/events`) is kept in Redis after its last
+   * event (GRAFT_JOB_EVENTS_TTL_HOURS; 7 days by default).
+   */
+  jobEventsTtlHours: number;
 }
 
 /** How inference runs on CPU (README: "Engines"). */
@@ -534,6 +539,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     metrics: metricsSettings(env),
     engines: engineSettings(env),
+    jobEventsTtlHours: positiveInteger(env, 'GRAFT_JOB_EVENTS_TTL_HOURS', 7 * 24),
     recovery: {
       lockMs: positiveInteger(env, 'GRAFT_WORKER_LOCK_MS', 6_000),
       stalledIntervalMs: positiveInteger(env, 'GRAFT_WORKER_STALLED_INTERVAL_MS', 3_000),

@@ -244,20 +244,32 @@ export class TrainingJobsRepository {
    * batch and records `cancelled`. Returns the job's status after the request.
    */
   async requestCancel(tenantId: string, id: string): Promise<JobStatus | undefined> {
+    return (await this.cancelRequest(tenantId, id))?.status;
+  }
+
+  /**
+   * `requestCancel`, saying what this request changed: `cancelled` (a queued job, at once),
+   * `requested` (a running job's flag, set now), or nothing (asked before, or finished).
+   */
+  async cancelRequest(
+    tenantId: string,
+    id: string,
+  ): Promise<{ status: JobStatus; changed?: 'cancelled' | 'requested' } | undefined> {
     const queued = await this.db.trainingJob.updateMany({
       where: { id, tenantId, status: 'queued' },
       data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() },
     });
-    if (queued.count === 1) return 'cancelled';
-    await this.db.trainingJob.updateMany({
-      where: { id, tenantId, status: 'running' },
+    if (queued.count === 1) return { status: 'cancelled', changed: 'cancelled' };
+    const running = await this.db.trainingJob.updateMany({
+      where: { id, tenantId, status: 'running', cancelRequested: false },
       data: { cancelRequested: true },
     });
     const job = await this.db.trainingJob.findFirst({
       where: { id, tenantId },
       select: { status: true },
     });
-    return job?.status;
+    if (!job) return undefined;
+    return running.count === 1 ? { status: job.status, changed: 'requested' } : job;
   }
 
   async isCancelRequested(id: string): Promise<boolean> {

@@ -15,9 +15,11 @@ import { QUEUE_STATES, setScrapeSources } from '../observability/metrics.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { createTrainingQueue, type TrainingQueue } from '../queue/training-queue.js';
 import { createWebhookQueue, type WebhookQueue } from '../queue/webhook-queue.js';
+import { JobEventStream } from '../queue/job-event-stream.js';
 import { DatasetImagesService, thumbnailLimitsFor } from '../services/dataset-images.service.js';
 import { DatasetsService } from '../services/datasets.service.js';
 import { JobsService } from '../services/jobs.service.js';
+import { JobEvents, JobEventsFeed, type JobEventListener } from '../services/job-events.js';
 import { KeysService } from '../services/keys.service.js';
 import { ModelsService } from '../services/models.service.js';
 import { PredictionsService } from '../services/predictions.service.js';
@@ -59,6 +61,8 @@ export interface ApiParts extends DataParts {
   /** Fail-fast connection (queue role): a request never hangs on a dead Redis. */
   redis: Redis;
   queue: TrainingQueue;
+  /** Publishes job events (state changes); the worker of an all-in-one process uses it too. */
+  events: JobEvents;
   services: ApiServices & TenantServices;
   /** What `buildApp` takes: the services, health probes and each tenant's own rate limits. */
   app: AppDeps & { limitsFor: LimitsFor };
@@ -72,6 +76,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
   redis.on('error', () => undefined);
   const queue = createTrainingQueue(config.queueName, redis);
   const webhooks = wireWebhooks(redis, db, config);
+  const events = wireJobEvents(redis, db, config, webhooks.service);
   const inference = new InferenceService(config, store, {
     cacheBytes: config.inferenceCacheBytes,
     maxBatch: config.inferenceMaxBatch,
@@ -103,7 +108,12 @@ export function wireApi(config: ConnectedConfig): ApiParts {
       queue,
       repositories.tenants,
       config.baseModelUrls.allowHosts,
+      events,
     ),
+    // A heartbeat well within the idle timeout, which would otherwise cut a quiet stream.
+    jobEvents: new JobEventsFeed(repositories.jobs, jobEventStream(redis, config), {
+      heartbeatMs: Math.min(15_000, Math.floor(config.admission.idleTimeoutMs / 2)),
+    }),
     models: new ModelsService(repositories.models, store, inference),
     predictions: new PredictionsService(repositories.models, inference, {
       maxInFlight: config.admission.predictMaxInFlight,
@@ -120,6 +130,7 @@ export function wireApi(config: ConnectedConfig): ApiParts {
     config,
     redis,
     queue,
+    events,
     services,
     app: {
       config,
@@ -152,6 +163,27 @@ function wireWebhooks(
     service: new WebhooksService(new WebhooksRepository(db), queue, config.webhooks),
     queue,
   };
+}
+
+/** Each job's event stream in Redis, kept GRAFT_JOB_EVENTS_TTL_HOURS after its last event. */
+function jobEventStream(redis: Redis, config: Config): JobEventStream {
+  return new JobEventStream(redis, { ttlSeconds: config.jobEventsTtlHours * 3600 });
+}
+
+/**
+ * The one publisher of job events, for every place that publishes (the API, a worker, its
+ * sandboxed processors, the reaper): appends to the job's stream on `redis`, then tells the
+ * listeners. `db` and `config` are for listeners that need them.
+ */
+export function wireJobEvents(
+  redis: Redis,
+  db: Db,
+  config: Config,
+  webhooks: WebhooksService = wireWebhooks(redis, db, config).service,
+): JobEvents {
+  // Webhooks take `state` and `report` events (dispatch ignores the others).
+  const listeners: JobEventListener[] = [(tenantId, event) => webhooks.dispatch(tenantId, event)];
+  return new JobEvents(jobEventStream(redis, config), listeners);
 }
 
 export interface StopOptions {

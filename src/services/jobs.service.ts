@@ -13,6 +13,7 @@ import { dropQueued, enqueueTraining, type TrainingQueue } from '../queue/traini
 import { tenantUrlRefusal } from '../storage/url-fence.js';
 import { DEFAULT_BASE_ID, findBaseModel } from '../training/base-model-catalog.js';
 import { DomainError, notFound, queueUnavailable } from './domain-error.js';
+import type { JobEvents } from './job-events.js';
 import { quotaExceeded } from './quotas.service.js';
 
 /** Ids are UUIDs; anything else cannot name a dataset (and Postgres would refuse to compare it). */
@@ -122,6 +123,8 @@ export class JobsService {
     private readonly tenants: TenantsRepository,
     /** Hosts a job's baseModel URL may name (GRAFT_ALLOW_BASE_URLS); none by default. */
     private readonly baseUrlHosts: readonly string[] = [],
+    /** Where state changes are told (GET /v1/jobs/:id/events, webhooks); none without. */
+    private readonly events?: JobEvents,
   ) {}
 
   /** `requestId`: the API request's, carried to the worker's log lines for this job. */
@@ -182,6 +185,7 @@ export class JobsService {
       await this.jobs.withdraw(row.id).catch(() => false);
       throw queueUnavailable();
     }
+    await this.events?.state(tenantId, row.id, { status: 'queued' });
     return this.get(tenantId, row.id);
   }
 
@@ -197,11 +201,13 @@ export class JobsService {
   }
 
   async cancel(tenantId: string, id: string) {
-    const status = await this.jobs.requestCancel(tenantId, id);
-    if (status === undefined) throw notFound('job', id);
+    const cancel = await this.jobs.cancelRequest(tenantId, id);
+    if (cancel === undefined) throw notFound('job', id);
+    const { status, changed } = cancel;
     if (status === 'succeeded' || status === 'failed') {
       throw new DomainError(409, 'job_finished', `job ${id} already ${status}`);
     }
+    if (changed) await this.events?.state(tenantId, id, { status, cancelRequested: true });
     await dropQueued(this.queue, id).catch(() => undefined);
     return this.get(tenantId, id);
   }

@@ -1,4 +1,5 @@
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { JobEvents } from '../services/job-events.js';
 import { mayStart } from './fair-share.js';
 import type { RunOutcome } from './job-outcome.js';
 import type { LimitsFor, TenantLimits } from './tenant-limits.js';
@@ -17,6 +18,8 @@ export interface ClaimDeps {
   jobs: TrainingJobsRepository;
   backendName: () => Promise<string>;
   limitsFor: LimitsFor;
+  /** Where state changes are told; none without. */
+  events?: JobEvents;
 }
 
 const DATASET_DELETED = 'its dataset was deleted before training started';
@@ -29,17 +32,20 @@ const DATASET_DELETED = 'its dataset was deleted before training started';
  * is only chosen for a job that may train: loading it can take seconds (once per process).
  */
 export async function claimJob(deps: ClaimDeps, jobId: string): Promise<Claim> {
-  const { jobs } = deps;
+  const { jobs, events } = deps;
   const row = await jobs.findById(jobId);
   if (!row) return { outcome: 'skipped' };
-  const { datasetId } = row;
+  const { datasetId, tenantId } = row;
   if (!datasetId) {
-    await jobs.fail(jobId, DATASET_DELETED);
+    if (await jobs.fail(jobId, DATASET_DELETED))
+      await events?.state(tenantId, jobId, { status: 'failed', error: DATASET_DELETED });
     return { outcome: 'failed' };
   }
   // A job flagged for cancelling whose worker died is finished here, not restarted.
   if (row.cancelRequested) {
-    return { outcome: (await jobs.cancel(jobId)) ? 'cancelled' : 'skipped' };
+    if (!(await jobs.cancel(jobId))) return { outcome: 'skipped' };
+    await events?.state(tenantId, jobId, { status: 'cancelled' });
+    return { outcome: 'cancelled' };
   }
   if (row.status !== 'queued' && row.status !== 'running') return { outcome: 'skipped' };
   const backend = await deps.backendName();
@@ -49,7 +55,10 @@ export async function claimJob(deps: ClaimDeps, jobId: string): Promise<Claim> {
       mayStart(row.tenantId, load, deps.limitsFor),
     );
     if (started.claim === 'deferred') return { outcome: 'deferred' };
-    if (started.claim === 'started') attempt = started.attempt;
+    if (started.claim === 'started') {
+      attempt = started.attempt;
+      await events?.state(tenantId, jobId, { status: 'running' });
+    }
   } else {
     attempt = await jobs.resumeStalled(jobId, backend);
   }

@@ -10,6 +10,7 @@ import type { ClaimedJob } from './job-claim.js';
 import { jobError, logInternal } from './job-error.js';
 import { isDatabaseUnavailable } from '../db/database-errors.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
+import type { JobEvents, StateChange } from '../services/job-events.js';
 import {
   DatabaseLost,
   DRAIN_REASON,
@@ -30,6 +31,8 @@ export interface FinishDeps {
   databaseRetryMs?: number;
   /** Where a failure's internals are logged, bound to the job; the default logger without. */
   logger?: Logger;
+  /** Where state changes are told, once written; none without. */
+  events?: JobEvents;
 }
 
 /** Where a run's artifacts go, under the id its model row will have. */
@@ -94,11 +97,13 @@ export async function recordSucceeded(
     deps.databaseRetryMs ?? 30_000,
   );
   if (succeeded) {
+    await deps.events?.succeeded(job.tenantId, job.id, slot.modelId, metrics);
     await dropCheckpoints(deps, job.id);
     return 'succeeded';
   }
   await deps.store.remove(slot.artifactKey);
   if (await deps.jobs.cancel(job.id, job.attempt)) {
+    await deps.events?.state(job.tenantId, job.id, { status: 'cancelled' });
     await dropCheckpoints(deps, job.id);
     return 'cancelled';
   }
@@ -113,7 +118,7 @@ export async function recordSucceeded(
  */
 export async function recordStopped(
   deps: FinishDeps,
-  job: Pick<ClaimedJob, 'id' | 'attempt'>,
+  job: Pick<ClaimedJob, 'id' | 'attempt' | 'tenantId'>,
   slot: ModelSlot,
   stop: { error: unknown; aborted: boolean; reason?: unknown },
 ): Promise<RunOutcome> {
@@ -121,25 +126,32 @@ export async function recordStopped(
   if (stop.aborted && stop.reason instanceof RunSuperseded) return 'skipped';
   // Nothing can be written: the job stays running, checkpoints kept, for the reaper.
   if (isDatabaseUnavailable(stop.error)) throw new DatabaseLost(stop.error);
+  const tell = (change: StateChange) => deps.events?.state(job.tenantId, job.id, change);
   if (stop.aborted && stop.reason === DRAIN_REASON) {
-    if (await deps.jobs.handBack(job.id, job.attempt)) return 'handed-back';
+    if (await deps.jobs.handBack(job.id, job.attempt)) {
+      await tell({ status: 'queued' });
+      return 'handed-back';
+    }
     // Not handed back: a cancel was asked for meanwhile (or the run lost the job).
     if (!(await deps.jobs.cancel(job.id, job.attempt))) return 'skipped';
+    await tell({ status: 'cancelled' });
     await dropCheckpoints(deps, job.id);
     return 'cancelled';
   }
-  let ended: boolean;
+  let ended: StateChange | undefined;
   let outcome: JobOutcome;
   if (stop.aborted && !(stop.reason instanceof WallTimeExceeded)) {
-    ended = await deps.jobs.cancel(job.id, job.attempt);
+    if (await deps.jobs.cancel(job.id, job.attempt)) ended = { status: 'cancelled' };
     outcome = 'cancelled';
   } else {
     const error = jobError(stop.aborted ? stop.reason : stop.error);
     logInternal(jobLogger(deps.logger ?? defaultLogger(), { jobId: job.id }), error);
-    ended = await deps.jobs.fail(job.id, error.message, job.attempt);
+    if (await deps.jobs.fail(job.id, error.message, job.attempt))
+      ended = { status: 'failed', error: error.message };
     outcome = 'failed';
   }
   if (!ended) return 'skipped';
+  await tell(ended);
   await dropCheckpoints(deps, job.id);
   return outcome;
 }
@@ -154,6 +166,7 @@ export async function recordWorkerFailure(
   job: { data: unknown } | undefined,
   error: Error,
   logger: Logger = defaultLogger(),
+  events?: JobEvents,
 ): Promise<boolean> {
   if (!job || !isTrainingJobPayload(job.data)) return false;
   // The run lost PostgreSQL: left running for the reaper, which queues it again.
@@ -163,5 +176,9 @@ export async function recordWorkerFailure(
   const stored = jobError(error, 'the worker failed: ');
   log.warn({ error: error.message }, 'the worker failed this job');
   logInternal(log, stored);
-  return jobs.fail(job.data.jobId, stored.message);
+  if (!(await jobs.fail(jobId, stored.message))) return false;
+  // Older payloads lack the tenant: the row has it.
+  const tenant = events && (tenantId ?? (await jobs.findById(jobId).catch(() => null))?.tenantId);
+  if (tenant) await events.state(tenant, jobId, { status: 'failed', error: stored.message });
+  return true;
 }

@@ -1,7 +1,8 @@
 /** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig } from '../config/config.js';
 import { serveMetrics } from '../observability/metrics-server.js';
-import { stopOnSignals, wireData } from '../runtime/wiring.js';
+import { closeRedis, eventsRedis } from '../queue/job-event-stream.js';
+import { stopOnSignals, wireData, wireJobEvents } from '../runtime/wiring.js';
 import { describeEngines } from '../services/frozen-engine.js';
 import { startTrainingWorker } from './training-worker.js';
 
@@ -10,8 +11,14 @@ const databaseUrl = config.databaseUrl ?? DEFAULT_DATABASE_URL;
 // The sandboxed processors read it from the environment.
 process.env.DATABASE_URL = databaseUrl;
 const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
+// They publish the job events of their runs on a Redis connection of their own.
+process.env.REDIS_URL = redisUrl;
 const data = wireData({ ...config, databaseUrl });
-const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl }, data.db);
+const eventsConnection = eventsRedis(redisUrl);
+const events = wireJobEvents(eventsConnection, data.db, config);
+const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl }, data.db, {
+  events,
+});
 // Each worker is a Prometheus target of its own (GRAFT_METRICS_PORT), by the API's access rule.
 const metricsPort = config.metrics.port;
 const metrics =
@@ -32,6 +39,7 @@ console.log(
 stopOnSignals(
   async () => {
     await running.close();
+    await closeRedis(eventsConnection);
     await metrics?.close();
     await data.close();
   },

@@ -1,6 +1,9 @@
 import type { EpochRecordView } from '../contracts/training-summary.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
+import type { ProgressEvent } from '../services/job-events.js';
 import type { TrainingProgress } from '../training/training-types.js';
+
+type Stage = TrainingProgress['stage'];
 
 export interface ProgressRecorderOptions {
   /** The run's attempt: its writes land only while it owns the job. */
@@ -16,6 +19,13 @@ export interface ProgressRecorderOptions {
    * the phase earlier, while this run catches up (its head is refitted after a resume).
    */
   floor?: { progress: number; phase: string | null; epoch: number | null; epochs: number | null };
+  /**
+   * Where `progress` events (at most one per `eventIntervalMs`, and each epoch's last batch)
+   * and `epoch` events go, in order; none without. It must not throw (JobEvents.publish).
+   */
+  publish?: (event: ProgressEvent) => Promise<void>;
+  /** 250 ms when absent: a live progress bar, a few events a second. */
+  eventIntervalMs?: number;
 }
 
 const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 } as const;
@@ -34,6 +44,8 @@ export class ProgressRecorder {
   private readonly floor: NonNullable<ProgressRecorderOptions['floor']>;
   private lastWrite = 0;
   private writing: Promise<void> = Promise.resolve();
+  private lastEvent = 0;
+  private telling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly jobs: TrainingJobsRepository,
@@ -61,20 +73,21 @@ export class ProgressRecorder {
 
   /** The core's `onProgress`. */
   readonly record = (p: TrainingProgress): void => {
-    const epochEnded = this.addEpoch(p);
+    const epoch = this.addEpoch(p);
+    this.announce(p, epoch);
     const now = Date.now();
-    if (now - this.lastWrite < this.options.intervalMs && !epochEnded) return;
+    if (now - this.lastWrite < this.options.intervalMs && !epoch.ended) return;
     this.lastWrite = now;
     this.writing = this.writing.then(() => this.write(p)).catch(() => undefined);
   };
 
-  /** Resolves once every write asked for so far has finished. */
-  settled(): Promise<void> {
-    return this.writing;
+  /** Resolves once every write and event asked for so far has finished. */
+  async settled(): Promise<void> {
+    await Promise.all([this.writing, this.telling]);
   }
 
-  private addEpoch(p: TrainingProgress): boolean {
-    if (!p.val) return false;
+  private addEpoch(p: TrainingProgress): { ended: boolean; record?: EpochRecordView } {
+    if (!p.val) return { ended: false };
     if (p.epoch !== undefined && (p.stage === 'featureExtraction' || p.stage === 'fineTuning')) {
       const record = {
         phase: p.stage,
@@ -85,18 +98,54 @@ export class ProgressRecorder {
         valAccuracy: p.val.accuracy,
       };
       this.put(record);
+      return { ended: true, record };
     }
-    return true;
+    return { ended: true };
   }
 
-  private async write(p: TrainingProgress): Promise<void> {
+  /** What the job shows for `p`: never below, nor in an earlier stage than, its floor. */
+  private shown(p: TrainingProgress) {
     const floor = this.floor;
     const behind = stageOrder(p.stage) < stageOrder(floor.phase);
-    const owned = await this.jobs.recordProgress(this.jobId, this.options.attempt, {
-      phase: behind ? floor.phase! : p.stage,
+    return {
+      // The floor's phase is a stage the job showed before.
+      phase: behind ? (floor.phase as Stage) : p.stage,
       progress: Math.max(floor.progress, Math.min(0.99, p.progress)),
       epoch: behind ? floor.epoch : (p.epoch ?? null),
       epochs: behind ? floor.epochs : (p.epochs ?? null),
+    };
+  }
+
+  /** The throttled `progress` event (always an epoch's last batch), then any `epoch` event. */
+  private announce(p: TrainingProgress, epoch: { ended: boolean; record?: EpochRecordView }) {
+    const { publish } = this.options;
+    if (!publish) return;
+    const now = Date.now();
+    const at = new Date(now).toISOString();
+    const events: ProgressEvent[] = [];
+    const lastBatch = epoch.ended || p.batch >= p.batches;
+    if (lastBatch || now - this.lastEvent >= (this.options.eventIntervalMs ?? 250)) {
+      this.lastEvent = now;
+      events.push({
+        type: 'progress',
+        jobId: this.jobId,
+        at,
+        ...this.shown(p),
+        batch: p.batch,
+        batches: p.batches,
+        loss: p.loss ?? null,
+        accuracy: p.accuracy ?? null,
+        etaSeconds: p.etaSeconds,
+      });
+    }
+    if (epoch.record) events.push({ type: 'epoch', jobId: this.jobId, at, record: epoch.record });
+    for (const event of events)
+      this.telling = this.telling.then(() => publish(event)).catch(() => undefined);
+  }
+
+  private async write(p: TrainingProgress): Promise<void> {
+    const owned = await this.jobs.recordProgress(this.jobId, this.options.attempt, {
+      ...this.shown(p),
       etaSeconds: p.etaSeconds,
       history: this.history,
     });

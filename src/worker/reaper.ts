@@ -7,6 +7,7 @@ import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
+import type { JobEvents } from '../services/job-events.js';
 import {
   createTrainingQueue,
   enqueueTraining,
@@ -38,6 +39,8 @@ export interface ReaperDeps extends SweepDeps {
   log?: (line: string) => void;
   /** Where each repaired job is logged, bound to it (jobId, tenantId); the default logger without. */
   logger?: Logger;
+  /** Where the state changes of repaired jobs are told; none without. */
+  events?: JobEvents;
 }
 
 export type ReaperSettings = Pick<
@@ -151,6 +154,7 @@ export function startProcessReaper(
   config: Config & { redisUrl: string },
   db: Db,
   logger?: Logger,
+  events?: JobEvents,
 ): Reaper {
   const connection = createRedis(config.redisUrl, 'queue');
   // A pass that hits a dead Redis logs its failure; the connection's events are not news.
@@ -164,6 +168,7 @@ export function startProcessReaper(
     store: instrumentStore(artifactStoreFor(config.storage)),
     uploadTmpDir: join(config.dataDir, 'tmp'),
     ...(logger ? { logger } : {}),
+    ...(events ? { events } : {}),
   };
   const { reaperIntervalMs, orphanAgeMs } = config.recovery;
   const reaper = startReaper(deps, {
@@ -260,10 +265,11 @@ async function repair(
   state: string,
   report: ReaperReport,
 ): Promise<void> {
-  const { jobs } = deps;
+  const { jobs, events } = deps;
   const log = jobLogger(deps.logger ?? defaultLogger(), { jobId: job.id, tenantId: job.tenantId });
   if (job.cancelRequested) {
     if (!(await jobs.cancelLost(job))) return;
+    await events?.state(job.tenantId, job.id, { status: 'cancelled' });
     report.cancelled++;
     log.info({ queueState: state }, 'reaper: lost job cancelled as asked');
     await jobEnded(deps, job);
@@ -282,12 +288,14 @@ async function repair(
   const lost = job.lostRuns + 1;
   if (lost > settings.maxStalls) {
     if (!(await jobs.failLost(job, gaveUpMessage(lost)))) return;
+    await events?.state(job.tenantId, job.id, { status: 'failed', error: gaveUpMessage(lost) });
     report.failed++;
     log.warn({ lostRuns: lost }, 'reaper: job failed after too many lost runs');
     await jobEnded(deps, job);
     return;
   }
   if (!(await jobs.requeueLost(job))) return;
+  await events?.state(job.tenantId, job.id, { status: 'queued' });
   await enqueueAgain(deps, job, state);
   report.restarted++;
   log.info({ lostRuns: lost, queueState: state }, 'reaper: lost running job queued again');

@@ -8,6 +8,7 @@ import { openCheckpoints } from '../storage/training-checkpoints.js';
 import { isSplitName, type LabelledExample } from '../training/dataset-split.js';
 import type { EmbeddingCache, PhaseName, TrainingReport } from '../training/training-types.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
+import type { JobEvents } from '../services/job-events.js';
 import { claimJob, type Claim } from './job-claim.js';
 import { recordStopped, recordSucceeded, type ModelSlot } from './job-finish.js';
 import type { EpochRecordView } from '../contracts/training-summary.js';
@@ -36,6 +37,8 @@ export interface TrainingJobDeps {
   limitsFor: LimitsFor;
   /** Where the run logs, bound to the job by its delivery (jobId, tenantId, requestId). */
   logger?: Logger;
+  /** Where state changes and progress are told (GET /v1/jobs/:id/events); none without. */
+  events?: JobEvents;
   /** Told the report once training has one (the processor sends its timings to its worker). */
   onTrained?: (report: TrainingReport) => void;
   /**
@@ -110,6 +113,7 @@ async function trainClaimed(
     onCancelRequested: () => controller.abort(new Error('cancelled by request')),
     onSuperseded: () => controller.abort(new RunSuperseded()),
     floor: { progress: job.progress, phase: job.phase, epoch: job.epoch, epochs: job.epochs },
+    ...(deps.events ? { publish: deps.events.publish.bind(deps.events, job.tenantId) } : {}),
   });
   let noted: Promise<void> = Promise.resolve();
   try {

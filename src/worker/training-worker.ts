@@ -7,6 +7,7 @@ import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
+import type { JobEvents } from '../services/job-events.js';
 import { beat, createTrainingQueue, endBeat, workerId } from '../queue/training-queue.js';
 import type { FenceTestOptions } from '../storage/url-fence.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
@@ -32,6 +33,8 @@ export interface TrainingWorkerOptions {
   recovery?: Pick<RecoverySettings, 'lockMs' | 'stalledIntervalMs' | 'maxStalls'>;
   /** Where failures outside the processor are logged (the default logger without). */
   logger?: Logger;
+  /** Where a failure outside the processor is told as the job's state; none without. */
+  events?: JobEvents;
 }
 
 export interface TrainingWorker {
@@ -68,7 +71,7 @@ export function createTrainingWorker(options: TrainingWorkerOptions): TrainingWo
   observeTrainingWorker(worker);
   // Event handlers have no caller to report to: a failed write is dropped, never thrown.
   worker.on('failed', (job, error) => {
-    void recordWorkerFailure(jobs, job, error, options.logger)
+    void recordWorkerFailure(jobs, job, error, options.logger, options.events)
       .catch(() => false)
       .then(() => afterJobEnded(jobs, queue, job));
   });
@@ -93,6 +96,8 @@ export interface RunningWorker {
 export interface StartWorkerOptions {
   /** Test-only fence exceptions for webhook deliveries (a receiver on loopback). */
   webhookFence?: FenceTestOptions;
+  /** Publishes the state changes this process makes (failures outside the processor, the reaper). */
+  events?: JobEvents;
 }
 
 /**
@@ -116,6 +121,7 @@ export async function startTrainingWorker(
     jobs: new TrainingJobsRepository(db),
     recovery: config.recovery,
     logger,
+    ...(options.events ? { events: options.events } : {}),
   });
   const heartbeat = {
     id: workerId(),
@@ -128,7 +134,7 @@ export async function startTrainingWorker(
   const timer = setInterval(() => void sendBeat(), 10_000);
   timer.unref();
   // Re-enqueues jobs nothing will deliver and removes orphaned files (reaper.ts).
-  const reaper = startProcessReaper(config, db, logger);
+  const reaper = startProcessReaper(config, db, logger, options.events);
   const webhooks = startWebhookWorker({
     queueName: config.queueName,
     connection,

@@ -11,7 +11,8 @@ import { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { runTransfer } from '../services/transfer-run.js';
-import { wireData, type DataParts } from '../runtime/wiring.js';
+import { closeRedis, eventsRedis } from '../queue/job-event-stream.js';
+import { wireData, wireJobEvents, type DataParts } from '../runtime/wiring.js';
 import { tenantEmbeddings } from '../storage/embedding-cache.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
 import type { TrainingReport } from '../training/training-types.js';
@@ -59,5 +60,17 @@ export default async function process_(
   // The run's stage timings go to the worker process, which serves the metrics.
   const onTrained = (report: TrainingReport) =>
     void job.updateProgress(runStats(report)).catch(() => undefined);
-  return deliverTrainingJob({ ...realDeps(parts), logger, onTrained }, job, token, signal);
+  // The job's events (state, progress) go to Redis on a connection of this run's, closed with it.
+  const redis = config.redisUrl ? eventsRedis(config.redisUrl) : undefined;
+  const events = redis && wireJobEvents(redis, parts.db, config);
+  try {
+    return await deliverTrainingJob(
+      { ...realDeps(parts), logger, onTrained, ...(events ? { events } : {}) },
+      job,
+      token,
+      signal,
+    );
+  } finally {
+    if (redis) await closeRedis(redis);
+  }
 }
