@@ -1,0 +1,288 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobStateEventView } from '../../src/contracts/job-events.js';
+import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
+import { JobEventStream, jobEventsKey } from '../../src/queue/job-event-stream.js';
+import { DomainError } from '../../src/services/domain-error.js';
+import { JobEventsFeed } from '../../src/services/job-events.js';
+import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
+import type { components, paths } from '../client/openapi-types.js';
+import { colourDataset } from '../helpers/dataset-zips.js';
+import { startHarness, type Harness } from '../helpers/service-harness.js';
+import { collect, openJobEvents, strictlyIncreasing, type ReceivedEvent } from '../helpers/sse.js';
+
+/*
+ * GET /v1/jobs/:id/events against a real Graft (PostgreSQL, Redis, a worker with sandboxed
+ * processors), read the way the console reads it: fetch with the API key, then an SSE parser.
+ */
+
+let h: Harness;
+let api: GraftClient;
+let key: string;
+let baseUrl: string;
+let datasetId: string;
+
+type Job = components['schemas']['Job'];
+type JobRequest = Omit<
+  paths['/v1/jobs']['post']['requestBody']['content']['application/json'],
+  'datasetId'
+>;
+
+beforeAll(async () => {
+  // A job long enough to cancel while it runs needs more epochs than the default quota.
+  h = await startHarness({ worker: true, env: { GRAFT_QUOTA_EPOCHS_PER_PHASE: '1000' } });
+  key = await h.newKey('acme');
+  api = injectClient(h.app, key);
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  baseUrl = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  const { data } = await api.POST(
+    '/v1/datasets',
+    formBody('/v1/datasets', { file: file(await colourDataset(6), 'colours.zip') }),
+  );
+  datasetId = data!.id;
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function submit(spec: JobRequest): Promise<Job> {
+  const { data, response } = await api.POST('/v1/jobs', { body: { datasetId, ...spec } });
+  expect(response.status).toBe(202);
+  return data!;
+}
+
+async function job(id: string): Promise<Job> {
+  return (await api.GET('/v1/jobs/{id}', { params: { path: { id } } })).data!;
+}
+
+async function waitFor(id: string, done: (j: Job) => boolean, timeoutMs = 120_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await job(id);
+    if (done(current)) return current;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${current.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const states = (events: ReceivedEvent[]) =>
+  events
+    .filter((e) => e.event === 'state')
+    .map((e) => {
+      const state = e.data as JobStateEventView;
+      return state.cancelRequested && state.status !== 'cancelled'
+        ? `${state.status} (cancel requested)`
+        : state.status;
+    });
+
+/** Numbers to 12 significant digits, in any JSON. */
+const rounded = (value: unknown): unknown =>
+  typeof value === 'number'
+    ? Number(value.toPrecision(12))
+    : Array.isArray(value)
+      ? value.map(rounded)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]))
+        : value;
+
+/** Every event well-formed: its SSE name is its type, its job the one asked for. */
+function expectWellFormed(events: ReceivedEvent[], jobId: string) {
+  for (const { event, data } of events) {
+    expect(event).toBe(data.type);
+    expect(data.jobId).toBe(jobId);
+  }
+  expect(strictlyIncreasing(events.map((e) => e.id))).toBe(true);
+}
+
+describe('job events (Server-Sent Events over Redis streams)', () => {
+  it("streams a job's life live: states, progress, epochs with validation metrics, the report", async () => {
+    const created = await submit({
+      featureExtraction: { epochs: 3, batchSize: 4 },
+      fineTuning: { epochs: 2, batchSize: 4 },
+      baseline: { allowShip: false },
+    });
+    const stream = await openJobEvents(baseUrl, key, created.id);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(stream.headers.get('cache-control')).toMatch(/no-cache/);
+    // The server ends the response itself once the report is sent.
+    const events = await collect(stream);
+    expectWellFormed(events, created.id);
+    expect(states(events)).toEqual(['queued', 'running', 'succeeded']);
+
+    const finished = await job(created.id);
+    expect(finished.status).toBe('succeeded');
+    const types = events.map((e) => e.event);
+    // The report is last, right after the success; progress and epochs come while running.
+    expect(types.slice(-2)).toEqual(['state', 'report']);
+    const running = types.indexOf('state', 1);
+    const succeeded = types.lastIndexOf('state');
+    const during = types.slice(running + 1, succeeded);
+    expect(new Set(during)).toEqual(new Set(['progress', 'epoch']));
+
+    const progress = events.flatMap((e) => (e.data.type === 'progress' ? [e.data] : []));
+    expect(progress.length).toBeGreaterThan(0);
+    for (const p of progress) {
+      expect(p.progress).toBeGreaterThanOrEqual(0);
+      expect(p.progress).toBeLessThan(1);
+      expect(p.batch).toBeLessThanOrEqual(p.batches);
+    }
+    // Shown progress never goes back.
+    const shown = progress.map((p) => p.progress);
+    expect(shown).toEqual([...shown].sort((a, b) => a - b));
+
+    const epochs = events.flatMap((e) => (e.data.type === 'epoch' ? [e.data.record] : []));
+    // The same records as the job's history, each with its held-out metrics.
+    expect(epochs.map((r) => `${r.phase}:${r.epoch}`)).toEqual(
+      finished.history.map((r) => `${r.phase}:${r.epoch}`),
+    );
+    for (const record of epochs) {
+      expect(record.valAccuracy).toBeGreaterThanOrEqual(0);
+      expect(record.valAccuracy).toBeLessThanOrEqual(1);
+      expect(typeof record.valLoss).toBe('number');
+    }
+
+    const success = events.at(-2)!.data as JobStateEventView;
+    expect(success).toMatchObject({ status: 'succeeded', modelId: finished.modelId, error: null });
+    const report = events.at(-1)!.data;
+    expect(report).toMatchObject({ type: 'report', modelId: finished.modelId });
+    // The job's stored summary (PostgreSQL's jsonb keeps 15 significant digits).
+    expect(rounded(report.type === 'report' && report.metrics)).toEqual(rounded(finished.metrics));
+
+    // Again from the start: the same events, the same ids (stored, not process memory).
+    const replay = await collect(await openJobEvents(baseUrl, key, created.id));
+    expect(replay).toEqual(events);
+    // After the last one, nothing more: 204, so an EventSource stops reconnecting.
+    const after = await openJobEvents(baseUrl, key, created.id, { lastEventId: events.at(-1)!.id });
+    expect(after.status).toBe(204);
+    // From the middle: exactly the rest.
+    const middle = events[Math.floor(events.length / 2)]!;
+    const rest = await collect(
+      await openJobEvents(baseUrl, key, created.id, { query: `lastEventId=${middle.id}` }),
+    );
+    expect(rest).toEqual(events.slice(Math.floor(events.length / 2) + 1));
+  });
+
+  it("tells a queued job's cancel at once, and a running job's cancel request, then its end", async () => {
+    // The worker trains one job at a time: while `long` runs, `waiting` stays queued.
+    const long = await submit({ fineTuning: { epochs: 1000, batchSize: 2, patience: 100 } });
+    await waitFor(long.id, (j) => j.status === 'running' && j.phase !== null);
+    const waiting = await submit({});
+    expect((await job(waiting.id)).status).toBe('queued');
+
+    const queuedStream = await openJobEvents(baseUrl, key, waiting.id);
+    const queuedEvents = collect(queuedStream);
+    await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: waiting.id } } });
+    const told = await queuedEvents;
+    expectWellFormed(told, waiting.id);
+    expect(states(told)).toEqual(['queued', 'cancelled']);
+    expect(told.at(-1)!.data).toMatchObject({ status: 'cancelled', cancelRequested: true });
+
+    const runningStream = await openJobEvents(baseUrl, key, long.id);
+    const runningEvents = collect(runningStream);
+    await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: long.id } } });
+    const events = await runningEvents;
+    expectWellFormed(events, long.id);
+    expect(states(events)).toEqual([
+      'queued',
+      'running',
+      'running (cancel requested)',
+      'cancelled',
+    ]);
+    expect(events.some((e) => e.event === 'progress')).toBe(true);
+    expect((await job(long.id)).status).toBe('cancelled');
+  });
+
+  it("is the tenant's own: another tenant's job is 404, before anything is streamed", async () => {
+    const created = await submit({});
+    await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
+    const other = await h.newKey('someone-else');
+    const response = await openJobEvents(baseUrl, other, created.id);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(await response.text())).toMatchObject({ code: 'not_found' });
+    // Nor a job that does not exist.
+    const missing = await openJobEvents(baseUrl, key, '00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses a Last-Event-ID that is not an event id (header or query): 400', async () => {
+    const created = await submit({});
+    for (const options of [{ lastEventId: 'latest' }, { query: 'lastEventId=12-x' }]) {
+      const response = await openJobEvents(baseUrl, key, created.id, options);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      await response.text();
+    }
+    await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
+  });
+
+  it('ends a finished job whose stream is gone (expired) with its terminal state from the row', async () => {
+    const created = await submit({});
+    await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
+    await h.redis.del(jobEventsKey(created.id));
+    const events = await collect(await openJobEvents(baseUrl, key, created.id));
+    expect(events.map((e) => e.event)).toEqual(['state']);
+    expect(events[0]!.data).toMatchObject({ status: 'cancelled', cancelRequested: true });
+    // Appended once: every replica, and every reconnect, sees the same id.
+    const again = await collect(await openJobEvents(baseUrl, key, created.id));
+    expect(again).toEqual(events);
+    const after = await openJobEvents(baseUrl, key, created.id, { lastEventId: events[0]!.id });
+    expect(after.status).toBe(204);
+    // The stream expires again after its TTL (GRAFT_JOB_EVENTS_TTL_HOURS, 7 days by default).
+    const ttl = await h.redis.ttl(jobEventsKey(created.id));
+    expect(ttl).toBeGreaterThan(7 * 24 * 3600 - 60);
+    expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600);
+  });
+
+  it('caps the streams it follows, per tenant (429) and per replica (503), freed on close', async () => {
+    const queuedJob = async (tenant: string) => {
+      await h.newKey(tenant);
+      const { id: tenantId } = await h.db.tenant.findUniqueOrThrow({ where: { name: tenant } });
+      const { id } = await h.db.trainingJob.create({ data: { tenantId, spec: {} } });
+      return { tenantId, id };
+    };
+    const [a, b, c] = [
+      await queuedJob('cap-a'),
+      await queuedJob('cap-b'),
+      await queuedJob('cap-c'),
+    ];
+    const feed = new JobEventsFeed(
+      new TrainingJobsRepository(h.db),
+      new JobEventStream(h.redis, { ttlSeconds: 60 }),
+      { maxWatchersPerTenant: 1, maxWatchers: 2 },
+    );
+    const refusal = (watching: Promise<unknown>) =>
+      watching.then(
+        () => 'watched',
+        (error: unknown) => (error instanceof DomainError ? [error.status, error.code] : error),
+      );
+    const first = (await feed.watch(a.tenantId, a.id))!;
+    expect(await refusal(feed.watch(a.tenantId, a.id))).toEqual([429, 'too_many_event_streams']);
+    const second = (await feed.watch(b.tenantId, b.id))!;
+    expect(feed.watchers).toBe(2);
+    // Full: a third tenant is refused as well, with 503 (another replica may take it).
+    expect(await refusal(feed.watch(c.tenantId, c.id))).toEqual([503, 'too_many_event_streams']);
+    // Tenant scoping comes first: another tenant's job is 404, whatever the load.
+    expect(await refusal(feed.watch(c.tenantId, a.id))).toEqual([404, 'not_found']);
+    first.close();
+    second.close();
+    expect(feed.watchers).toBe(0);
+    const third = (await feed.watch(c.tenantId, c.id))!;
+    const again = (await feed.watch(a.tenantId, a.id))!;
+    expect(feed.watchers).toBe(2);
+    feed.closeAll();
+    expect(feed.watchers).toBe(0);
+    // A closed watch's items end at once, its connection gone.
+    for (const watch of [third, again]) {
+      const items: unknown[] = [];
+      for await (const item of watch.items()) items.push(item);
+      expect(items).toEqual([]);
+    }
+    await h.db.trainingJob.updateMany({
+      where: { id: { in: [a.id, b.id, c.id] } },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
+  });
+});
