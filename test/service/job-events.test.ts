@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStateEventView } from '../../src/contracts/job-events.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
@@ -234,6 +235,39 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
     const ttl = await h.redis.ttl(jobEventsKey(created.id));
     expect(ttl).toBeGreaterThan(7 * 24 * 3600 - 60);
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600);
+  });
+
+  it('answers 503 with Retry-After, before any stream starts, while Redis is away', async () => {
+    const { tenantId, id } = await h.db.trainingJob.create({
+      data: {
+        tenantId: (await h.db.tenant.findUniqueOrThrow({ where: { name: 'acme' } })).id,
+        spec: {},
+      },
+    });
+    // A fail-fast connection (as the API's) to a port where nothing listens.
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    dead.on('error', () => undefined);
+    const feed = new JobEventsFeed(
+      new TrainingJobsRepository(h.db),
+      new JobEventStream(dead, { ttlSeconds: 60 }),
+    );
+    const refused = await feed.watch(tenantId, id).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DomainError);
+    expect(refused).toMatchObject({
+      status: 503,
+      code: 'events_unavailable',
+      details: { retryAfterSeconds: 5 },
+    });
+    expect(feed.watchers).toBe(0);
+    dead.disconnect();
+    await h.db.trainingJob.update({ where: { id }, data: { status: 'cancelled' } });
   });
 
   it('caps the streams it follows, per tenant (429) and per replica (503), freed on close', async () => {
