@@ -243,6 +243,13 @@ const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 };
 export async function jobPage({ main, signal }, id) {
   /** @type {any} */
   let job = await api(`/v1/jobs/${id}`, { signal });
+  /** @type {string | undefined} */
+  const datasetName = job.datasetId
+    ? await api(`/v1/datasets/${job.datasetId}`, { signal }).then(
+        (/** @type {any} */ d) => d.name,
+        () => undefined,
+      )
+    : undefined;
   document.title = `Job ${shortId(id)} · Graft console`;
 
   /** Epoch records by phase and number: the job's history, then each `epoch` event. */
@@ -383,7 +390,7 @@ export async function jobPage({ main, signal }, id) {
       fact(
         'Dataset',
         job.datasetId
-          ? h('a', { href: `#/datasets/${job.datasetId}` }, shortId(job.datasetId))
+          ? h('a', { href: `#/datasets/${job.datasetId}` }, datasetName ?? shortId(job.datasetId))
           : 'deleted',
       ),
       fact('Base', job.baseModel),

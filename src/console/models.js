@@ -125,15 +125,16 @@ function confusionMatrix(labels, matrix) {
         const cell = h(
           'td',
           {
-            class: `heat${i === j ? ' diagonal' : ''}${share >= 0.5 ? ' dark' : ''}`,
+            class: `heat${i === j ? ' diagonal' : ''}`,
             'aria-label': `actual ${labels[i]}, predicted ${labels[j]}: ${count} (${pct(share, 0)} of ${labels[i]})`,
             dataset: { count: String(count) },
           },
           h('span', { class: 'count' }, count),
           h('span', { class: 'share' }, pct(share, 0)),
         );
-        // Lightness from 98 % (none) to 28 % (all): the text turns white from half the row.
-        cell.style.backgroundColor = `hsl(214 70% ${98 - share * 70}%)`;
+        const { css, darkText } = shade(share);
+        cell.style.backgroundColor = css;
+        cell.classList.toggle('light-text', !darkText);
         return cell;
       }),
     );
@@ -154,6 +155,27 @@ function confusionMatrix(labels, matrix) {
     ),
     h('tbody', null, body),
   );
+}
+
+/** The heat map's ends: near white for none of the row, the accent's dark blue for all of it. */
+const PALE = [244, 248, 253];
+const DEEP = [23, 63, 122];
+
+/**
+ * A cell's colour for a share of its row, and whether black text reads better on it than white
+ * (whichever contrasts more: always at least 4.5:1 with one of the two).
+ * @param {number} share
+ */
+function shade(share) {
+  const rgb = PALE.map((from, k) => Math.round(from + ((DEEP[k] ?? 0) - from) * share));
+  const linear = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance =
+    0.2126 * (linear[0] ?? 0) + 0.7152 * (linear[1] ?? 0) + 0.0722 * (linear[2] ?? 0);
+  const darkText = (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05);
+  return { css: `rgb(${rgb.join(' ')})`, darkText };
 }
 
 /** @param {any} m */
