@@ -9,6 +9,7 @@ import type {
   WebhookPayloadView,
 } from '../../src/contracts/webhook-views.js';
 import { WebhooksRepository } from '../../src/db/webhooks.repository.js';
+import { createRedis } from '../../src/queue/redis-connection.js';
 import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-queue.js';
 import { WebhooksService } from '../../src/services/webhooks.service.js';
 import type { FenceTestOptions } from '../../src/storage/url-fence.js';
@@ -416,6 +417,27 @@ describe('deliveries', () => {
     await webhooks.dispatch(tenantId, stateEvent());
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(requestsTo('/deleted')).toHaveLength(1);
+  });
+
+  it('records a delivery Redis would not queue as failed, saying so', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/no-queue');
+    // A Redis that answered once, then went away (an outage, not a typo in REDIS_URL).
+    const lost = createRedis(h.config.redisUrl, 'queue');
+    lost.on('error', () => undefined);
+    const lostQueue = createWebhookQueue(h.config.queueName, lost, h.config.webhooks);
+    await lostQueue.waitUntilReady();
+    lost.disconnect();
+    const dispatcher = new WebhooksService(
+      new WebhooksRepository(h.db),
+      lostQueue,
+      h.config.webhooks,
+    );
+    await dispatcher.dispatch(tenantId, stateEvent());
+    const [failed] = await deliveries(key, hook.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 0, lastStatusCode: null });
+    expect(failed!.lastError).toMatch(/not sent: the delivery queue \(Redis\) was unavailable/);
+    expect(requestsTo('/no-queue')).toHaveLength(0);
   });
 
   it('goes with its tenant: deleting a tenant deletes its webhooks and their log', async () => {
