@@ -14,6 +14,8 @@ import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-q
 import { WebhooksService } from '../../src/services/webhooks.service.js';
 import type { FenceTestOptions } from '../../src/storage/url-fence.js';
 import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
+import { startWebhookWorker, type WebhookWorker } from '../../src/worker/webhook-worker.js';
+import { colourDataset, multipart } from '../helpers/dataset-zips.js';
 import {
   startHttpsServer,
   testCertificate,
@@ -47,7 +49,7 @@ let receiver: TestHttpsServer;
 const received: Received[] = [];
 const answers = new Map<string, Answer>();
 let fence: FenceTestOptions;
-let delivery: RunningWorker;
+let delivery: RunningWorker | WebhookWorker;
 let dispatcherQueue: WebhookQueue;
 let webhooks: WebhooksService;
 
@@ -449,5 +451,56 @@ describe('deliveries', () => {
     await h.db.tenant.delete({ where: { id: tenantId } });
     expect(await h.db.webhook.count({ where: { tenantId } })).toBe(0);
     expect(await h.db.webhookDelivery.count({ where: { tenantId } })).toBe(0);
+  });
+});
+
+describe('job events', () => {
+  it("a job's real state events (queued, cancelled) are delivered", async () => {
+    // No training worker from here on: the job stays queued until it is cancelled.
+    await delivery.close();
+    const connection = createRedis(h.config.redisUrl, 'worker');
+    delivery = startWebhookWorker({
+      queueName: h.config.queueName,
+      connection,
+      db: h.db,
+      settings: h.config.webhooks,
+      fence,
+    });
+    const webhookWorker = delivery;
+    delivery = {
+      ...webhookWorker,
+      close: async () => {
+        await webhookWorker.close();
+        connection.disconnect();
+      },
+    };
+    const key = await h.newKey('events-tenant');
+    const hook = await register(key, '/job-events');
+    const form = multipart('colours.zip', await colourDataset(2));
+    const upload = await h.app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      payload: form.payload,
+      headers: { ...form.headers, authorization: `Bearer ${key}` },
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    const job = await call(key, 'POST', '/v1/jobs', {
+      datasetId: upload.json<{ id: string }>().id,
+    });
+    expect(job.statusCode, job.body).toBe(202);
+    const jobId = job.json<{ id: string }>().id;
+    expect((await call(key, 'POST', `/v1/jobs/${jobId}/cancel`)).statusCode).toBe(202);
+    const done = await settled(key, hook.id, 2);
+    expect(done.map((d) => [d.eventType, d.jobId, d.status])).toEqual([
+      ['state', jobId, 'succeeded'],
+      ['state', jobId, 'succeeded'],
+    ]);
+    const statuses = requestsTo('/job-events').map(
+      (r) => (JSON.parse(r.body) as WebhookPayloadView).data,
+    );
+    expect(statuses.map((e) => (e.type === 'state' ? e.status : e.type)).sort()).toEqual([
+      'cancelled',
+      'queued',
+    ]);
   });
 });
