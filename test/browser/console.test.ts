@@ -241,7 +241,7 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
         async () =>
           (await midRun()) ||
           !['queued', 'running', null].includes(await summary.getAttribute('data-status')),
-        { timeout: 180_000, intervals: [50] },
+        { timeout: 180_000, interval: 50 },
       )
       .toBe(true);
     if (await midRun()) await shot('05-job-running');
