@@ -23,15 +23,19 @@ const inert = new Proxy(
  * so the document does not depend on who generates it.
  */
 export async function generateOpenApiYaml(): Promise<string> {
-  const services = {
+  // Every service the routes take (the type makes a new one impossible to forget here).
+  const services: Record<keyof ApiServices, unknown> = {
     datasets: inert,
     datasetImages: inert,
     jobs: inert,
+    // Its streams are ended when the app closes, which the document's app does.
+    jobEvents: { closeAll: () => undefined },
     models: inert,
     predictions: inert,
     keys: inert,
     apiKeys: inert,
     quotas: inert,
+    webhooks: inert,
   };
   const app = await buildApp({
     // Defaults, without the Redis-backed limiter (routes declare their 429s themselves).

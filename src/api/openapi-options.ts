@@ -45,6 +45,49 @@ export function documentOptions(): SwaggerOptions {
         },
         { name: 'health', description: 'Liveness and readiness probes (no API key)' },
       ],
+      // What Graft POSTs to a registered webhook (OpenAPI 3.1 `webhooks`).
+      webhooks: {
+        jobEvent: {
+          post: {
+            operationId: 'receiveJobEvent',
+            tags: ['webhooks'],
+            summary: "A job's state change or report, POSTed to each of your webhooks",
+            description:
+              'Verify `Graft-Signature` before trusting the body: recompute HMAC-SHA256 over `<t>.<raw body>` with the secret shown when the webhook was made, compare in constant time, and refuse timestamps older than a few minutes. Answer 2xx within 10 s; anything else is retried with exponential backoff (GRAFT_WEBHOOK_ATTEMPTS), and every attempt shows in `GET /v1/webhooks/{id}/deliveries`.',
+            security: [],
+            parameters: [
+              {
+                name: 'Graft-Signature',
+                in: 'header',
+                required: true,
+                description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`',
+                schema: { type: 'string' },
+              },
+              {
+                name: 'Graft-Event',
+                in: 'header',
+                required: true,
+                description: '`job.state` or `job.report`',
+                schema: { type: 'string' },
+              },
+              {
+                name: 'Graft-Delivery',
+                in: 'header',
+                required: true,
+                description: 'The delivery id: the same on every retry (deduplicate on it)',
+                schema: { type: 'string', format: 'uuid' },
+              },
+            ],
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/WebhookPayload' } },
+              },
+            },
+            responses: { '2XX': { description: 'Received; any other answer is retried' } },
+          },
+        },
+      },
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of your tenant' },

@@ -37,13 +37,20 @@ export function binary(contentType: string, description: string) {
 }
 
 /**
- * A Server-Sent Events stream (text/event-stream, written by the handler). OpenAPI 3.1 cannot
- * give the schema of each event, so the description names it (a schema in components).
+ * A Server-Sent Events stream (text/event-stream, written by the handler); `item` is the schema
+ * of each event's data (a named schema in components).
  */
-export function eventStream(description: string, example: string) {
+export function eventStream(description: string, example: string, item: TSchema) {
   return {
     description,
-    content: { 'text/event-stream': { schema: Type.String(), example } },
+    // OpenAPI 3.1 has no schema for a stream's items (3.2's `itemSchema`): JSON Schema's
+    // `contentSchema` names what each event's `data:` holds.
+    content: {
+      'text/event-stream': {
+        schema: Type.String({ contentMediaType: 'application/json', contentSchema: ref(item) }),
+        example,
+      },
+    },
   } as unknown as TUnsafe<string>;
 }
 

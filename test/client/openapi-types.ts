@@ -73,6 +73,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/datasets/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A page of a dataset's images, by class then path, with thumbnail links
+         * @description Every image the upload kept (the dataset's `rejected` lists the files it skipped), ordered by class, then path in the zip; filter by `class` and `split`. A class the dataset does not have: 422 `unknown_class`, whose `classes` lists the dataset's. `split` on a dataset uploaded without train/ and val/: 422 `not_split`.
+         */
+        get: operations["listDatasetImages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}/images/{imageId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A thumbnail of one image (WebP), for your key only
+         * @description The image rotated upright by its EXIF orientation and fit inside `size` × `size` (never enlarged), as WebP. Rendered once per image and size, then kept with the dataset (deleted with it). `ETag` and `Cache-Control: private` come with it; send the ETag back in `If-None-Match` for a 304. It needs the `Authorization` header like every /v1 route, so a browser fetches it and shows a blob: URL. 503 `busy` when this server renders too many at once, 503 `storage_unavailable` when the artifact store does not answer; both with `Retry-After`.
+         */
+        get: operations["getDatasetImageThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -122,6 +162,26 @@ export interface paths {
         put?: never;
         /** Cancel a queued job at once, or a running one within seconds */
         post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A job's events as they happen (Server-Sent Events)
+         * @description A `text/event-stream` of the job: each event has the `id:` of its place in the job's stream, the `event:` name of its type and, as `data:`, one `JobEvent` (see the schemas `JobStateEvent`, `JobProgressEvent`, `JobEpochEvent`, `JobReportEvent`). Without `Last-Event-ID` the job's events so far are sent first (events are kept for `GRAFT_JOB_EVENTS_TTL_HOURS` after the last one), then the new ones as they come; with it (the header, or `lastEventId` for clients that cannot set headers), only those after it, on any API replica. A comment line (`: heartbeat`) is sent after 15 s without events. The response ends once the job has finished and its last events (its final `state`, and its `report` when it succeeded) were sent; asked again after those, it answers 204 so that an EventSource stops.
+         */
+        get: operations["watchJobEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -275,8 +335,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your tenant's webhooks, newest first (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a URL for your jobs' events; the signing secret is shown in this response only
+         * @description Each delivery is a POST of a `WebhookPayload` (application/json) with headers `Graft-Delivery` (its id), `Graft-Event` (`job.state` or `job.report`) and `Graft-Signature: t=<unix seconds>,v1=<hex>`, where the hex is HMAC-SHA256 keyed with the secret over `<t>.<the raw body>`: recompute it, compare in constant time, and refuse old timestamps. A 2xx answer within the timeout is success; anything else (a redirect included) is retried with exponential backoff, and the delivery log says how each ended.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook: its URL, events and description (never its secret) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log; retries still queued are not sent */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's deliveries, newest first: status, attempts, last answer or error
+         * @description Each delivery is one event: `pending` while attempts are left, then `succeeded` (a 2xx) or `failed` (after GRAFT_WEBHOOK_ATTEMPTS attempts, or at once when the URL is refused, e.g. it resolves to a private address). `body` is the exact JSON POSTed.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    jobEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A job's state change or report, POSTed to each of your webhooks
+         * @description Verify `Graft-Signature` before trusting the body: recompute HMAC-SHA256 over `<t>.<raw body>` with the secret shown when the webhook was made, compare in constant time, and refuse timestamps older than a few minutes. Answer 2xx within 10 s; anything else is retried with exponential backoff (GRAFT_WEBHOOK_ATTEMPTS), and every attempt shows in `GET /v1/webhooks/{id}/deliveries`.
+         */
+        post: operations["receiveJobEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description An error (RFC 9457 problem details); some codes add fields such as `errors` */
@@ -467,6 +607,33 @@ export interface components {
             }[];
             latencyMs: number;
         };
+        /** @description One image of a dataset, as uploaded */
+        DatasetImage: {
+            /**
+             * Format: uuid
+             * @description Stable for as long as the dataset exists
+             */
+            id: string;
+            class: string;
+            /** @description Null when the zip was not split (jobs split such datasets themselves) */
+            split: ("train" | "val") | null;
+            /** @description The file's name inside the uploaded zip */
+            path: string;
+            width: number;
+            height: number;
+            /** @description Size of the stored file */
+            bytes: number;
+            /** @description GET it with your API key (`/v1/datasets/{id}/images/{imageId}/thumbnail`; `?size=` for another size) */
+            thumbnailUrl: string;
+        };
+        /** @description A page of images, by class, then path */
+        DatasetImagePage: {
+            items: components["schemas"]["DatasetImage"][];
+            /** @description Images matching the filter, in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
         /** @description A model on the validation split */
         Evaluation: {
             accuracy: number;
@@ -582,6 +749,73 @@ export interface components {
             valLoss: number;
             valAccuracy: number;
         };
+        /** @description The job changed status (queued, running, succeeded, failed, cancelled), or a cancel was requested. A job handed back to the queue (a worker stopping) shows `queued` again. */
+        JobStateEvent: {
+            /** @enum {string} */
+            type: "state";
+            /** Format: uuid */
+            jobId: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            cancelRequested: boolean;
+            error: string | null;
+            modelId: string | null;
+        };
+        /** @description Where training is: phase, epoch, batch, running loss and accuracy, and the estimated seconds left (at most a few per second). */
+        JobProgressEvent: {
+            /** @enum {string} */
+            type: "progress";
+            /** Format: uuid */
+            jobId: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            phase: "features" | "featureExtraction" | "fineTuning" | "export";
+            progress: number;
+            epoch: number | null;
+            epochs: number | null;
+            batch: number;
+            batches: number;
+            loss: number | null;
+            accuracy: number | null;
+            etaSeconds: number | null;
+        };
+        /** @description An epoch ended: its training and validation metrics */
+        JobEpochEvent: {
+            /** @enum {string} */
+            type: "epoch";
+            /** Format: uuid */
+            jobId: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            record: components["schemas"]["EpochRecord"];
+        };
+        /** @description The job succeeded: the model's id and its evaluation report */
+        JobReportEvent: {
+            /** @enum {string} */
+            type: "report";
+            /** Format: uuid */
+            jobId: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** Format: uuid */
+            modelId: string;
+            metrics: components["schemas"]["TrainingSummary"];
+        };
+        /** @description One event of a job, told by `type` */
+        JobEvent: components["schemas"]["JobStateEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobEpochEvent"] | components["schemas"]["JobReportEvent"];
         /** @description A page, newest first */
         DatasetPage: {
             items: components["schemas"]["Dataset"][];
@@ -683,6 +917,86 @@ export interface components {
         /** @description A page of keys, newest first, revoked ones included */
         ApiKeyPage: {
             items: components["schemas"]["ApiKey"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** @description A URL your job events are POSTed to (never its secret) */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uri */
+            url: string;
+            /** @description The job events delivered: `state` (status changes), `report` (a job succeeded) */
+            events: ("state" | "report")[];
+            description: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description A new webhook, with its signing secret shown once */
+        NewWebhook: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uri */
+            url: string;
+            /** @description The job events delivered: `state` (status changes), `report` (a job succeeded) */
+            events: ("state" | "report")[];
+            description: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Signs every delivery (`Graft-Signature`, HMAC-SHA256): shown in this response only, keep it */
+            secret: string;
+        };
+        /** @description One event sent to one webhook, retried with backoff until it succeeds or fails */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description Also the body's `id` and `Graft-Delivery`
+             */
+            id: string;
+            eventType: "state" | "report";
+            /** Format: uuid */
+            jobId: string;
+            /** @description `pending` until an attempt gets a 2xx (`succeeded`) or the attempts run out (`failed`) */
+            status: "pending" | "succeeded" | "failed";
+            /** @description Attempts made so far */
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            /** @description The exact JSON POSTed on every attempt */
+            body: string;
+            /** Format: date-time */
+            createdAt: string;
+            deliveredAt: string | null;
+        };
+        /** @description What each delivery POSTs (application/json), with `Graft-Delivery`, `Graft-Event` and `Graft-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the secret>` headers */
+        WebhookPayload: {
+            /**
+             * Format: uuid
+             * @description The delivery: the same on every retry
+             */
+            id: string;
+            /** @description `job.` and the event's type; also the `Graft-Event` header */
+            type: "job.state" | "job.report";
+            /**
+             * Format: date-time
+             * @description When the delivery was made
+             */
+            createdAt: string;
+            data: components["schemas"]["JobStateEvent"] | components["schemas"]["JobReportEvent"];
+        };
+        /** @description A page of webhooks, newest first */
+        WebhookPage: {
+            items: components["schemas"]["Webhook"][];
+            /** @description Items in all pages */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /** @description A page of deliveries, newest first */
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
             /** @description Items in all pages */
             total: number;
             limit: number;
@@ -1272,6 +1586,212 @@ export interface operations {
             };
             /** @description The resource is in a state that does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDatasetImages: {
+        parameters: {
+            query?: {
+                /** @description Only this class's images */
+                class?: string;
+                /** @description Only the images under train/ or val/ (a dataset uploaded split only) */
+                split?: "train" | "val";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "class": "ants",
+                     *           "split": "train",
+                     *           "path": "hymenoptera_data/train/ants/0013035.jpg",
+                     *           "width": 768,
+                     *           "height": 512,
+                     *           "bytes": 117624,
+                     *           "thumbnailUrl": "/v1/datasets/6f1c2a5e-3b7d-4e8f-9a01-2b3c4d5e6f70/images/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d/thumbnail"
+                     *         }
+                     *       ],
+                     *       "total": 124,
+                     *       "limit": 60,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DatasetImagePage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDatasetImageThumbnail: {
+        parameters: {
+            query?: {
+                /** @description The longest edge at most, in pixels (a smaller image is not enlarged) */
+                size?: 64 | 96 | 128 | 160 | 192 | 224 | 256;
+            };
+            header?: never;
+            path: {
+                id: string;
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail */
+            200: {
+                headers: {
+                    /** @description The thumbnail's version; send it back in `If-None-Match` */
+                    etag?: string;
+                    /** @description `private, max-age=86400` */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified: the ETag in `If-None-Match` is current; no body */
+            304: {
+                headers: {
+                    /** @description The thumbnail's version; send it back in `If-None-Match` */
+                    etag?: string;
+                    /** @description `private, max-age=86400` */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2370,6 +2890,110 @@ export interface operations {
             };
             /** @description The resource is in a state that does not allow this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    watchJobEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The id of the last event received: only those after it are sent
+                 * @example 1764324000000-0
+                 */
+                lastEventId?: string;
+            };
+            header?: {
+                /**
+                 * @description The id of the last event received (EventSource sends it on reconnecting)
+                 * @example 1764324000000-0
+                 */
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's events: `event:` is the type (`state`, `progress`, `epoch`, `report`), `data:` one `JobEvent` as JSON, `id:` what to send back as `Last-Event-ID` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 1764324000000-0
+                     *     event: progress
+                     *     data: {"type":"progress","jobId":"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b","at":"2026-11-28T10:00:00.000Z","phase":"fineTuning","progress":0.62,"epoch":3,"epochs":5,"batch":12,"batches":40,"loss":0.071,"accuracy":0.98,"etaSeconds":41}
+                     *
+                     *     id: 1764324004000-0
+                     *     event: state
+                     *     data: {"type":"state","jobId":"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b","at":"2026-11-28T10:00:04.000Z","status":"succeeded","cancelRequested":false,"error":null,"modelId":"3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The job has finished and nothing came after Last-Event-ID */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4137,6 +4761,499 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "7c6b5a49-3827-4160-9f5e-4d3c2b1a0f9e",
+                     *           "url": "https://hooks.example.com/graft",
+                     *           "events": [
+                     *             "state",
+                     *             "report"
+                     *           ],
+                     *           "description": "CI notifications",
+                     *           "createdAt": "2026-11-28T10:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/graft",
+                 *       "events": [
+                 *         "state",
+                 *         "report"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description An https:// URL on a public address, without credentials (the same fence as base-model URLs; an operator may narrow the hosts with GRAFT_WEBHOOK_HOSTS) */
+                    url: string;
+                    /** @description The job events to deliver; all of them when left out */
+                    events?: ("state" | "report")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: keep `secret`, it is not shown again */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7c6b5a49-3827-4160-9f5e-4d3c2b1a0f9e",
+                     *       "url": "https://hooks.example.com/graft",
+                     *       "events": [
+                     *         "state",
+                     *         "report"
+                     *       ],
+                     *       "description": "CI notifications",
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "secret": "whsec_q3vT9cW2bL7nR4sY8dF1gH6jK0mP5zAxE2rU4iO6pLk"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewWebhook"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over a quota of your tenant (code `quota_exceeded`; `quota`, `limit`, `used` and `requested` say which and how far) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but cannot be used (the `detail` says why) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7c6b5a49-3827-4160-9f5e-4d3c2b1a0f9e",
+                     *       "url": "https://hooks.example.com/graft",
+                     *       "events": [
+                     *         "state",
+                     *         "report"
+                     *       ],
+                     *       "description": "CI notifications",
+                     *       "createdAt": "2026-11-28T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "2d3e4f50-6172-4839-a4b5-c6d7e8f90a1b",
+                     *           "eventType": "state",
+                     *           "jobId": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b",
+                     *           "status": "succeeded",
+                     *           "attempts": 2,
+                     *           "lastStatusCode": 200,
+                     *           "lastError": null,
+                     *           "body": "{\"id\":\"2d3e4f50-6172-4839-a4b5-c6d7e8f90a1b\",\"type\":\"job.state\",\"createdAt\":\"2026-11-28T10:00:25.120Z\",\"data\":{\"type\":\"state\",\"jobId\":\"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b\",\"at\":\"2026-11-28T10:00:25.000Z\",\"status\":\"succeeded\",\"cancelRequested\":false,\"error\":null,\"modelId\":\"3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7\"}}",
+                     *           "createdAt": "2026-11-28T10:00:25.120Z",
+                     *           "deliveredAt": "2026-11-28T10:00:35.410Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "limit": 20,
+                     *       "offset": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveJobEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` */
+                "Graft-Signature": string;
+                /** @description `job.state` or `job.report` */
+                "Graft-Event": string;
+                /** @description The delivery id: the same on every retry (deduplicate on it) */
+                "Graft-Delivery": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description Received; any other answer is retried */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

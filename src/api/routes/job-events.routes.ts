@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { JobEventView } from '../../contracts/job-events.js';
+import { JobEvent, type JobEventView } from '../../contracts/job-events.js';
 import type { JobEventsFeed } from '../../services/job-events.js';
 import type { StoredJobEvent } from '../../queue/job-event-stream.js';
 import { exampleJob } from '../examples.js';
@@ -84,6 +84,7 @@ export const jobEventsRoutes: FastifyPluginAsyncTypebox<{ feed: JobEventsFeed }>
           200: eventStream(
             "The job's events: `event:` is the type (`state`, `progress`, `epoch`, `report`), `data:` one `JobEvent` as JSON, `id:` what to send back as `Last-Event-ID`",
             example,
+            JobEvent,
           ),
           204: {
             ...NoContent,
