@@ -182,7 +182,9 @@ export function wireJobEvents(
   webhooks: WebhooksService = wireWebhooks(redis, db, config).service,
 ): JobEvents {
   // Webhooks take `state` and `report` events (dispatch ignores the others).
-  const listeners: JobEventListener[] = [(tenantId, event) => webhooks.dispatch(tenantId, event)];
+  const listeners: JobEventListener[] = [
+    (tenantId, event, eventId) => webhooks.dispatch(tenantId, event, eventId),
+  ];
   return new JobEvents(jobEventStream(redis, config), listeners);
 }
 

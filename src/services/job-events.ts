@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type {
   JobEpochEventView,
   JobEventView,
@@ -8,6 +9,7 @@ import type { JobStatus, StoredTrainingSummary } from '../contracts/training-sum
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { defaultLogger, type Logger } from '../observability/logger.js';
 import {
+  onceMarker,
   STREAM_ID,
   type JobEventFollower,
   type JobEventStream,
@@ -23,8 +25,17 @@ import { DomainError, notFound, unavailable } from './domain-error.js';
  * replica serves any watcher.
  */
 
-/** Told every published event after it was appended (webhooks); its failures are logged. */
-export type JobEventListener = (tenantId: string, event: JobEventView) => Promise<void>;
+/**
+ * Told every published event after it was appended (webhooks); its failures are logged.
+ * `eventId` names the event once: its stream id, or for an event a job tells once (its terminal
+ * state, its report) `<jobId>:final` / `<jobId>:report`, so that a second publication of it (a
+ * worker and an API replica both) is recognised as the same event.
+ */
+export type JobEventListener = (
+  tenantId: string,
+  event: JobEventView,
+  eventId: string,
+) => Promise<void>;
 
 const FINAL: ReadonlySet<string> = new Set<JobStatus>(['succeeded', 'failed', 'cancelled']);
 
@@ -64,14 +75,17 @@ export class JobEvents {
    */
   async publish(tenantId: string, event: JobEventView): Promise<void> {
     const { jobId, type } = event;
+    let streamId: string | undefined;
     try {
-      await this.stream.append(jobId, event);
+      streamId = await this.stream.append(jobId, event);
     } catch (error) {
       this.log.warn({ jobId, tenantId, type, error: String(error) }, 'a job event was not stored');
     }
+    const once = onceMarker(event);
+    const eventId = once ? `${jobId}:${once}` : (streamId ?? randomUUID());
     for (const listener of this.listeners) {
       try {
-        await listener(tenantId, event);
+        await listener(tenantId, event, eventId);
       } catch (error) {
         this.log.warn(
           { jobId, tenantId, type, error: String(error) },

@@ -70,7 +70,10 @@ export async function startHarness(options: {
   const parts = wireApi(config);
   const { db, redis, queue, store } = parts;
   const app = await buildApp({ ...parts.app, logger: false });
-  const worker = options.worker ? await startTrainingWorker(config, db) : undefined;
+  // The worker publishes its own state changes (the reaper, failures outside the processor).
+  const worker = options.worker
+    ? await startTrainingWorker(config, db, { events: parts.events })
+    : undefined;
   return {
     app,
     db,
