@@ -14,6 +14,7 @@ import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-q
 import { WebhooksService } from '../../src/services/webhooks.service.js';
 import type { FenceTestOptions } from '../../src/storage/url-fence.js';
 import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
+import { wireJobEvents } from '../../src/runtime/wiring.js';
 import { startWebhookWorker, type WebhookWorker } from '../../src/worker/webhook-worker.js';
 import { colourDataset, multipart } from '../helpers/dataset-zips.js';
 import {
@@ -502,5 +503,18 @@ describe('job events', () => {
       'cancelled',
       'queued',
     ]);
+  });
+  it('delivers an event a job tells once only once, however many publish it', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/once');
+    // A worker and an API replica may both publish a job's end (each from its own view).
+    const events = wireJobEvents(h.redis, h.db, h.config);
+    const jobId = randomUUID();
+    await events.state(tenantId, jobId, { status: 'failed', error: 'lost' });
+    await events.state(tenantId, jobId, { status: 'failed', error: 'lost' });
+    await events.state(tenantId, jobId, { status: 'running' });
+    const done = await settled(key, hook.id, 2);
+    expect(done).toHaveLength(2);
+    expect(requestsTo('/once')).toHaveLength(2);
   });
 });
