@@ -49,6 +49,8 @@ export interface WebhookSettings {
   timeoutMs: number;
   /** Webhooks one tenant may register (GRAFT_WEBHOOKS_PER_TENANT). */
   maxPerTenant: number;
+  /** Finished deliveries are kept this long, then the reaper removes them (GRAFT_WEBHOOK_LOG_DAYS). */
+  logDays: number;
 }
 
 /** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
@@ -313,6 +315,7 @@ function webhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     backoffMs: positiveInteger(env, 'GRAFT_WEBHOOK_BACKOFF_MS', 10_000),
     timeoutMs: positiveInteger(env, 'GRAFT_WEBHOOK_TIMEOUT_MS', 10_000),
     maxPerTenant: positiveInteger(env, 'GRAFT_WEBHOOKS_PER_TENANT', 10),
+    logDays: positiveInteger(env, 'GRAFT_WEBHOOK_LOG_DAYS', 30),
   };
 }
 

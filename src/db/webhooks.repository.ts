@@ -114,6 +114,14 @@ export class WebhooksRepository {
     });
   }
 
+  /** Removes finished deliveries made before `before` (the log's retention); how many. */
+  async pruneDeliveries(before: Date): Promise<number> {
+    const { count } = await this.db.webhookDelivery.deleteMany({
+      where: { createdAt: { lt: before }, status: { not: 'pending' } },
+    });
+    return count;
+  }
+
   /** Inserts the deliveries; an event already recorded for a webhook is skipped. */
   async addDeliveries(deliveries: NewDelivery[]): Promise<void> {
     await this.db.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });

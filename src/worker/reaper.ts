@@ -5,6 +5,7 @@ import { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import { ModelsRepository } from '../db/models.repository.js';
 import type { Db } from '../db/prisma-client.js';
 import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repository.js';
+import { WebhooksRepository } from '../db/webhooks.repository.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
 import type { JobEvents } from '../services/job-events.js';
@@ -41,6 +42,8 @@ export interface ReaperDeps extends SweepDeps {
   logger?: Logger;
   /** Where the state changes of repaired jobs are told; none without. */
   events?: JobEvents;
+  /** Webhook deliveries older than `days` (finished ones) are removed with the files. */
+  webhookLog?: { deliveries: WebhooksRepository; days: number };
 }
 
 export type ReaperSettings = Pick<
@@ -69,6 +72,8 @@ export interface ReaperReport {
   /** Lost jobs whose cancel had been asked for, cancelled. */
   cancelled: number;
   removed: SweepCounts;
+  /** Finished webhook deliveries past the log's retention, removed. */
+  prunedDeliveries: number;
   /** Steps that threw (each logged); the next pass tries them again. */
   errors: number;
 }
@@ -164,6 +169,7 @@ export function startProcessReaper(
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
     embeddings: new EmbeddingCacheRepository(db),
+    webhookLog: { deliveries: new WebhooksRepository(db), days: config.webhooks.logDays },
     queue,
     store: instrumentStore(artifactStoreFor(config.storage)),
     uploadTmpDir: join(config.dataDir, 'tmp'),
@@ -204,6 +210,7 @@ async function reap(
       datasetFolders: 0,
       embeddingObjects: 0,
     },
+    prunedDeliveries: 0,
     errors: 0,
   };
   const guarded: Guarded = async (what, step) => {
@@ -220,7 +227,17 @@ async function reap(
   if (parts.jobs)
     await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
   // After the jobs: a job failed or cancelled above has its checkpoints removed in this pass.
-  if (parts.files) report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
+  if (parts.files) {
+    report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
+    const { webhookLog } = deps;
+    if (webhookLog) {
+      const before = new Date(Date.now() - webhookLog.days * 86_400_000);
+      report.prunedDeliveries =
+        (await guarded('pruning the webhook delivery log', () =>
+          webhookLog.deliveries.pruneDeliveries(before),
+        )) ?? 0;
+    }
+  }
   const line = summary(report);
   if (line) log(`graft reaper: ${line}`);
   return report;
@@ -335,6 +352,7 @@ function summary(report: ReaperReport): string {
     [removed.checkpointFolders, 'checkpoints of ended jobs removed'],
     [removed.datasetFolders, 'dataset folders without a dataset removed'],
     [removed.embeddingObjects, 'cached embeddings without a row removed'],
+    [report.prunedDeliveries, 'old webhook deliveries removed'],
   ];
   return parts
     .filter(([count]) => count > 0)

@@ -15,6 +15,7 @@ import { WebhooksService } from '../../src/services/webhooks.service.js';
 import type { FenceTestOptions } from '../../src/storage/url-fence.js';
 import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
 import { wireJobEvents } from '../../src/runtime/wiring.js';
+import { startProcessReaper } from '../../src/worker/reaper.js';
 import { startWebhookWorker, type WebhookWorker } from '../../src/worker/webhook-worker.js';
 import { colourDataset, multipart } from '../helpers/dataset-zips.js';
 import {
@@ -516,5 +517,21 @@ describe('job events', () => {
     const done = await settled(key, hook.id, 2);
     expect(done).toHaveLength(2);
     expect(requestsTo('/once')).toHaveLength(2);
+  });
+  it('keeps finished deliveries GRAFT_WEBHOOK_LOG_DAYS, then the reaper removes them', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/log');
+    await webhooks.dispatch(tenantId, stateEvent('queued'));
+    await webhooks.dispatch(tenantId, stateEvent('running'));
+    const [recent, old] = await settled(key, hook.id, 2);
+    const longAgo = new Date(Date.now() - (h.config.webhooks.logDays + 1) * 86_400_000);
+    await h.db.webhookDelivery.update({ where: { id: old!.id }, data: { createdAt: longAgo } });
+    const reaper = startProcessReaper(h.config, h.db);
+    try {
+      expect((await reaper.runOnce()).prunedDeliveries).toBeGreaterThanOrEqual(1);
+    } finally {
+      await reaper.stop();
+    }
+    expect((await deliveries(key, hook.id)).map((d) => d.id)).toEqual([recent!.id]);
   });
 });
