@@ -54,7 +54,7 @@ export interface WebhookSettings {
 }
 
 /** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
-export const RATE_CLASSES = ['default', 'uploads', 'jobs', 'predict'] as const;
+export const RATE_CLASSES = ['default', 'uploads', 'jobs', 'predict', 'thumbnails'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
 /** At most `max` requests per fixed window of `windowMs`, per tenant, all its keys together (per IP without a key). */
 export interface RateLimit {
@@ -68,12 +68,16 @@ export type RateLimitOverrides = Partial<Record<RateClass, Partial<RateLimit>>>;
 export const isRateClass = (name: string): name is RateClass =>
   (RATE_CLASSES as readonly string[]).includes(name);
 
-/** GRAFT_RATE_<CLASS> when unset: ~10/s with bursts to 100, few uploads and jobs, 20 predicts/s. */
+/**
+ * GRAFT_RATE_<CLASS> when unset: ~10/s with bursts to 100, few uploads and jobs, 20 predicts/s,
+ * and thumbnails apart (a console page of a dataset shows a few hundred).
+ */
 export const RATE_LIMIT_DEFAULTS: RateLimits = {
   default: { max: 100, windowMs: 10_000 },
   uploads: { max: 10, windowMs: 60_000 },
   jobs: { max: 30, windowMs: 60_000 },
   predict: { max: 200, windowMs: 10_000 },
+  thumbnails: { max: 1000, windowMs: 10_000 },
 };
 
 /** How one API process sheds load instead of slowing down for everyone (see the README). */

@@ -68,6 +68,7 @@ const RATE_MEANING: Record<RateClass, string> = {
   uploads: '`POST /v1/datasets`',
   jobs: '`POST /v1/jobs`',
   predict: '`POST /v1/models/{id}/predict`',
+  thumbnails: '`GET /v1/datasets/{id}/images/{imageId}/thumbnail`',
 };
 
 export const Usage = Type.Object(

@@ -159,6 +159,7 @@ describe('rate limits', () => {
       uploads: { max: 2, windowSeconds: 60, own: false },
       jobs: { max: 2, windowSeconds: 60, own: false },
       predict: { max: 3, windowSeconds: 60, own: false },
+      thumbnails: { max: 1000, windowSeconds: 10, own: false },
     });
     expect(usage.response.headers.get('ratelimit-limit')).toBe('7');
     expect(await statuses(6, () => api.GET('/v1/datasets', PAGE))).toEqual(Array(6).fill(200));

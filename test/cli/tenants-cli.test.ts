@@ -64,6 +64,7 @@ describe('npm run tenants', () => {
       uploads: { max: 10, windowSeconds: 60, own: false },
       jobs: { max: 30, windowSeconds: 60, own: false },
       predict: { max: 600, windowSeconds: 10, own: true },
+      thumbnails: { max: 1000, windowSeconds: 10, own: false },
     });
     const shown = await tenants('show', 'acme');
     expect(shown.stdout).toContain('rate predict       600/10s (own)');

@@ -906,12 +906,13 @@ export interface components {
                 wallSeconds: components["schemas"]["QuotaUse"];
                 models: components["schemas"]["QuotaUse"];
             };
-            /** @description Your rate limits (one budget for all your API keys): `default` every request not named below; `uploads` `POST /v1/datasets`; `jobs` `POST /v1/jobs`; `predict` `POST /v1/models/{id}/predict`. Null when this server has rate limits off */
+            /** @description Your rate limits (one budget for all your API keys): `default` every request not named below; `uploads` `POST /v1/datasets`; `jobs` `POST /v1/jobs`; `predict` `POST /v1/models/{id}/predict`; `thumbnails` `GET /v1/datasets/{id}/images/{imageId}/thumbnail`. Null when this server has rate limits off */
             rateLimits: {
                 default: components["schemas"]["RateLimitUse"];
                 uploads: components["schemas"]["RateLimitUse"];
                 jobs: components["schemas"]["RateLimitUse"];
                 predict: components["schemas"]["RateLimitUse"];
+                thumbnails: components["schemas"]["RateLimitUse"];
             } | null;
         };
         /** @description A page of keys, newest first, revoked ones included */
@@ -4719,6 +4720,11 @@ export interface operations {
                      *           "max": 600,
                      *           "windowSeconds": 10,
                      *           "own": true
+                     *         },
+                     *         "thumbnails": {
+                     *           "max": 1000,
+                     *           "windowSeconds": 10,
+                     *           "own": false
                      *         }
                      *       }
                      *     }

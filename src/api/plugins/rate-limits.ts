@@ -20,6 +20,7 @@ const ROUTE_CLASSES: Record<string, RateClass> = {
   'POST /v1/datasets': 'uploads',
   'POST /v1/jobs': 'jobs',
   'POST /v1/models/:id/predict': 'predict',
+  'GET /v1/datasets/:id/images/:imageId/thumbnail': 'thumbnails',
 };
 
 /** A tenant's overrides are read again after this long (changes apply within it). */

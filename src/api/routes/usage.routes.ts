@@ -21,6 +21,7 @@ const exampleUsage: UsageView = {
     uploads: { max: 10, windowSeconds: 60, own: false },
     jobs: { max: 30, windowSeconds: 60, own: false },
     predict: { max: 600, windowSeconds: 10, own: true },
+    thumbnails: { max: 1000, windowSeconds: 10, own: false },
   },
 };
 
