@@ -1,5 +1,5 @@
-import { Type, type TSchema } from '@sinclair/typebox';
-import { literals, ref, type Named } from '../contracts/schema-ref.js';
+import { Type } from '@sinclair/typebox';
+import { literals, pageOf, ref, type Named } from '../contracts/schema-ref.js';
 import { BaseModel, Dataset, Job, Model, VIEW_SCHEMAS } from '../contracts/resource-views.js';
 import { TrainingSpecInput } from '../contracts/training-spec.js';
 import { TRAINING_SUMMARY_SCHEMAS } from '../contracts/training-summary.js';
@@ -38,17 +38,6 @@ export const PageQuery = Type.Object({
 
 /** A query after validation, whose optional fields with defaults are filled in. */
 export const withDefaults = <T extends object>(query: T) => query as Required<T>;
-
-const page = <T extends TSchema>(item: T, $id: string) =>
-  Type.Object(
-    {
-      items: Type.Array(ref(item)),
-      total: Type.Integer({ description: 'Items in all pages' }),
-      limit: Type.Integer(),
-      offset: Type.Integer(),
-    },
-    { $id, description: 'A page, newest first' },
-  );
 
 /** Multipart forms are streamed by their handlers: these schemas document them (`documentedBody`). */
 export const UploadForm = Type.Object({
@@ -122,9 +111,9 @@ export const Ready = Type.Object(
   },
 );
 
-export const DatasetPage = page(Dataset, 'DatasetPage');
-export const JobPage = page(Job, 'JobPage');
-export const ModelPage = page(Model, 'ModelPage');
+export const DatasetPage = pageOf(Dataset, 'DatasetPage');
+export const JobPage = pageOf(Job, 'JobPage');
+export const ModelPage = pageOf(Model, 'ModelPage');
 
 /** Every named schema, in the order the document lists them. */
 export const NAMED_SCHEMAS = [

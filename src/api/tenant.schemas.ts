@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ref, type Named } from '../contracts/schema-ref.js';
+import { pageOf, type Named } from '../contracts/schema-ref.js';
 import { ApiKey, TENANT_VIEW_SCHEMAS } from '../contracts/tenant-views.js';
 
 /* Request shapes and pages of the tenant's own routes: /v1/keys and /v1/usage. */
@@ -16,14 +16,10 @@ export const CreateKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ApiKeyPage = Type.Object(
-  {
-    items: Type.Array(ref(ApiKey)),
-    total: Type.Integer({ description: 'Items in all pages' }),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  },
-  { $id: 'ApiKeyPage', description: 'A page of keys, newest first, revoked ones included' },
+export const ApiKeyPage = pageOf(
+  ApiKey,
+  'ApiKeyPage',
+  'A page of keys, newest first, revoked ones included',
 );
 
 /** Named schemas for NAMED_SCHEMAS (api/schemas.ts), so the document lists them. */

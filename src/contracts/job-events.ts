@@ -90,10 +90,7 @@ export type JobProgressEventView = Static<typeof JobProgressEvent>;
 export type JobEpochEventView = Static<typeof JobEpochEvent>;
 export type JobReportEventView = Static<typeof JobReportEvent>;
 export type JobEventView =
-  | JobStateEventView
-  | JobProgressEventView
-  | JobEpochEventView
-  | JobReportEventView;
+  JobStateEventView | JobProgressEventView | JobEpochEventView | JobReportEventView;
 
 /** Named schemas of this contract, for the API document's components. */
 export const JOB_EVENT_SCHEMAS = [

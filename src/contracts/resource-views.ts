@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { literals, Nullable, nullableRef, ref } from './schema-ref.js';
+import { literals, Nullable, nullableRef, pageOf, ref } from './schema-ref.js';
 import { TrainingSpecInput } from './training-spec.js';
 import {
   EpochRecord,
@@ -88,14 +88,11 @@ export const DatasetImage = Type.Object(
   { $id: 'DatasetImage', description: 'One image of a dataset, as uploaded' },
 );
 
-export const DatasetImagePage = Type.Object(
-  {
-    items: Type.Array(ref(DatasetImage)),
-    total: Type.Integer({ description: 'Images matching the filter, in all pages' }),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  },
-  { $id: 'DatasetImagePage', description: 'A page of images, by class, then path' },
+export const DatasetImagePage = pageOf(
+  DatasetImage,
+  'DatasetImagePage',
+  'A page of images, by class, then path',
+  'Images matching the filter, in all pages',
 );
 
 export const TrainingSpec = Type.Object(

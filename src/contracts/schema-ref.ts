@@ -17,6 +17,23 @@ export function nullableRef<T extends TSchema>(schema: T) {
 export const Nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) =>
   Type.Union([schema, Type.Null()], options);
 
+/** A page of a list: its items, how many in all pages, and the page asked for. */
+export const pageOf = <T extends TSchema>(
+  item: T,
+  $id: string,
+  description = 'A page, newest first',
+  total = 'Items in all pages',
+) =>
+  Type.Object(
+    {
+      items: Type.Array(ref(item)),
+      total: Type.Integer({ description: total }),
+      limit: Type.Integer(),
+      offset: Type.Integer(),
+    },
+    { $id, description },
+  );
+
 /** One of these strings. */
 export const literals = <T extends readonly string[]>(values: T, options = {}) =>
   Type.Union(

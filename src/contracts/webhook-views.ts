@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { JobReportEvent, JobStateEvent, WEBHOOK_EVENT_TYPES } from './job-events.js';
-import { literals, Nullable, ref } from './schema-ref.js';
+import { literals, Nullable, pageOf, ref } from './schema-ref.js';
 
 /* What the API shows a tenant of its webhooks and of their deliveries. */
 
@@ -78,24 +78,12 @@ export const WebhookPayload = Type.Object(
   },
 );
 
-export const WebhookPage = Type.Object(
-  {
-    items: Type.Array(ref(Webhook)),
-    total: Type.Integer({ description: 'Items in all pages' }),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  },
-  { $id: 'WebhookPage', description: 'A page of webhooks, newest first' },
-);
+export const WebhookPage = pageOf(Webhook, 'WebhookPage', 'A page of webhooks, newest first');
 
-export const WebhookDeliveryPage = Type.Object(
-  {
-    items: Type.Array(ref(WebhookDelivery)),
-    total: Type.Integer({ description: 'Items in all pages' }),
-    limit: Type.Integer(),
-    offset: Type.Integer(),
-  },
-  { $id: 'WebhookDeliveryPage', description: 'A page of deliveries, newest first' },
+export const WebhookDeliveryPage = pageOf(
+  WebhookDelivery,
+  'WebhookDeliveryPage',
+  'A page of deliveries, newest first',
 );
 
 export type WebhookPayloadView = Static<typeof WebhookPayload>;
