@@ -1,11 +1,12 @@
 import type { DatasetImageView } from '../contracts/resource-views.js';
 import type { DatasetImagesRepository } from '../db/dataset-images.repository.js';
 import type { DatasetsRepository } from '../db/datasets.repository.js';
-import type { ArtifactStore } from '../storage/artifact-store.js';
+import { isMissing, type ArtifactStore } from '../storage/artifact-store.js';
 import { ImageDecodeError } from '../storage/image-decoder.js';
 import { renderThumbnail, thumbnailKey, THUMBNAIL_VERSION } from '../storage/thumbnails.js';
 import { DomainError, notFound, unavailable } from './domain-error.js';
-import { busy, Slots } from './predictions.service.js';
+import { busy } from './predictions.service.js';
+import { Slots } from './slots.js';
 
 export interface ImageQuery {
   class?: string;
@@ -20,6 +21,8 @@ export interface ThumbnailLimits {
   concurrency: number;
   /** A thumbnail still waiting for its turn after this long gets 503 `busy`. */
   waitMs: number;
+  /** Thumbnails that may wait for a turn; beyond them, 503 `busy` at once. */
+  maxWaiting: number;
 }
 
 /**
@@ -29,6 +32,7 @@ export interface ThumbnailLimits {
 export const thumbnailLimitsFor = (decodeConcurrency: number): ThumbnailLimits => ({
   concurrency: Math.max(1, Math.floor(decodeConcurrency / 2)),
   waitMs: 10_000,
+  maxWaiting: 256,
 });
 
 /** A thumbnail, or only its ETag when the client's copy is current (answer 304). */
@@ -73,8 +77,6 @@ function storageUnavailable(error: unknown): DomainError {
   return failure;
 }
 
-const isMissing = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ENOENT';
-
 /**
  * A dataset's images, as the console shows them: listed from their rows (every stored image has
  * one, with its id, class, split and path), and thumbnails rendered once per image and size,
@@ -91,7 +93,7 @@ export class DatasetImagesService {
     private readonly store: ArtifactStore,
     private readonly limits: ThumbnailLimits,
   ) {
-    this.renders = new Slots(limits.concurrency);
+    this.renders = new Slots(limits.concurrency, limits.maxWaiting);
   }
 
   /** A page of the dataset's images by class, then path; 422 for a class or split it lacks. */
@@ -140,9 +142,7 @@ export class DatasetImagesService {
     ifNoneMatch?: string,
   ): Promise<Thumbnail> {
     const image = await this.images.find(tenantId, datasetId, imageId);
-    if (!image) {
-      throw new DomainError(404, 'not_found', `dataset ${datasetId} has no image ${imageId}`);
-    }
+    if (!image) throw notFound(`dataset ${datasetId}'s image`, imageId);
     const etag = `"${image.id}-${size}-v${THUMBNAIL_VERSION}"`;
     if (ifNoneMatch !== undefined && matches(ifNoneMatch, etag)) return { etag };
     const key = thumbnailKey(datasetId, image.id, size);
@@ -159,15 +159,30 @@ export class DatasetImagesService {
   private async cachedOrRendered(key: string, imageKey: string, size: number): Promise<Buffer> {
     const cached = await this.read(key);
     if (cached) return cached;
-    const image = await this.read(imageKey);
-    // Its row was there a moment ago: the dataset was deleted since.
-    if (!image) throw new DomainError(404, 'not_found', 'the image was deleted with its dataset');
-    const thumbnail = await this.render(image, size);
-    // A failed put costs the next request a render, nothing more (the store's error metric
-    // counts it). One that lands after the dataset's deletion is an orphan in its folder,
-    // which the reaper removes.
-    await this.store.put(key, thumbnail).catch(() => undefined);
-    return thumbnail;
+    // The turn first, then the original: a burst of misses waits holding nothing, and at most
+    // `maxWaiting` wait at all.
+    await this.turn();
+    try {
+      const image = await this.read(imageKey);
+      // Its row was there a moment ago: the dataset was deleted since.
+      if (!image) throw new DomainError(404, 'not_found', 'the image was deleted with its dataset');
+      const thumbnail = await this.render(image, size);
+      // A failed put costs the next request a render, nothing more (the store's error metric
+      // counts it). One that lands after the dataset's deletion is an orphan in its folder,
+      // which the reaper removes.
+      await this.store.put(key, thumbnail).catch(() => undefined);
+      return thumbnail;
+    } finally {
+      this.renders.give();
+    }
+  }
+
+  private async turn(): Promise<void> {
+    try {
+      await this.renders.take(AbortSignal.timeout(this.limits.waitMs));
+    } catch {
+      throw busy('too many thumbnails are being made on this server');
+    }
   }
 
   /**
@@ -186,11 +201,6 @@ export class DatasetImagesService {
 
   private async render(image: Buffer, size: number): Promise<Buffer> {
     try {
-      await this.renders.take(AbortSignal.timeout(this.limits.waitMs));
-    } catch {
-      throw busy('too many thumbnails are being made on this server');
-    }
-    try {
       return await renderThumbnail(image, size);
     } catch (error) {
       // Every stored image decoded when it was uploaded: one that no longer does is our fault.
@@ -204,8 +214,6 @@ export class DatasetImagesService {
         throw failure;
       }
       throw error;
-    } finally {
-      this.renders.give();
     }
   }
 }

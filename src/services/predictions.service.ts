@@ -1,6 +1,7 @@
 import type { ModelsRepository } from '../db/models.repository.js';
 import { decodeImage, ImageDecodeError } from '../storage/image-decoder.js';
 import type { Preprocessing } from '../training/base-model-catalog.js';
+import { Slots } from './slots.js';
 import { DomainError, notFound } from './domain-error.js';
 import type { ModelRunner } from './model-runner.js';
 
@@ -63,44 +64,6 @@ export function rank(
     .sort((a, b) => b.score - a.score)
     .slice(0, options.topK)
     .filter((p) => options.threshold === undefined || p.score >= options.threshold);
-}
-
-/** A counting semaphore whose waiters leave when their signal aborts. */
-export class Slots {
-  private readonly waiting = new Set<() => void>();
-
-  constructor(private free: number) {}
-
-  tryTake(): boolean {
-    if (this.free === 0) return false;
-    this.free--;
-    return true;
-  }
-
-  take(signal: AbortSignal): Promise<void> {
-    if (this.tryTake()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        signal.removeEventListener('abort', leave);
-        resolve();
-      };
-      const leave = () => {
-        this.waiting.delete(wake);
-        reject(signal.reason as Error);
-      };
-      this.waiting.add(wake);
-      signal.addEventListener('abort', leave, { once: true });
-    });
-  }
-
-  give(): void {
-    const next = this.waiting.values().next();
-    if (next.done) this.free++;
-    else {
-      this.waiting.delete(next.value);
-      next.value();
-    }
-  }
 }
 
 export class PredictionsService {

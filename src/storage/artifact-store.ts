@@ -54,8 +54,8 @@ export interface ArtifactStore {
  */
 const STAGING = '.staging';
 
-/** Nothing there to list: no such folder, or a file where a folder would be. */
-const isMissing = (error: unknown) => {
+/** Nothing there: no such file or folder, or a file where a folder would be. */
+export const isMissing = (error: unknown) => {
   const { code } = error as { code?: unknown };
   return code === 'ENOENT' || code === 'ENOTDIR';
 };

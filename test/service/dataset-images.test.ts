@@ -328,7 +328,7 @@ describe('thumbnails', () => {
       new DatasetsRepository(h.db),
       new DatasetImagesRepository(h.db),
       h.store,
-      { concurrency: 1, waitMs: 1 },
+      { concurrency: 1, waitMs: 1, maxWaiting: 256 },
     );
     const tenantId = (await h.db.tenant.findFirstOrThrow({ where: { name: 'acme' } })).id;
     const big = await itemOf(plainId, 'a/big.jpg');
@@ -350,6 +350,27 @@ describe('thumbnails', () => {
         details: { retryAfterSeconds: 2 },
       });
     }
+  });
+
+  it('refuses at once, holding nothing, the thumbnails beyond those that may wait', async () => {
+    const service = new DatasetImagesService(
+      new DatasetsRepository(h.db),
+      new DatasetImagesRepository(h.db),
+      h.store,
+      { concurrency: 1, waitMs: 10_000, maxWaiting: 1 },
+    );
+    const tenantId = (await h.db.tenant.findFirstOrThrow({ where: { name: 'acme' } })).id;
+    const image = await itemOf(plainId, 'b/1.jpg');
+    const sizes = [64, 96, 128, 160, 192, 224, 256];
+    // None cached (the grid above made some): each must be rendered.
+    for (const size of sizes) await h.store.remove(thumbnailKey(plainId, image.id, size));
+    const outcomes = await Promise.allSettled(
+      sizes.map((size) => service.thumbnail(tenantId, plainId, image.id, size)),
+    );
+    // One renders, one waits its turn (and renders), the other five are refused.
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected'))
+      expect(outcome.reason).toMatchObject({ status: 503, code: 'busy' });
   });
 
   it('goes with its dataset', async () => {
