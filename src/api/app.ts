@@ -12,7 +12,7 @@ import type { Db } from '../db/prisma-client.js';
 import type { DatasetImagesService } from '../services/dataset-images.service.js';
 import type { DatasetsService } from '../services/datasets.service.js';
 import type { JobsService } from '../services/jobs.service.js';
-import type { JobEventsFeed } from '../services/job-events.js';
+import type { JobEventsFeed } from '../services/job-events-feed.js';
 import type { ModelsService } from '../services/models.service.js';
 import type { PredictionsService } from '../services/predictions.service.js';
 import type { TenantServices } from '../services/quotas.service.js';

@@ -1,18 +1,35 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { JobEventView } from '../contracts/job-events.js';
 
 /*
- * Each job's events as one Redis stream, `graft:job-events:<jobId>`: every API replica and
- * worker appends to it and reads from it, so a watcher may reconnect to any replica and go on
- * from the id it last saw. Entry ids are Redis's own (`<ms>-<seq>`), increasing, the same for
- * every reader. Each entry holds the event's JSON in its `event` field. The stream is trimmed
- * to about `maxLength` entries (the oldest go) and expires `ttlSeconds` after its last append.
+ * Each job's events as Redis streams: every API replica and worker appends to them and reads
+ * from them, so a watcher may reconnect to any replica and go on from the id it last saw.
+ * Two streams per job share one sequence of ids (`<ms>-<seq>`, increasing, the same for every
+ * reader): `graft:job-events:<jobId>` keeps the job's states, epochs and report, never trimmed
+ * (a job has a few states per run, at most two phases of epochs, one report), and
+ * `graft:job-events:<jobId>:progress` its `progress` events, trimmed to about the last
+ * `progressMaxLength` (older ones are superseded by newer: a progress event tells where the
+ * job is, not what happened). Readers merge the two by id. Each entry holds the event's JSON in
+ * its `event` field. Both expire `ttlSeconds` after the job's last append.
  */
 
+/** The stream of a job's states, epochs and report. */
 export const jobEventsKey = (jobId: string) => `graft:job-events:${jobId}`;
+/** Both streams of a job: the one above, and its progress. */
+export const jobEventsKeys = (jobId: string): [string, string] => [
+  jobEventsKey(jobId),
+  `${jobEventsKey(jobId)}:progress`,
+];
 
 /** A stream entry id: milliseconds, a dash, a sequence number. */
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/** An id Redis takes: the pattern, each part at most 2^64-1. */
+export function isStreamId(id: string): boolean {
+  if (!STREAM_ID.test(id)) return false;
+  return id.split('-').every((part) => BigInt(part) <= MAX_ID_PART);
+}
 
 export interface StoredJobEvent {
   id: string;
@@ -22,14 +39,19 @@ export interface StoredJobEvent {
 export interface JobEventStreamOptions {
   /** Kept this long after the last append. */
   ttlSeconds: number;
-  /** Trimmed to about this many entries (approximate MAXLEN: whole radix-tree nodes go). */
-  maxLength?: number;
+  /** The progress stream is trimmed to about this many entries (whole radix-tree nodes go). */
+  progressMaxLength?: number;
 }
 
-const DEFAULT_MAX_LENGTH = 20_000;
-const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
-/** How far back an append looks for the entry it must not repeat (only a report or a late progress follow one). */
-const ONCE_LOOKBACK = 16;
+/** At most 4 a second (progress-recorder.ts): about 40 minutes of a run's progress. */
+const DEFAULT_PROGRESS_MAX_LENGTH = 10_000;
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** A status no job leaves. */
+export const isFinalStatus = (status: string) => FINAL_STATUSES.has(status);
+
+/** How far back an append looks for a job's end (only its report follows its terminal state). */
+const END_LOOKBACK = 4;
 
 /**
  * The events a job tells once: its terminal state and its report. A worker and an API replica
@@ -38,35 +60,83 @@ const ONCE_LOOKBACK = 16;
  */
 export function onceMarker(event: JobEventView): 'final' | 'report' | '' {
   if (event.type === 'report') return 'report';
-  return event.type === 'state' && FINAL_STATUSES.has(event.status) ? 'final' : '';
+  return event.type === 'state' && isFinalStatus(event.status) ? 'final' : '';
 }
 
 /**
- * KEYS[1]: the stream. ARGV: the event's JSON, the MAXLEN, the TTL in seconds, the once marker
- * ('' for none), the lookback. Returns the new id, or false when the marker is there already.
+ * KEYS: the job's two streams. ARGV: the event's JSON; its kind ('final', 'report',
+ * 'progress', or '' for the rest); the progress MAXLEN; the TTL in seconds; the lookback.
+ * Returns the new id, or false when refused: a terminal state or report the stream holds
+ * already, or anything but the report after the job's terminal state (a late progress
+ * publish, an API's "cancel requested" that lost the race with the worker's end).
  */
 const APPEND = `
-local once = ARGV[4]
-if once ~= '' then
-  local recent = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', tonumber(ARGV[5]))
-  for _, entry in ipairs(recent) do
-    local fields = entry[2]
-    for i = 1, #fields, 2 do
-      if fields[i] == 'once' and fields[i + 1] == once then return false end
+local kind = ARGV[2]
+local recent = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', tonumber(ARGV[5]))
+for _, entry in ipairs(recent) do
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'once' then
+      local mark = fields[i + 1]
+      if mark == kind or (mark == 'final' and kind ~= 'report') then return false end
     end
   end
 end
-local id
-if once ~= '' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[1], 'once', once)
-else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[1])
+-- One sequence for both streams: past the last id of either, as XADD's * would be.
+local lastMs, lastSeq = -1, 0
+for _, key in ipairs(KEYS) do
+  local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+  if top then
+    local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
+    ms, seq = tonumber(ms), tonumber(seq)
+    if ms > lastMs or (ms == lastMs and seq > lastSeq) then lastMs, lastSeq = ms, seq end
+  end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local id
+if now > lastMs then
+  id = string.format('%d-0', now)
+else
+  id = string.format('%d-%d', lastMs, lastSeq + 1)
+end
+if kind == 'progress' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id, 'event', ARGV[1])
+elseif kind ~= '' then
+  redis.call('XADD', KEYS[1], id, 'event', ARGV[1], 'once', kind)
+else
+  redis.call('XADD', KEYS[1], id, 'event', ARGV[1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
 return id
 `;
 
 type RawEntry = [id: string, fields: string[]];
+
+const newer = (a: string, b: string) => {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am > bm || (am === bm && as > bs);
+};
+
+/**
+ * Two streams' entries after the same id as one page in id order. A stream that gave `count`
+ * may have more below another's last: the page stops at the lowest last id of such a stream,
+ * so nothing is skipped, and holds `count` entries whenever either stream had that many.
+ */
+function merged(pages: RawEntry[][], count: number): RawEntry[] {
+  let cut: string | undefined;
+  for (const page of pages) {
+    const last = page.at(-1);
+    if (page.length >= count && last && (cut === undefined || newer(cut, last[0]))) cut = last[0];
+  }
+  return pages
+    .flat()
+    .filter(([id]) => cut === undefined || !newer(id, cut))
+    .sort(([a], [b]) => (a === b ? 0 : newer(a, b) ? 1 : -1))
+    .slice(0, count);
+}
 
 function parseEntries(entries: RawEntry[]): StoredJobEvent[] {
   const events: StoredJobEvent[] = [];
@@ -83,30 +153,31 @@ function parseEntries(entries: RawEntry[]): StoredJobEvent[] {
 }
 
 export class JobEventStream {
-  private readonly maxLength: number;
+  private readonly progressMaxLength: number;
 
   constructor(
     /** Appends and reads; never blocked (following uses a connection of its own). */
     private readonly redis: Redis,
     private readonly options: JobEventStreamOptions,
   ) {
-    this.maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.progressMaxLength = options.progressMaxLength ?? DEFAULT_PROGRESS_MAX_LENGTH;
   }
 
   /**
-   * Appends an event and refreshes the stream's expiry. Returns its id, or undefined when it
-   * is a terminal state or report the stream holds already (see `onceMarker`).
+   * Appends an event and refreshes the streams' expiry. Returns its id, or undefined when it
+   * was refused: a terminal state or report the stream holds already (see `onceMarker`), or
+   * anything but the report after the job's terminal state.
    */
   async append(jobId: string, event: JobEventView): Promise<string | undefined> {
     const id = (await this.redis.eval(
       APPEND,
-      1,
-      jobEventsKey(jobId),
+      2,
+      ...jobEventsKeys(jobId),
       JSON.stringify(event),
-      this.maxLength,
+      event.type === 'progress' ? 'progress' : onceMarker(event),
+      this.progressMaxLength,
       this.options.ttlSeconds,
-      onceMarker(event),
-      ONCE_LOOKBACK,
+      END_LOOKBACK,
     )) as string | null;
     return id ?? undefined;
   }
@@ -118,8 +189,10 @@ export class JobEventStream {
     count: number,
   ): Promise<StoredJobEvent[]> {
     const start = afterId === undefined ? '-' : `(${afterId}`;
-    const entries = await this.redis.xrange(jobEventsKey(jobId), start, '+', 'COUNT', count);
-    return parseEntries(entries);
+    const pages = await Promise.all(
+      jobEventsKeys(jobId).map((key) => this.redis.xrange(key, start, '+', 'COUNT', count)),
+    );
+    return parseEntries(merged(pages, count));
   }
 
   /**
@@ -157,47 +230,22 @@ export class JobEventFollower {
 
   /** Events after `afterId`, waiting up to `blockMs` for some; [] when none came. */
   async read(jobId: string, afterId: string, count: number): Promise<StoredJobEvent[]> {
-    const key = jobEventsKey(jobId);
+    const keys = jobEventsKeys(jobId);
     const answer = await this.connection.xread(
       'COUNT',
       count,
       'BLOCK',
       this.blockMs,
       'STREAMS',
-      key,
+      ...keys,
+      afterId,
       afterId,
     );
-    return parseEntries(answer?.[0]?.[1] ?? []);
+    const pages = keys.map((key) => answer?.find(([name]) => name === key)?.[1] ?? []);
+    return parseEntries(merged(pages, count));
   }
 
   close(): void {
     this.connection.disconnect();
   }
-}
-
-/**
- * A connection for publishing from a process that has no API connection (a worker, a
- * sandboxed processor): it queues commands until connected, but fails them after one retry
- * of a lost connection, so a publish never hangs for long on a dead Redis.
- */
-export function eventsRedis(url: string): Redis {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
-    enableOfflineQueue: true,
-  });
-  // A failed publish is logged by its publisher; the connection's events are not news.
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-/** Closes a connection, waiting for its replies at most `ms`. */
-export async function closeRedis(redis: Redis, ms = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    redis.quit().catch(() => undefined),
-    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
-  ]);
-  clearTimeout(timer);
-  redis.disconnect();
 }

@@ -1,7 +1,7 @@
 /** `npm run start:worker`: one training worker process; run one per machine (or GPU). */
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadConfig } from '../config/config.js';
 import { serveMetrics } from '../observability/metrics-server.js';
-import { closeRedis, eventsRedis } from '../queue/job-event-stream.js';
+import { closeRedis, createRedis, whenReady } from '../queue/redis-connection.js';
 import { stopOnSignals, wireData, wireJobEvents } from '../runtime/wiring.js';
 import { describeEngines } from '../services/frozen-engine.js';
 import { startTrainingWorker } from './training-worker.js';
@@ -14,7 +14,8 @@ const redisUrl = config.redisUrl ?? DEFAULT_REDIS_URL;
 // They publish the job events of their runs on a Redis connection of their own.
 process.env.REDIS_URL = redisUrl;
 const data = wireData({ ...config, databaseUrl });
-const eventsConnection = eventsRedis(redisUrl);
+const eventsConnection = createRedis(redisUrl, 'events');
+await whenReady(eventsConnection);
 const events = wireJobEvents(eventsConnection, data.db, config);
 const running = await startTrainingWorker({ ...config, redisUrl, databaseUrl }, data.db, {
   events,

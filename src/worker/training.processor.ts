@@ -11,7 +11,7 @@ import { EmbeddingCacheRepository } from '../db/embedding-cache.repository.js';
 import { TenantsRepository } from '../db/tenants.repository.js';
 import { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import { runTransfer } from '../services/transfer-run.js';
-import { closeRedis, eventsRedis } from '../queue/job-event-stream.js';
+import { closeRedis, createRedis, whenReady } from '../queue/redis-connection.js';
 import { wireData, wireJobEvents, type DataParts } from '../runtime/wiring.js';
 import { tenantEmbeddings } from '../storage/embedding-cache.js';
 import { selectBackend } from '../tfjs/tfjs-backend.js';
@@ -61,7 +61,9 @@ export default async function process_(
   const onTrained = (report: TrainingReport) =>
     void job.updateProgress(runStats(report)).catch(() => undefined);
   // The job's events (state, progress) go to Redis on a connection of this run's, closed with it.
-  const redis = config.redisUrl ? eventsRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? createRedis(config.redisUrl, 'events') : undefined;
+  // It queues nothing while connecting: the claim publishes `running` at once.
+  if (redis) await whenReady(redis);
   const events = redis && wireJobEvents(redis, parts.db, config);
   try {
     return await deliverTrainingJob(

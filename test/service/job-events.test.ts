@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStateEventView } from '../../src/contracts/job-events.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
-import { JobEventStream, jobEventsKey } from '../../src/queue/job-event-stream.js';
+import { JobEventStream, jobEventsKey, jobEventsKeys } from '../../src/queue/job-event-stream.js';
 import { DomainError } from '../../src/services/domain-error.js';
-import { JobEventsFeed } from '../../src/services/job-events.js';
+import { JobEventsFeed } from '../../src/services/job-events-feed.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
 import type { components, paths } from '../client/openapi-types.js';
 import { colourDataset } from '../helpers/dataset-zips.js';
@@ -222,7 +222,7 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   it('ends a finished job whose stream is gone (expired) with its terminal state from the row', async () => {
     const created = await submit({});
     await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
-    await h.redis.del(jobEventsKey(created.id));
+    await h.redis.del(...jobEventsKeys(created.id));
     const events = await collect(await openJobEvents(baseUrl, key, created.id));
     expect(events.map((e) => e.event)).toEqual(['state']);
     expect(events[0]!.data).toMatchObject({ status: 'cancelled', cancelRequested: true });

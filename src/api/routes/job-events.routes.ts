@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { JobEvent, type JobEventView } from '../../contracts/job-events.js';
-import type { JobEventsFeed } from '../../services/job-events.js';
+import type { JobEventsFeed } from '../../services/job-events-feed.js';
 import type { StoredJobEvent } from '../../queue/job-event-stream.js';
 import { exampleJob } from '../examples.js';
 import { AUTH_PROBLEMS, eventStream, NoContent, problems } from '../responses.js';
