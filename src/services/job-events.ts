@@ -73,7 +73,7 @@ export class JobEvents {
     }
     const once = onceMarker(event);
     // Stream ids are unique per job only: two jobs appending in one millisecond both get <ms>-0.
-    const eventId = once ? `${jobId}:${once}` : streamId ? streamId : randomUUID();
+    const eventId = once ? `${jobId}:${once}` : streamId ? `${jobId}:${streamId}` : randomUUID();
     for (const listener of this.listeners) {
       try {
         await listener(tenantId, event, eventId);
