@@ -21,7 +21,9 @@ export interface ProgressRecorderOptions {
   floor?: { progress: number; phase: string | null; epoch: number | null; epochs: number | null };
   /**
    * Where `progress` events (at most one per `eventIntervalMs`, and each epoch's last batch)
-   * and `epoch` events go, in order; none without. It must not throw (JobEvents.publish).
+   * and `epoch` events go, in order, one at a time; none without. It must not throw
+   * (JobEvents.publish). While one is out, only the newest progress waits: a slow Redis gets
+   * fewer progress events, never a growing queue, and every epoch.
    */
   publish?: (event: ProgressEvent) => Promise<void>;
   /** 250 ms when absent: a live progress bar, a few events a second. */
@@ -45,7 +47,11 @@ export class ProgressRecorder {
   private lastWrite = 0;
   private writing: Promise<void> = Promise.resolve();
   private lastEvent = 0;
+  /** Events waiting for the one out to be told: at most one progress between epochs. */
+  private waiting: ProgressEvent[] = [];
+  /** The publish out now, and those waiting after it; resolved when none is. */
   private telling: Promise<void> = Promise.resolve();
+  private busy = false;
 
   constructor(
     private readonly jobs: TrainingJobsRepository,
@@ -81,9 +87,23 @@ export class ProgressRecorder {
     this.writing = this.writing.then(() => this.write(p)).catch(() => undefined);
   };
 
-  /** Resolves once every write and event asked for so far has finished. */
-  async settled(): Promise<void> {
-    await Promise.all([this.writing, this.telling]);
+  /**
+   * Resolves once every write asked for so far has finished, and every event was told, or
+   * `eventsMs` passed: then the events still waiting are dropped (a run's result is recorded
+   * whether or not Redis answers; its end is told after it).
+   */
+  async settled(eventsMs = Infinity): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound =
+      eventsMs === Infinity
+        ? new Promise<never>(() => undefined)
+        : new Promise<void>((resolve) => (timer = setTimeout(resolve, eventsMs)));
+    try {
+      await Promise.all([this.writing, Promise.race([this.telling, bound])]);
+    } finally {
+      clearTimeout(timer);
+      if (eventsMs !== Infinity) this.waiting = [];
+    }
   }
 
   private addEpoch(p: TrainingProgress): { ended: boolean; record?: EpochRecordView } {
@@ -139,8 +159,24 @@ export class ProgressRecorder {
       });
     }
     if (epoch.record) events.push({ type: 'epoch', jobId: this.jobId, at, record: epoch.record });
-    for (const event of events)
-      this.telling = this.telling.then(() => publish(event)).catch(() => undefined);
+    for (const event of events) {
+      // A progress not yet told is superseded by a newer one; epochs always wait their turn.
+      if (event.type === 'progress' && this.waiting.at(-1)?.type === 'progress')
+        this.waiting[this.waiting.length - 1] = event;
+      else this.waiting.push(event);
+    }
+    if (events.length > 0 && !this.busy) this.telling = this.tell(publish);
+  }
+
+  /** Tells the waiting events one at a time, until none waits. */
+  private async tell(publish: NonNullable<ProgressRecorderOptions['publish']>): Promise<void> {
+    this.busy = true;
+    try {
+      for (let event = this.waiting.shift(); event; event = this.waiting.shift())
+        await publish(event).catch(() => undefined);
+    } finally {
+      this.busy = false;
+    }
   }
 
   private async write(p: TrainingProgress): Promise<void> {

@@ -94,6 +94,12 @@ export async function runTrainingJob(
   return outcome;
 }
 
+/**
+ * How long a finished run waits for its progress events to be told before it records its
+ * result: a slow or absent Redis must not hold up the job's end (its events are dropped).
+ */
+const EVENTS_WAIT_MS = 5000;
+
 /** Trains a claimed job and records how it ended. */
 async function trainClaimed(
   deps: TrainingJobDeps & { logger: Logger },
@@ -156,11 +162,11 @@ async function trainClaimed(
       warn: (message) => deps.logger.warn(message),
     });
     deps.onTrained?.(report);
-    await Promise.all([progress.settled(), noted]);
+    await Promise.all([progress.settled(EVENTS_WAIT_MS), noted]);
     return await recordSucceeded(deps, job, slot, { report, history: progress.history });
   } catch (error) {
     // A write still in flight may be the one that saw the cancel flag.
-    await Promise.all([progress.settled(), noted]);
+    await Promise.all([progress.settled(EVENTS_WAIT_MS), noted]);
     const { aborted } = controller.signal;
     const reason: unknown = controller.signal.reason;
     return recordStopped(deps, job, slot, { error, aborted, reason });

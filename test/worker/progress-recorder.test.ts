@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
+import type { ProgressEvent } from '../../src/services/job-events.js';
 import { LocalArtifactStore } from '../../src/storage/artifact-store.js';
 import type { TrainingProgress } from '../../src/training/training-types.js';
 import { ProgressRecorder } from '../../src/worker/progress-recorder.js';
@@ -159,5 +160,62 @@ describe('ProgressRecorder', () => {
       'featureExtraction',
       'fineTuning',
     ]);
+  });
+
+  it('tells one event at a time: the newest progress waits, every epoch in order', async () => {
+    const jobId = await runningJob();
+    const told: ProgressEvent[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
+      intervalMs: 60_000,
+      onCancelRequested: () => undefined,
+      onSuperseded: () => undefined,
+      eventIntervalMs: 0,
+      // The first publish hangs (a slow Redis) until released.
+      publish: async (event) => {
+        told.push(event);
+        if (told.length === 1) await gate;
+      },
+    });
+    recorder.record(batch(0.1));
+    for (let i = 2; i <= 50; i++) recorder.record(batch(i / 100));
+    recorder.record({ ...epochEnd, epoch: 1, epochs: 2, progress: 0.55 });
+    for (let i = 56; i <= 80; i++) recorder.record(batch(i / 100));
+    release();
+    await recorder.settled();
+    // The one out, the epoch's last progress (it superseded the 49 before), the epoch, and the
+    // newest of those after it.
+    expect(told.map((e) => e.type)).toEqual(['progress', 'progress', 'epoch', 'progress']);
+    expect(told.map((e) => (e.type === 'progress' ? e.progress : e.record.epoch))).toEqual([
+      0.1, 0.55, 1, 0.8,
+    ]);
+  });
+
+  it('waits for its events at most as long as asked, then drops those still waiting', async () => {
+    const jobId = await runningJob();
+    let told = 0;
+    const recorder = new ProgressRecorder(jobs, jobId, {
+      attempt: 0,
+      intervalMs: 0,
+      onCancelRequested: () => undefined,
+      onSuperseded: () => undefined,
+      eventIntervalMs: 0,
+      // Redis that never answers.
+      publish: () => {
+        told++;
+        return new Promise<void>(() => undefined);
+      },
+    });
+    recorder.record(batch(0.1));
+    recorder.record({ ...epochEnd, epoch: 1, epochs: 2, progress: 0.5 });
+    const started = Date.now();
+    await recorder.settled(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(told).toBe(1);
+    // The row was written all the same.
+    const row = await database.db.trainingJob.findUniqueOrThrow({ where: { id: jobId } });
+    expect(row.progress).toBe(0.5);
   });
 });
