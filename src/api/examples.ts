@@ -227,6 +227,8 @@ export const exampleWebhook: WebhookView = {
   events: ['state', 'report'],
   description: 'CI notifications',
   createdAt: AT,
+  disabledAt: null,
+  disabledReason: null,
 };
 
 /** What a delivery of a job's `state` event POSTs. */

@@ -51,6 +51,10 @@ export interface WebhookSettings {
   maxPerTenant: number;
   /** Finished deliveries are kept this long, then the reaper removes them (GRAFT_WEBHOOK_LOG_DAYS). */
   logDays: number;
+  /** A webhook whose deliveries failed this many times in a row is disabled (GRAFT_WEBHOOK_DISABLE_AFTER). */
+  disableAfter: number;
+  /** Deliveries one tenant may have pending; new ones beyond are recorded failed (GRAFT_WEBHOOK_MAX_PENDING). */
+  maxPending: number;
 }
 
 /** Routes with a rate limit of their own; api/plugins/rate-limits.ts says which route is which. */
@@ -320,6 +324,8 @@ function webhookSettings(env: NodeJS.ProcessEnv): WebhookSettings {
     timeoutMs: positiveInteger(env, 'GRAFT_WEBHOOK_TIMEOUT_MS', 10_000),
     maxPerTenant: positiveInteger(env, 'GRAFT_WEBHOOKS_PER_TENANT', 10),
     logDays: positiveInteger(env, 'GRAFT_WEBHOOK_LOG_DAYS', 30),
+    disableAfter: positiveInteger(env, 'GRAFT_WEBHOOK_DISABLE_AFTER', 20),
+    maxPending: positiveInteger(env, 'GRAFT_WEBHOOK_MAX_PENDING', 1000),
   };
 }
 

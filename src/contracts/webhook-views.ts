@@ -21,6 +21,16 @@ export const Webhook = Type.Object(
     }),
     description: Nullable(Type.String()),
     createdAt: Type.String({ format: 'date-time' }),
+    disabledAt: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          'When deliveries stopped: set after GRAFT_WEBHOOK_DISABLE_AFTER deliveries in a row failed; `POST /v1/webhooks/{id}/enable` clears it',
+      }),
+    ),
+    disabledReason: Nullable(
+      Type.String({ description: 'Why it was disabled, with the last error; null while enabled' }),
+    ),
   },
   { $id: 'Webhook', description: 'A URL your job events are POSTed to (never its secret)' },
 );

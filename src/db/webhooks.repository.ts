@@ -9,6 +9,8 @@ const WEBHOOK_FIELDS = {
   events: true,
   description: true,
   createdAt: true,
+  disabledAt: true,
+  disabledReason: true,
 } as const;
 
 const DELIVERY_FIELDS = {
@@ -26,6 +28,10 @@ const DELIVERY_FIELDS = {
 
 export type WebhookRow = Prisma.WebhookGetPayload<{ select: typeof WEBHOOK_FIELDS }>;
 export type DeliveryRow = Prisma.WebhookDeliveryGetPayload<{ select: typeof DELIVERY_FIELDS }>;
+/** A finished job whose final events some webhook of its tenant has no delivery of. */
+export type UndeliveredJob = Awaited<
+  ReturnType<WebhooksRepository['undeliveredFinalEvents']>
+>[number];
 
 /** A delivery about to be queued: its body is built before the row, so its id is ours. */
 export interface NewDelivery {
@@ -36,6 +42,9 @@ export interface NewDelivery {
   eventType: string;
   eventId: string;
   requestBody: string;
+  /** `failed` (with `lastError`) for a delivery refused before it was queued. */
+  status?: 'pending' | 'failed';
+  lastError?: string;
 }
 
 /** What one attempt needs: where, what, and the secret to sign it with. */
@@ -48,6 +57,9 @@ export interface DeliveryTarget {
   secret: string;
   disabled: boolean;
 }
+
+/** The last error of deliveries a disabled webhook will not send. */
+export const DISABLED_ERROR = 'not sent: the webhook is disabled';
 
 export interface AttemptResult {
   attempts: number;
@@ -106,25 +118,142 @@ export class WebhooksRepository {
     return count === 1;
   }
 
-  /** One indexed query per event: the tenant's live webhooks that take this event type. */
-  subscribers(tenantId: string, eventType: string) {
+  /**
+   * One indexed query per event: the tenant's live webhooks that take this event type (those
+   * enabled by `enabledBy` only, when given).
+   */
+  subscribers(tenantId: string, eventType: string, enabledBy?: Date) {
     return this.db.webhook.findMany({
-      where: { tenantId, disabledAt: null, events: { has: eventType } },
+      where: {
+        tenantId,
+        disabledAt: null,
+        events: { has: eventType },
+        ...(enabledBy ? { enabledAt: { lte: enabledBy } } : {}),
+      },
       select: { id: true },
     });
   }
 
+  /** Deliveries of the tenant still pending (GRAFT_WEBHOOK_MAX_PENDING), counted up to `upTo`. */
+  async pendingCount(tenantId: string, upTo: number): Promise<number> {
+    const rows = await this.db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM (
+        SELECT 1 FROM "WebhookDelivery"
+        WHERE "tenantId" = ${tenantId}::uuid AND "status" = 'pending'
+        LIMIT ${upTo}
+      ) AS pending`;
+    return rows[0]?.n ?? 0;
+  }
+
   /** Removes finished deliveries made before `before` (the log's retention); how many. */
   async pruneDeliveries(before: Date): Promise<number> {
+    // Finished is `succeeded` or `failed`: both ranges of the (status, createdAt) index.
     const { count } = await this.db.webhookDelivery.deleteMany({
-      where: { createdAt: { lt: before }, status: { not: 'pending' } },
+      where: { createdAt: { lt: before }, status: { in: ['succeeded', 'failed'] } },
     });
     return count;
   }
 
-  /** Inserts the deliveries; an event already recorded for a webhook is skipped. */
-  async addDeliveries(deliveries: NewDelivery[]): Promise<void> {
-    await this.db.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
+  /**
+   * Inserts the deliveries; an event already recorded for a webhook is skipped. Returns the
+   * rows inserted (only those may be queued).
+   */
+  async addDeliveries(deliveries: NewDelivery[]): Promise<{ id: string; status: string }[]> {
+    return this.db.webhookDelivery.createManyAndReturn({
+      data: deliveries,
+      skipDuplicates: true,
+      select: { id: true, status: true },
+    });
+  }
+
+  /** Pending deliveries made before `before`, oldest first: the reaper checks their queue entries. */
+  pendingBefore(before: Date, take: number) {
+    return this.db.webhookDelivery.findMany({
+      where: { status: 'pending', createdAt: { lt: before } },
+      orderBy: { createdAt: 'asc' },
+      take,
+      select: { id: true },
+    });
+  }
+
+  /** Tenants with a live webhook: one query, and none to follow when there is none. */
+  async tenantsWithWebhooks(): Promise<string[]> {
+    const rows = await this.db.webhook.findMany({
+      where: { disabledAt: null },
+      distinct: ['tenantId'],
+      select: { tenantId: true },
+    });
+    return rows.map((row) => row.tenantId);
+  }
+
+  /**
+   * Jobs of `tenantIds` that finished within [since, before) and whose terminal state (or
+   * report, for a job that succeeded with a model) some live webhook of their tenant, enabled
+   * by then and taking that event, has no delivery of: `<jobId>:final` / `<jobId>:report`.
+   * Oldest first, at most `take`.
+   */
+  async undeliveredFinalEvents(
+    tenantIds: string[],
+    window: { since: Date; before: Date },
+    take: number,
+  ) {
+    if (tenantIds.length === 0) return [];
+    const ids = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT j."id"::text AS id FROM "TrainingJob" j
+      WHERE j."tenantId" = ANY(${tenantIds}::uuid[])
+        AND j."status" IN ('succeeded', 'failed', 'cancelled')
+        AND j."finishedAt" >= ${window.since} AND j."finishedAt" < ${window.before}
+        AND EXISTS (
+          SELECT 1 FROM "Webhook" w
+          WHERE w."tenantId" = j."tenantId" AND w."disabledAt" IS NULL
+            AND w."enabledAt" <= j."finishedAt"
+            AND (
+              ('state' = ANY(w."events") AND NOT EXISTS (
+                SELECT 1 FROM "WebhookDelivery" d
+                WHERE d."webhookId" = w."id" AND d."eventId" = j."id"::text || ':final'))
+              OR (j."status" = 'succeeded' AND j."metrics" IS NOT NULL
+                AND EXISTS (SELECT 1 FROM "Model" m WHERE m."jobId" = j."id")
+                AND 'report' = ANY(w."events") AND NOT EXISTS (
+                  SELECT 1 FROM "WebhookDelivery" d
+                  WHERE d."webhookId" = w."id" AND d."eventId" = j."id"::text || ':report'))
+            )
+        )
+      ORDER BY j."finishedAt"
+      LIMIT ${take}`;
+    if (ids.length === 0) return [];
+    return this.db.trainingJob.findMany({
+      where: { id: { in: ids.map((row) => row.id) } },
+      orderBy: { finishedAt: 'asc' },
+      select: {
+        id: true,
+        tenantId: true,
+        status: true,
+        cancelRequested: true,
+        error: true,
+        finishedAt: true,
+        updatedAt: true,
+        metrics: true,
+        model: { select: { id: true } },
+      },
+    });
+  }
+
+  /**
+   * Enables a tenant's webhook again: its failure count starts over, and the final events of
+   * jobs that finished while it was disabled are not sent. Undefined if the tenant has no such
+   * webhook.
+   */
+  async enable(tenantId: string, id: string) {
+    await this.db.webhook.updateMany({
+      where: { id, tenantId, disabledAt: { not: null } },
+      data: {
+        disabledAt: null,
+        disabledReason: null,
+        consecutiveFailures: 0,
+        enabledAt: new Date(),
+      },
+    });
+    return this.find(tenantId, id);
   }
 
   deliveries(tenantId: string, webhookId: string, page: { limit: number; offset: number }) {
@@ -150,6 +279,7 @@ export class WebhooksRepository {
         status: true,
         eventType: true,
         requestBody: true,
+        webhookId: true,
         webhook: { select: { url: true, secret: true, disabledAt: true } },
       },
     });
@@ -163,25 +293,96 @@ export class WebhooksRepository {
     };
   }
 
-  /** Ends a delivery still pending after its last attempt (one that could not record itself). */
-  async giveUp(deliveryId: string, attempts: number, error: string): Promise<void> {
-    await this.db.webhookDelivery.updateMany({
-      where: { id: deliveryId, status: 'pending' },
-      data: { status: 'failed', attempts, lastError: error },
-    });
+  /**
+   * Ends a delivery still pending after its last attempt (one that could not record itself),
+   * counting the failure against its webhook as `recordAttempt` does.
+   */
+  async giveUp(
+    deliveryId: string,
+    attempts: number,
+    error: string,
+    disableAfter = Infinity,
+  ): Promise<void> {
+    await this.recordAttempt(
+      deliveryId,
+      { attempts, statusCode: null, error, status: 'failed' },
+      disableAfter,
+      { keepStatusCode: true },
+    );
   }
 
-  /** Records one attempt's outcome; a delivery that ended stays as it ended. */
-  async recordAttempt(deliveryId: string, result: AttemptResult): Promise<void> {
-    await this.db.webhookDelivery.updateMany({
+  /**
+   * Records one attempt's outcome; a delivery that ended stays as it ended. A delivery that
+   * ends counts for its webhook: a success clears its failures in a row, a failure adds one, and
+   * the `disableAfter`th disables the webhook (its pending deliveries fail, saying so). True
+   * when this call disabled it.
+   */
+  async recordAttempt(
+    deliveryId: string,
+    result: AttemptResult,
+    disableAfter = Infinity,
+    options: { keepStatusCode?: boolean } = {},
+  ): Promise<boolean> {
+    const { count } = await this.db.webhookDelivery.updateMany({
       where: { id: deliveryId, status: 'pending' },
       data: {
         attempts: result.attempts,
-        lastStatusCode: result.statusCode,
+        ...(options.keepStatusCode ? {} : { lastStatusCode: result.statusCode }),
         lastError: result.error,
         status: result.status,
         ...(result.status === 'succeeded' ? { deliveredAt: new Date() } : {}),
       },
+    });
+    if (count === 0 || result.status === 'pending') return false;
+    const delivery = await this.db.webhookDelivery.findUnique({
+      where: { id: deliveryId },
+      select: { webhookId: true },
+    });
+    if (!delivery) return false;
+    const { webhookId } = delivery;
+    if (result.status === 'succeeded') {
+      await this.db.webhook.updateMany({
+        where: { id: webhookId, consecutiveFailures: { gt: 0 } },
+        data: { consecutiveFailures: 0 },
+      });
+      return false;
+    }
+    // One statement each, so that deliveries ending together on several workers all count and
+    // only one of them disables.
+    const [hook] = await this.db.webhook.updateManyAndReturn({
+      where: { id: webhookId },
+      data: { consecutiveFailures: { increment: 1 } },
+      select: { consecutiveFailures: true, disabledAt: true },
+    });
+    if (!hook || hook.disabledAt || hook.consecutiveFailures < disableAfter) return false;
+    const disabled = await this.db.webhook.updateMany({
+      where: { id: webhookId, disabledAt: null },
+      data: {
+        disabledAt: new Date(),
+        disabledReason: `disabled after ${hook.consecutiveFailures} deliveries in a row failed; the last: ${result.error ?? 'failed'}`,
+      },
+    });
+    if (disabled.count === 0) return false;
+    await this.db.webhookDelivery.updateMany({
+      where: { webhookId, status: 'pending' },
+      data: { status: 'failed', lastError: DISABLED_ERROR },
+    });
+    return true;
+  }
+
+  /** Ends a delivery its webhook, disabled, will not send (not counted as a failure). */
+  async dropDisabled(deliveryId: string): Promise<void> {
+    await this.db.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: 'pending' },
+      data: { status: 'failed', lastError: DISABLED_ERROR },
+    });
+  }
+
+  /** Notes on a pending delivery why it is not queued yet (the reaper queues it later). */
+  async notQueued(deliveryId: string, error: string): Promise<void> {
+    await this.db.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: 'pending' },
+      data: { lastError: error },
     });
   }
 }

@@ -184,7 +184,9 @@ export function wireJobEvents(
 ): JobEvents {
   // Webhooks take `state` and `report` events (dispatch ignores the others).
   const listeners: JobEventListener[] = [
-    (tenantId, event, eventId) => webhooks.dispatch(tenantId, event, eventId),
+    async (tenantId, event, eventId) => {
+      await webhooks.dispatch(tenantId, event, eventId);
+    },
   ];
   return new JobEvents(jobEventStream(redis, config), listeners);
 }

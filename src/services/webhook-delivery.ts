@@ -29,6 +29,12 @@ export function signatureHeader(secret: string, body: string, unixSeconds: numbe
 /** How much of an answer is read before the connection is dropped. */
 const MAX_ANSWER_BYTES = 4096;
 
+/**
+ * Connecting (the fenced DNS lookup, TCP and TLS) may take at most this long of an attempt's
+ * timeout: an endpoint that does not even accept connections frees its delivery slot early.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+
 interface Answer {
   statusCode: number;
 }
@@ -53,7 +59,16 @@ function post(
       timeout: timeoutMs,
     });
     const fail = (error: Error) => request.destroy(error);
-    request.on('socket', (socket) => guardSocket(socket, url, policy, fail));
+    const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
+    request.on('socket', (socket) => {
+      guardSocket(socket, url, policy, fail);
+      const connecting = setTimeout(
+        () => fail(new Error(`could not connect within ${connectMs} ms`)),
+        connectMs,
+      );
+      socket.once('secureConnect', () => clearTimeout(connecting));
+      socket.once('close', () => clearTimeout(connecting));
+    });
     request.on('timeout', () => fail(new Error(`no answer within ${timeoutMs} ms`)));
     request.on('error', (error) =>
       reject(timeout.signal.aborted ? new Error(`no answer within ${timeoutMs} ms`) : error),
@@ -106,7 +121,7 @@ export class WebhookDeliverer {
   /** `fence`: test-only exceptions (a receiver on loopback, its certificate); never from the environment. */
   constructor(
     private readonly webhooks: WebhooksRepository,
-    private readonly settings: Pick<WebhookSettings, 'allowHosts' | 'timeoutMs'>,
+    private readonly settings: Pick<WebhookSettings, 'allowHosts' | 'timeoutMs' | 'disableAfter'>,
     fence: FenceTestOptions = {},
   ) {
     this.policy = { ...fence, trust: 'tenant', allowHosts: settings.allowHosts };
@@ -114,7 +129,12 @@ export class WebhookDeliverer {
 
   async attempt({ deliveryId, attempt, maxAttempts }: Attempt): Promise<AttemptOutcome> {
     const target = await this.webhooks.target(deliveryId);
-    if (!target || target.status !== 'pending' || target.disabled) return { kind: 'gone' };
+    if (!target || target.status !== 'pending') return { kind: 'gone' };
+    if (target.disabled) {
+      // Its webhook was disabled after it was queued: it ends, saying so, and is not sent.
+      await this.webhooks.dropDisabled(deliveryId);
+      return { kind: 'gone' };
+    }
     const type = isWebhookEventType(target.eventType)
       ? deliveryType(target.eventType)
       : target.eventType;
@@ -162,12 +182,11 @@ export class WebhookDeliverer {
       retryable = !(caught instanceof UrlRefused);
     }
     const final = !retryable || attempt >= maxAttempts;
-    await this.webhooks.recordAttempt(deliveryId, {
-      attempts: attempt,
-      statusCode,
-      error,
-      status: final ? 'failed' : 'pending',
-    });
+    await this.webhooks.recordAttempt(
+      deliveryId,
+      { attempts: attempt, statusCode, error, status: final ? 'failed' : 'pending' },
+      this.settings.disableAfter,
+    );
     return { kind: 'failed', error, final };
   }
 }

@@ -1,6 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebhookSettings } from '../config/config.js';
-import { WEBHOOK_EVENT_TYPES, type JobEventView } from '../contracts/job-events.js';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type JobEventView,
+  type JobReportEventView,
+} from '../contracts/job-events.js';
+import type { StoredTrainingSummary } from '../contracts/training-summary.js';
 import {
   deliveryType,
   type NewWebhookView,
@@ -13,12 +18,15 @@ import type {
   DeliveryRow,
   NewDelivery,
   WebhookRow,
+  UndeliveredJob,
   WebhooksRepository,
 } from '../db/webhooks.repository.js';
 import { defaultLogger, type Logger } from '../observability/logger.js';
+import { onceMarker } from '../queue/job-event-stream.js';
 import { enqueueDelivery, type WebhookQueue } from '../queue/webhook-queue.js';
 import { checkUrl, UrlRefused } from '../storage/url-fence.js';
 import { DomainError, notFound } from './domain-error.js';
+import { stateEvent } from './job-events.js';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -32,6 +40,8 @@ export function webhookView(row: WebhookRow): WebhookView {
     events: row.events.filter(isWebhookEventType),
     description: row.description,
     createdAt: row.createdAt.toISOString(),
+    disabledAt: iso(row.disabledAt),
+    disabledReason: row.disabledReason,
   };
 }
 
@@ -48,6 +58,34 @@ export function deliveryView(row: DeliveryRow): WebhookDeliveryView {
     createdAt: row.createdAt.toISOString(),
     deliveredAt: iso(row.deliveredAt),
   };
+}
+
+/** The last error of a delivery refused because its tenant has GRAFT_WEBHOOK_MAX_PENDING pending. */
+export const TOO_MANY_PENDING =
+  'not sent: too many pending deliveries for this tenant (GRAFT_WEBHOOK_MAX_PENDING); your endpoints answer too slowly or not at all';
+
+/** The last error of a pending delivery Redis would not queue (the reaper queues it later). */
+export const NOT_QUEUED =
+  'not queued yet: the delivery queue (Redis) was unavailable; it is queued again within minutes';
+
+/** The events a job tells once, as its row has them: its terminal state, and its report. */
+export function finalEvents(job: UndeliveredJob): JobEventView[] {
+  const at = job.finishedAt ?? job.updatedAt;
+  const modelId = job.model?.id ?? null;
+  const state = stateEvent(
+    job.id,
+    { status: job.status, cancelRequested: job.cancelRequested, error: job.error, modelId },
+    at,
+  );
+  if (job.status !== 'succeeded' || !modelId || !job.metrics) return [state];
+  const report: JobReportEventView = {
+    type: 'report',
+    jobId: job.id,
+    at: at.toISOString(),
+    modelId,
+    metrics: job.metrics as unknown as StoredTrainingSummary,
+  };
+  return [state, report];
 }
 
 /** `whsec_` and 32 random bytes: the HMAC key of every delivery to one webhook. */
@@ -69,7 +107,10 @@ export class WebhooksService {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly queue: WebhookQueue,
-    private readonly settings: Pick<WebhookSettings, 'allowHosts' | 'maxPerTenant'>,
+    private readonly settings: Pick<
+      WebhookSettings,
+      'allowHosts' | 'maxPerTenant' | 'maxPending' | 'disableAfter'
+    >,
     private readonly log: Logger = defaultLogger(),
   ) {}
 
@@ -118,6 +159,17 @@ export class WebhooksService {
     if (!(await this.webhooks.delete(tenantId, id))) throw notFound('webhook', id);
   }
 
+  /**
+   * Enables a webhook again (one disabled after GRAFT_WEBHOOK_DISABLE_AFTER failures in a row):
+   * its failure count starts over, and events from now on are delivered (none of those it
+   * missed). An enabled webhook is left as it is.
+   */
+  async enable(tenantId: string, id: string): Promise<WebhookView> {
+    const row = await this.webhooks.enable(tenantId, id);
+    if (!row) throw notFound('webhook', id);
+    return webhookView(row);
+  }
+
   async deliveries(tenantId: string, id: string, page: { limit: number; offset: number }) {
     await this.get(tenantId, id);
     const [rows, total] = await this.webhooks.deliveries(tenantId, id, page);
@@ -125,15 +177,26 @@ export class WebhooksService {
   }
 
   /**
-   * Records a pending delivery of `event` for each of the tenant's webhooks that takes its type,
-   * and queues each (the BullMQ job id is the delivery's). One indexed query when the tenant has
-   * none. `eventId` (the event's stream id, when it has one) makes a second publication of the
-   * same event a no-op. A delivery Redis would not take is recorded as failed, saying so.
+   * Records a pending delivery of `event` for each of the tenant's webhooks that takes its type
+   * (enabled by `enabledBy`, when given), and queues each (the BullMQ job id is the delivery's).
+   * One indexed query when the tenant has none. `eventId` (`<jobId>:<stream id>`, or
+   * `<jobId>:final` / `<jobId>:report` for the events a job tells once) makes a second
+   * publication of the same event a no-op: only rows actually inserted are queued. A delivery
+   * Redis would not take stays pending, saying so, and the workers' reaper queues it later.
+   * Past GRAFT_WEBHOOK_MAX_PENDING pending deliveries of the tenant, new ones are recorded
+   * failed instead. Returns the ids of the pending deliveries recorded.
    */
-  async dispatch(tenantId: string, event: JobEventView, eventId: string = randomUUID()) {
-    if (!isWebhookEventType(event.type)) return;
-    const subscribers = await this.webhooks.subscribers(tenantId, event.type);
-    if (subscribers.length === 0) return;
+  async dispatch(
+    tenantId: string,
+    event: JobEventView,
+    eventId: string = randomUUID(),
+    options: { enabledBy?: Date } = {},
+  ): Promise<string[]> {
+    if (!isWebhookEventType(event.type)) return [];
+    const subscribers = await this.webhooks.subscribers(tenantId, event.type, options.enabledBy);
+    if (subscribers.length === 0) return [];
+    const max = this.settings.maxPending;
+    const full = (await this.webhooks.pendingCount(tenantId, max)) >= max;
     const createdAt = new Date().toISOString();
     const type = deliveryType(event.type);
     const deliveries: NewDelivery[] = subscribers.map(({ id: webhookId }) => {
@@ -147,26 +210,83 @@ export class WebhooksService {
         eventType: event.type,
         eventId,
         requestBody: JSON.stringify(body),
+        ...(full ? { status: 'failed' as const, lastError: TOO_MANY_PENDING } : {}),
       };
     });
-    await this.webhooks.addDeliveries(deliveries);
+    const added = await this.webhooks.addDeliveries(deliveries);
+    if (full && added.length > 0) {
+      this.log.warn(
+        { tenantId, max, jobId: event.jobId },
+        'webhook deliveries refused: too many pending',
+      );
+    }
+    const pending = added.filter((row) => row.status === 'pending').map((row) => row.id);
     await Promise.all(
-      deliveries.map(async ({ id }) => {
+      pending.map(async (id) => {
         try {
           await enqueueDelivery(this.queue, id);
         } catch (error) {
           this.log.error({ err: error, deliveryId: id, tenantId }, 'webhook delivery not queued');
-          await this.webhooks
-            .recordAttempt(id, {
-              attempts: 0,
-              statusCode: null,
-              error: 'not sent: the delivery queue (Redis) was unavailable',
-              status: 'failed',
-            })
-            .catch(() => undefined);
+          await this.webhooks.notQueued(id, NOT_QUEUED).catch(() => undefined);
         }
       }),
     );
+    return pending;
+  }
+
+  /**
+   * Records and queues the final events (terminal state, report) of jobs that finished within
+   * the window and that a webhook of their tenant, enabled by then, has no delivery of: the
+   * publisher died between the job's end and its dispatch, or Redis or PostgreSQL failed it.
+   * Dispatch is idempotent (`<jobId>:final` / `<jobId>:report`), so racing the publisher or
+   * another reaper sends nothing twice. One query when no tenant has a webhook. Returns the
+   * deliveries recorded.
+   */
+  async redispatchFinalEvents(window: { since: Date; before: Date }, take: number) {
+    const tenants = await this.webhooks.tenantsWithWebhooks();
+    if (tenants.length === 0) return 0;
+    const jobs = await this.webhooks.undeliveredFinalEvents(tenants, window, take);
+    let recorded = 0;
+    for (const job of jobs) {
+      const enabledBy = job.finishedAt ?? job.updatedAt;
+      for (const event of finalEvents(job)) {
+        const eventId = `${job.id}:${onceMarker(event)}`;
+        recorded += (await this.dispatch(job.tenantId, event, eventId, { enabledBy })).length;
+      }
+    }
+    return recorded;
+  }
+
+  /**
+   * Queues again the pending deliveries made before `before` (at most `take`, oldest first)
+   * that no queue entry will attempt: never queued (Redis was away), or Redis lost the entry.
+   * One whose entry failed for good while its row could not be written is failed. Returns how
+   * many were queued again.
+   */
+  async requeueLost(before: Date, take: number): Promise<number> {
+    const rows = await this.webhooks.pendingBefore(before, take);
+    // One round trip: ioredis pipelines the calls made together.
+    const states = await Promise.all(rows.map(({ id }) => this.queue.getJobState(id)));
+    let requeued = 0;
+    for (const [i, { id }] of rows.entries()) {
+      const state = states[i] ?? 'unknown';
+      if (state === 'failed') {
+        const job = await this.queue.getJob(id);
+        await this.webhooks.giveUp(
+          id,
+          job?.attemptsMade ?? 0,
+          job?.failedReason ?? 'failed',
+          this.settings.disableAfter,
+        );
+        continue;
+      }
+      if (state !== 'unknown' && state !== 'completed') continue;
+      // A finished entry under the delivery's id would make the add a no-op.
+      if (state === 'completed') await this.queue.remove(id);
+      await enqueueDelivery(this.queue, id);
+      requeued++;
+    }
+    return requeued;
   }
 
   /** https only, no credentials, an allowed host, not a private address literal: else 422. */

@@ -8,7 +8,9 @@ import { TrainingJobsRepository, type StuckJob } from '../db/training-jobs.repos
 import { WebhooksRepository } from '../db/webhooks.repository.js';
 import { defaultLogger, jobLogger, type Logger } from '../observability/logger.js';
 import { createRedis } from '../queue/redis-connection.js';
+import { createWebhookQueue } from '../queue/webhook-queue.js';
 import type { JobEvents } from '../services/job-events.js';
+import { WebhooksService } from '../services/webhooks.service.js';
 import {
   createTrainingQueue,
   enqueueTraining,
@@ -44,6 +46,12 @@ export interface ReaperDeps extends SweepDeps {
   events?: JobEvents;
   /** Webhook deliveries older than `days` (finished ones) are removed with the files. */
   webhookLog?: { deliveries: WebhooksRepository; days: number };
+  /**
+   * Webhook deliveries repaired on every pass: pending ones no queue entry will attempt are
+   * queued again, and the final events of jobs finished in the last day that were never
+   * dispatched (their publisher died, or Redis failed it) are.
+   */
+  webhooks?: WebhooksService;
 }
 
 export type ReaperSettings = Pick<
@@ -74,6 +82,10 @@ export interface ReaperReport {
   removed: SweepCounts;
   /** Finished webhook deliveries past the log's retention, removed. */
   prunedDeliveries: number;
+  /** Pending webhook deliveries nothing would attempt, queued again. */
+  requeuedDeliveries: number;
+  /** Deliveries of final job events never dispatched, recorded and queued. */
+  redispatchedDeliveries: number;
   /** Steps that threw (each logged); the next pass tries them again. */
   errors: number;
 }
@@ -87,6 +99,13 @@ export interface Reaper {
 
 const QUEUED_GRACE_MS = 30_000;
 const PAGE = 500;
+/** A pending delivery younger than this is left alone: its dispatcher may be queueing it. */
+const DELIVERY_GRACE_MS = 5 * 60_000;
+/** Jobs whose final events are re-dispatched: finished within the last day, a minute ago at least. */
+const FINAL_EVENTS_SINCE_MS = 86_400_000;
+const FINAL_EVENTS_GRACE_MS = 60_000;
+/** Jobs whose final events one pass re-dispatches (the rest wait for the next passes). */
+const FINAL_EVENTS_PAGE = 100;
 
 /** BullMQ states in which some worker holds the job or will be handed it. */
 const LIVE = new Set(['active', 'waiting', 'prioritized', 'delayed', 'waiting-children']);
@@ -165,11 +184,18 @@ export function startProcessReaper(
   // A pass that hits a dead Redis logs its failure; the connection's events are not news.
   connection.on('error', () => undefined);
   const queue = createTrainingQueue(config.queueName, connection);
+  const webhookQueue = createWebhookQueue(config.queueName, connection, config.webhooks);
   const deps: ReaperDeps = {
     jobs: new TrainingJobsRepository(db),
     models: new ModelsRepository(db),
     embeddings: new EmbeddingCacheRepository(db),
     webhookLog: { deliveries: new WebhooksRepository(db), days: config.webhooks.logDays },
+    webhooks: new WebhooksService(
+      new WebhooksRepository(db),
+      webhookQueue,
+      config.webhooks,
+      logger,
+    ),
     queue,
     store: instrumentStore(artifactStoreFor(config.storage)),
     uploadTmpDir: join(config.dataDir, 'tmp'),
@@ -186,6 +212,7 @@ export function startProcessReaper(
     async stop() {
       await reaper.stop();
       await queue.close();
+      await webhookQueue.close();
       connection.disconnect();
     },
   };
@@ -211,6 +238,8 @@ async function reap(
       embeddingObjects: 0,
     },
     prunedDeliveries: 0,
+    requeuedDeliveries: 0,
+    redispatchedDeliveries: 0,
     errors: 0,
   };
   const guarded: Guarded = async (what, step) => {
@@ -226,6 +255,24 @@ async function reap(
   };
   if (parts.jobs)
     await guarded('repairing lost jobs', () => repairLostJobs(deps, settings, report, guarded));
+  const { webhooks } = deps;
+  if (parts.jobs && webhooks) {
+    const now = Date.now();
+    report.requeuedDeliveries =
+      (await guarded('queueing lost webhook deliveries again', () =>
+        webhooks.requeueLost(new Date(now - DELIVERY_GRACE_MS), PAGE),
+      )) ?? 0;
+    report.redispatchedDeliveries =
+      (await guarded("dispatching finished jobs' final events to webhooks", () =>
+        webhooks.redispatchFinalEvents(
+          {
+            since: new Date(now - FINAL_EVENTS_SINCE_MS),
+            before: new Date(now - FINAL_EVENTS_GRACE_MS),
+          },
+          FINAL_EVENTS_PAGE,
+        ),
+      )) ?? 0;
+  }
   // After the jobs: a job failed or cancelled above has its checkpoints removed in this pass.
   if (parts.files) {
     report.removed = await sweepOrphans(deps, settings.orphanAgeMs, guarded);
@@ -353,6 +400,8 @@ function summary(report: ReaperReport): string {
     [removed.datasetFolders, 'dataset folders without a dataset removed'],
     [removed.embeddingObjects, 'cached embeddings without a row removed'],
     [report.prunedDeliveries, 'old webhook deliveries removed'],
+    [report.requeuedDeliveries, 'lost webhook deliveries queued again'],
+    [report.redispatchedDeliveries, "webhook deliveries of jobs' final events made"],
   ];
   return parts
     .filter(([count]) => count > 0)

@@ -17,7 +17,7 @@ export interface WebhookWorkerOptions {
   /** A worker-role connection (retries forever). */
   connection: Redis;
   db: Db;
-  settings: Pick<WebhookSettings, 'allowHosts' | 'timeoutMs' | 'attempts'>;
+  settings: Pick<WebhookSettings, 'allowHosts' | 'timeoutMs' | 'attempts' | 'disableAfter'>;
   /** Test-only fence exceptions (a receiver on loopback); never from the environment. */
   fence?: FenceTestOptions;
   logger?: Logger;
@@ -60,7 +60,9 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
     const line = { deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: error };
     if (!last) return log.info(line, 'webhook delivery attempt failed; retrying');
     log.warn(line, 'webhook delivery failed');
-    webhooks.giveUp(job.data.deliveryId, job.attemptsMade, error.message).catch(() => undefined);
+    webhooks
+      .giveUp(job.data.deliveryId, job.attemptsMade, error.message, options.settings.disableAfter)
+      .catch(() => undefined);
   });
   worker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   return { worker, close: () => worker.close() };

@@ -123,6 +123,25 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhooksServi
     },
   );
 
+  app.post(
+    '/webhooks/:id/enable',
+    {
+      schema: {
+        operationId: 'enableWebhook',
+        tags: ['webhooks'],
+        summary: 'Enable a webhook again after it was disabled for failing',
+        description:
+          'A webhook whose deliveries failed GRAFT_WEBHOOK_DISABLE_AFTER times in a row is disabled (`disabledAt`, `disabledReason`): it gets no new deliveries, and its pending ones fail. Fix the endpoint, then enable it: its failure count starts over and events from now on are delivered (those it missed are not). Enabling a webhook that is enabled changes nothing.',
+        params: IdParams,
+        response: {
+          200: json(Webhook, 'The webhook, enabled', exampleWebhook),
+          ...problems(400, 404, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    (request) => webhooks.enable(request.principal.tenantId, request.params.id),
+  );
+
   app.get(
     '/webhooks/:id/deliveries',
     {
@@ -131,7 +150,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhooksServi
         tags: ['webhooks'],
         summary: "A webhook's deliveries, newest first: status, attempts, last answer or error",
         description:
-          'Each delivery is one event: `pending` while attempts are left, then `succeeded` (a 2xx) or `failed` (after GRAFT_WEBHOOK_ATTEMPTS attempts, or at once when the URL is refused, e.g. it resolves to a private address). `body` is the exact JSON POSTed.',
+          'Each delivery is one event: `pending` while attempts are left, then `succeeded` (a 2xx) or `failed` (after GRAFT_WEBHOOK_ATTEMPTS attempts; at once when the URL is refused, e.g. it resolves to a private address; not sent when the webhook was disabled or your tenant had GRAFT_WEBHOOK_MAX_PENDING deliveries pending, `lastError` says which). `body` is the exact JSON POSTed.',
         params: IdParams,
         querystring: PageQuery,
         response: {
