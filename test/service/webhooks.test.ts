@@ -11,7 +11,12 @@ import type {
 import { WebhooksRepository } from '../../src/db/webhooks.repository.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
 import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-queue.js';
-import { WebhooksService } from '../../src/services/webhooks.service.js';
+import { jobEventsKey } from '../../src/queue/job-event-stream.js';
+import {
+  NOT_QUEUED,
+  TOO_MANY_PENDING,
+  WebhooksService,
+} from '../../src/services/webhooks.service.js';
 import type { FenceTestOptions } from '../../src/storage/url-fence.js';
 import { startTrainingWorker, type RunningWorker } from '../../src/worker/training-worker.js';
 import { wireJobEvents } from '../../src/runtime/wiring.js';
@@ -24,6 +29,7 @@ import {
   type TestHttpsServer,
 } from '../helpers/https-model-server.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
+import { seedJob } from '../worker/job-seeds.js';
 
 /*
  * Webhooks against the real API, PostgreSQL, Redis and BullMQ, delivering to an https receiver
@@ -33,6 +39,7 @@ import { startHarness, type Harness } from '../helpers/service-harness.js';
  */
 
 const ATTEMPTS = 3;
+const DISABLE_AFTER = 2;
 const PRIVATE_NAME = 'hooks.private.example';
 
 interface Received {
@@ -63,6 +70,7 @@ beforeAll(async () => {
       GRAFT_WEBHOOK_BACKOFF_MS: '50',
       GRAFT_WEBHOOK_TIMEOUT_MS: '3000',
       GRAFT_WEBHOOKS_PER_TENANT: '5',
+      GRAFT_WEBHOOK_DISABLE_AFTER: String(DISABLE_AFTER),
     },
   });
   keyAcme = await h.newKey('acme');
@@ -104,6 +112,26 @@ afterAll(async () => {
   await receiver?.close();
   await h?.close();
 });
+
+/** A delivery queue on a Redis connection that answered once, then went away (an outage). */
+async function lostQueue(): Promise<WebhookQueue> {
+  const lost = createRedis(h.config.redisUrl, 'queue');
+  lost.on('error', () => undefined);
+  const queue = createWebhookQueue(h.config.queueName, lost, h.config.webhooks);
+  await queue.waitUntilReady();
+  lost.disconnect();
+  return queue;
+}
+
+/** One pass of a worker process's reaper. */
+async function reaperPass() {
+  const reaper = startProcessReaper(h.config, h.db);
+  try {
+    return await reaper.runOnce();
+  } finally {
+    await reaper.stop();
+  }
+}
 
 const call = (key: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
   h.app.inject({
@@ -188,6 +216,8 @@ describe('registration', () => {
       events: ['state', 'report'],
       description: 'CI',
       createdAt: expect.any(String) as string,
+      disabledAt: null,
+      disabledReason: null,
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/) as string,
     });
     const one = await call(keyAcme, 'GET', `/v1/webhooks/${created.id}`);
@@ -251,6 +281,7 @@ describe('registration', () => {
     for (const [method, url] of [
       ['GET', `/v1/webhooks/${mine.id}`],
       ['GET', `/v1/webhooks/${mine.id}/deliveries`],
+      ['POST', `/v1/webhooks/${mine.id}/enable`],
       ['DELETE', `/v1/webhooks/${mine.id}`],
     ] as const) {
       const response = await call(keyGlobex, method, url);
@@ -423,25 +454,88 @@ describe('deliveries', () => {
     expect(requestsTo('/deleted')).toHaveLength(1);
   });
 
-  it('records a delivery Redis would not queue as failed, saying so', async () => {
+  it('leaves a delivery Redis would not queue pending, saying so; the reaper queues it later', async () => {
     const { key, tenantId } = await newTenant();
     const hook = await register(key, '/no-queue');
-    // A Redis that answered once, then went away (an outage, not a typo in REDIS_URL).
-    const lost = createRedis(h.config.redisUrl, 'queue');
-    lost.on('error', () => undefined);
-    const lostQueue = createWebhookQueue(h.config.queueName, lost, h.config.webhooks);
-    await lostQueue.waitUntilReady();
-    lost.disconnect();
-    const dispatcher = new WebhooksService(
-      new WebhooksRepository(h.db),
-      lostQueue,
-      h.config.webhooks,
-    );
+    const queue = await lostQueue();
+    const dispatcher = new WebhooksService(new WebhooksRepository(h.db), queue, h.config.webhooks);
     await dispatcher.dispatch(tenantId, stateEvent());
-    const [failed] = await deliveries(key, hook.id);
-    expect(failed).toMatchObject({ status: 'failed', attempts: 0, lastStatusCode: null });
-    expect(failed!.lastError).toMatch(/not sent: the delivery queue \(Redis\) was unavailable/);
+    const [waiting] = await deliveries(key, hook.id);
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0, lastError: NOT_QUEUED });
     expect(requestsTo('/no-queue')).toHaveLength(0);
+    // A few minutes later (back-dated), a worker's reaper finds it has no queue entry.
+    await h.db.webhookDelivery.update({
+      where: { id: waiting!.id },
+      data: { createdAt: new Date(Date.now() - 10 * 60_000) },
+    });
+    await reaperPass();
+    const [done] = await settled(key, hook.id);
+    expect(done).toMatchObject({ id: waiting!.id, status: 'succeeded', attempts: 1 });
+    expect(requestsTo('/no-queue')).toHaveLength(1);
+  });
+
+  it('records deliveries past GRAFT_WEBHOOK_MAX_PENDING pending of a tenant as failed, unsent', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/capped');
+    // Nothing is queued, so every delivery stays pending.
+    const dispatcher = new WebhooksService(new WebhooksRepository(h.db), await lostQueue(), {
+      ...h.config.webhooks,
+      maxPending: 2,
+    });
+    for (let i = 0; i < 3; i++) await dispatcher.dispatch(tenantId, stateEvent());
+    const items = await deliveries(key, hook.id);
+    expect(items.map((d) => [d.status, d.lastError]).sort()).toEqual([
+      ['failed', TOO_MANY_PENDING],
+      ['pending', NOT_QUEUED],
+      ['pending', NOT_QUEUED],
+    ]);
+    // Another tenant's deliveries are not held back.
+    const other = await newTenant();
+    const otherHook = await register(other.key, '/capped');
+    await dispatcher.dispatch(other.tenantId, stateEvent());
+    expect((await deliveries(other.key, otherHook.id)).map((d) => d.status)).toEqual(['pending']);
+  });
+
+  it('disables a webhook after GRAFT_WEBHOOK_DISABLE_AFTER failures in a row until it is enabled', async () => {
+    let up = false;
+    answers.set('/flapping', (_n, res) => res.writeHead(up ? 204 : 500).end());
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/flapping');
+    const deliver = async (count: number) => {
+      await webhooks.dispatch(tenantId, stateEvent());
+      return (await settled(key, hook.id, count))[0]!.status;
+    };
+    const view = async () =>
+      (await call(key, 'GET', `/v1/webhooks/${hook.id}`)).json<NewWebhookView>();
+    // A success in between starts the count over.
+    expect(await deliver(1)).toBe('failed');
+    up = true;
+    expect(await deliver(2)).toBe('succeeded');
+    up = false;
+    expect(await deliver(3)).toBe('failed');
+    expect((await view()).disabledAt).toBeNull();
+    expect(await deliver(4)).toBe('failed');
+    const disabled = await view();
+    expect(disabled.disabledAt).toEqual(expect.any(String));
+    expect(disabled.disabledReason).toBe(
+      `disabled after ${DISABLE_AFTER} deliveries in a row failed; the last: HTTP 500`,
+    );
+    // Disabled: events are not delivered to it.
+    const sent = requestsTo('/flapping').length;
+    await webhooks.dispatch(tenantId, stateEvent());
+    expect(await deliveries(key, hook.id)).toHaveLength(4);
+    // Only its tenant may enable it.
+    expect((await call(keyGlobex, 'POST', `/v1/webhooks/${hook.id}/enable`)).statusCode).toBe(404);
+    up = true;
+    const enabled = await call(key, 'POST', `/v1/webhooks/${hook.id}/enable`);
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(enabled.json()).toMatchObject({ id: hook.id, disabledAt: null, disabledReason: null });
+    expect(await deliver(5)).toBe('succeeded');
+    expect(requestsTo('/flapping')).toHaveLength(sent + 1);
+    // Its count started over: one failure does not disable it again.
+    up = false;
+    expect(await deliver(6)).toBe('failed');
+    expect((await view()).disabledAt).toBeNull();
   });
 
   it('goes with its tenant: deleting a tenant deletes its webhooks and their log', async () => {
@@ -518,6 +612,114 @@ describe('job events', () => {
     expect(done).toHaveLength(2);
     expect(requestsTo('/once')).toHaveLength(2);
   });
+  it('delivers the events of two jobs appended in the same millisecond, each once', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/same-ms');
+    const events = wireJobEvents(h.redis, h.db, h.config);
+    // Stream ids are per job: two appends sent together mostly land in one millisecond.
+    let pair: string[] = [];
+    for (let i = 0; i < 50 && pair.length === 0; i++) {
+      const jobs = [randomUUID(), randomUUID()];
+      await Promise.all(jobs.map((jobId) => events.state(tenantId, jobId, { status: 'running' })));
+      const ids = await Promise.all(
+        jobs.map(async (jobId) => (await h.redis.xrange(jobEventsKey(jobId), '-', '+'))[0]?.[0]),
+      );
+      if (ids[0] !== undefined && ids[0] === ids[1]) pair = jobs;
+    }
+    expect(pair, 'no two appends in one millisecond').toHaveLength(2);
+    const rows = await h.db.webhookDelivery.findMany({
+      where: { webhookId: hook.id, jobId: { in: pair } },
+    });
+    expect(rows.map((d) => d.jobId).sort()).toEqual([...pair].sort());
+    // The same event ids through dispatch: one delivery each, and a repeat queues nothing.
+    const [a, b] = [randomUUID(), randomUUID()];
+    const at = (jobId: string) => ({ ...stateEvent(), jobId });
+    expect(await webhooks.dispatch(tenantId, at(a), `${a}:1764390000000-0`)).toHaveLength(1);
+    expect(await webhooks.dispatch(tenantId, at(b), `${b}:1764390000000-0`)).toHaveLength(1);
+    expect(await webhooks.dispatch(tenantId, at(b), `${b}:1764390000000-0`)).toEqual([]);
+    const done = await settled(key, hook.id, rows.length + 2);
+    expect(done.filter((d) => d.jobId === a || d.jobId === b)).toHaveLength(2);
+  });
+
+  it("dispatches a finished job's final events no one dispatched from the reaper, once", async () => {
+    const { key, tenantId } = await newTenant();
+    const finishedAt = new Date(Date.now() - 10 * 60_000);
+    const hook = await register(key, '/final');
+    // Enabled before the jobs finished; a webhook registered since gets none of their events.
+    await h.db.webhook.update({
+      where: { id: hook.id },
+      data: { enabledAt: new Date(finishedAt.getTime() - 60_000) },
+    });
+    const late = await register(key, '/final-late');
+    const metrics = { kept: 'fineTuned', accuracy: 0.9 };
+    const succeeded = await seedJob(
+      h.db,
+      h.store,
+      { status: 'succeeded', finishedAt, metrics },
+      tenantId,
+    );
+    const model = await h.db.model.create({
+      data: {
+        tenantId,
+        jobId: succeeded.jobId,
+        baseModel: 'mobilenet_v2',
+        labels: ['blue', 'red'],
+        inputSize: 224,
+        preprocessing: {},
+        metrics,
+        kept: 'fineTuned',
+        keptReason: 'better',
+        artifactKey: `models/${randomUUID()}`,
+      },
+    });
+    const failed = await seedJob(
+      h.db,
+      h.store,
+      { status: 'failed', error: 'out of memory', finishedAt },
+      tenantId,
+    );
+    // Finished too long ago: left alone.
+    const old = await seedJob(
+      h.db,
+      h.store,
+      { status: 'failed', error: 'old', finishedAt: new Date(Date.now() - 2 * 86_400_000) },
+      tenantId,
+    );
+    await reaperPass();
+    const done = await settled(key, hook.id, 3);
+    expect(done.every((d) => d.status === 'succeeded')).toBe(true);
+    const sent = requestsTo('/final').map((r) => (JSON.parse(r.body) as WebhookPayloadView).data);
+    expect(sent).toHaveLength(3);
+    expect(sent).toContainEqual({
+      type: 'state',
+      jobId: succeeded.jobId,
+      at: finishedAt.toISOString(),
+      status: 'succeeded',
+      cancelRequested: false,
+      error: null,
+      modelId: model.id,
+    });
+    expect(sent).toContainEqual({
+      type: 'report',
+      jobId: succeeded.jobId,
+      at: finishedAt.toISOString(),
+      modelId: model.id,
+      metrics,
+    });
+    expect(sent).toContainEqual(
+      expect.objectContaining({ jobId: failed.jobId, status: 'failed', error: 'out of memory' }),
+    );
+    expect(sent.some((e) => e.jobId === old.jobId)).toBe(false);
+    expect(await deliveries(key, late.id)).toEqual([]);
+    // Dispatched once: another pass, or the job's own publisher late, sends nothing more.
+    await reaperPass();
+    const events = wireJobEvents(h.redis, h.db, h.config);
+    await events.state(tenantId, failed.jobId, { status: 'failed', error: 'out of memory' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await deliveries(key, hook.id)).toHaveLength(3);
+    expect(requestsTo('/final')).toHaveLength(3);
+  });
+
   it('keeps finished deliveries GRAFT_WEBHOOK_LOG_DAYS, then the reaper removes them', async () => {
     const { key, tenantId } = await newTenant();
     const hook = await register(key, '/log');
@@ -526,12 +728,7 @@ describe('job events', () => {
     const [recent, old] = await settled(key, hook.id, 2);
     const longAgo = new Date(Date.now() - (h.config.webhooks.logDays + 1) * 86_400_000);
     await h.db.webhookDelivery.update({ where: { id: old!.id }, data: { createdAt: longAgo } });
-    const reaper = startProcessReaper(h.config, h.db);
-    try {
-      expect((await reaper.runOnce()).prunedDeliveries).toBeGreaterThanOrEqual(1);
-    } finally {
-      await reaper.stop();
-    }
+    expect((await reaperPass()).prunedDeliveries).toBeGreaterThanOrEqual(1);
     expect((await deliveries(key, hook.id)).map((d) => d.id)).toEqual([recent!.id]);
   });
 });
