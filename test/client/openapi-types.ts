@@ -374,6 +374,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a webhook again after it was disabled for failing
+         * @description A webhook whose deliveries failed GRAFT_WEBHOOK_DISABLE_AFTER times in a row is disabled (`disabledAt`, `disabledReason`): it gets no new deliveries, and its pending ones fail. Fix the endpoint, then enable it: its failure count starts over and events from now on are delivered (those it missed are not). Enabling a webhook that is enabled changes nothing.
+         */
+        post: operations["enableWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -383,7 +403,7 @@ export interface paths {
         };
         /**
          * A webhook's deliveries, newest first: status, attempts, last answer or error
-         * @description Each delivery is one event: `pending` while attempts are left, then `succeeded` (a 2xx) or `failed` (after GRAFT_WEBHOOK_ATTEMPTS attempts, or at once when the URL is refused, e.g. it resolves to a private address). `body` is the exact JSON POSTed.
+         * @description Each delivery is one event: `pending` while attempts are left, then `succeeded` (a 2xx) or `failed` (after GRAFT_WEBHOOK_ATTEMPTS attempts; at once when the URL is refused, e.g. it resolves to a private address; not sent when the webhook was disabled or your tenant had GRAFT_WEBHOOK_MAX_PENDING deliveries pending, `lastError` says which). `body` is the exact JSON POSTed.
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -934,6 +954,8 @@ export interface components {
             description: string | null;
             /** Format: date-time */
             createdAt: string;
+            disabledAt: string | null;
+            disabledReason: string | null;
         };
         /** @description A new webhook, with its signing secret shown once */
         NewWebhook: {
@@ -946,6 +968,8 @@ export interface components {
             description: string | null;
             /** Format: date-time */
             createdAt: string;
+            disabledAt: string | null;
+            disabledReason: string | null;
             /** @description Signs every delivery (`Graft-Signature`, HMAC-SHA256): shown in this response only, keep it */
             secret: string;
         };
@@ -4799,7 +4823,9 @@ export interface operations {
                      *             "report"
                      *           ],
                      *           "description": "CI notifications",
-                     *           "createdAt": "2026-11-28T10:00:00.000Z"
+                     *           "createdAt": "2026-11-28T10:00:00.000Z",
+                     *           "disabledAt": null,
+                     *           "disabledReason": null
                      *         }
                      *       ],
                      *       "total": 1,
@@ -4901,6 +4927,8 @@ export interface operations {
                      *       ],
                      *       "description": "CI notifications",
                      *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "disabledAt": null,
+                     *       "disabledReason": null,
                      *       "secret": "whsec_q3vT9cW2bL7nR4sY8dF1gH6jK0mP5zAxE2rU4iO6pLk"
                      *     }
                      */
@@ -4998,7 +5026,9 @@ export interface operations {
                      *         "report"
                      *       ],
                      *       "description": "CI notifications",
-                     *       "createdAt": "2026-11-28T10:00:00.000Z"
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "disabledAt": null,
+                     *       "disabledReason": null
                      *     }
                      */
                     "application/json": components["schemas"]["Webhook"];
@@ -5077,6 +5107,96 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is malformed (see `errors` for which field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (`Authorization: Bearer <key>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests for this key (or address): retry after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` tell the budget */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A fault on our side; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Busy, or a dependency is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook, enabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7c6b5a49-3827-4160-9f5e-4d3c2b1a0f9e",
+                     *       "url": "https://hooks.example.com/graft",
+                     *       "events": [
+                     *         "state",
+                     *         "report"
+                     *       ],
+                     *       "description": "CI notifications",
+                     *       "createdAt": "2026-11-28T10:00:00.000Z",
+                     *       "disabledAt": null,
+                     *       "disabledReason": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
             };
             /** @description The request is malformed (see `errors` for which field) */
             400: {
