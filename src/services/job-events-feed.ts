@@ -215,6 +215,7 @@ export class JobEventsFeed {
         let page = first;
         for (;;) {
           for (const stored of page) {
+            if (closed) return;
             yield stored;
             last = stored.id;
             if (endsStream(stored)) return;

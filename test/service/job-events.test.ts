@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStateEventView } from '../../src/contracts/job-events.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
+import { buildApp } from '../../src/api/app.js';
 import { JobEventStream, jobEventsKey, jobEventsKeys } from '../../src/queue/job-event-stream.js';
+import { wireApi, wireJobEvents } from '../../src/runtime/wiring.js';
 import { DomainError } from '../../src/services/domain-error.js';
 import { JobEventsFeed } from '../../src/services/job-events-feed.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
@@ -66,6 +68,30 @@ async function waitFor(id: string, done: (j: Job) => boolean, timeoutMs = 120_00
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * A job of `tenant` that no worker will claim (it is not on the queue), told `queued` as the
+ * API tells it: a job the tests can cancel while it surely is queued.
+ */
+async function queuedJob(tenant = 'acme') {
+  const { id: tenantId } = await h.db.tenant.findUniqueOrThrow({ where: { name: tenant } });
+  const { id } = await h.db.trainingJob.create({ data: { tenantId, spec: {} } });
+  await wireJobEvents(h.redis, h.db, h.config).state(tenantId, id, { status: 'queued' });
+  return { tenantId, id };
+}
+
+const cancelled = (id: string) =>
+  h.db.trainingJob.updateMany({
+    where: { id, status: { in: ['queued', 'running'] } },
+    data: { status: 'cancelled', finishedAt: new Date() },
+  });
+
+/** A DomainError's status and code, or the error. */
+const refusal = (watching: Promise<unknown>) =>
+  watching.then(
+    () => 'watched',
+    (error: unknown) => (error instanceof DomainError ? [error.status, error.code] : error),
+  );
 
 const states = (events: ReceivedEvent[]) =>
   events
@@ -166,11 +192,10 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it("tells a queued job's cancel at once, and a running job's cancel request, then its end", async () => {
-    // The worker trains one job at a time: while `long` runs, `waiting` stays queued.
     const long = await submit({ fineTuning: { epochs: 1000, batchSize: 2, patience: 100 } });
     await waitFor(long.id, (j) => j.status === 'running' && j.phase !== null);
-    const waiting = await submit({});
-    expect((await job(waiting.id)).status).toBe('queued');
+    // Not on the queue: no worker can claim it before the cancel.
+    const waiting = await queuedJob();
 
     const queuedStream = await openJobEvents(baseUrl, key, waiting.id);
     const queuedEvents = collect(queuedStream);
@@ -196,7 +221,7 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it("is the tenant's own: another tenant's job is 404, before anything is streamed", async () => {
-    const created = await submit({});
+    const created = await queuedJob();
     await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
     const other = await h.newKey('someone-else');
     const response = await openJobEvents(baseUrl, other, created.id);
@@ -209,8 +234,14 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it('refuses a Last-Event-ID that is not an event id (header or query): 400', async () => {
-    const created = await submit({});
-    for (const options of [{ lastEventId: 'latest' }, { query: 'lastEventId=12-x' }]) {
+    const created = await queuedJob();
+    for (const options of [
+      { lastEventId: 'latest' },
+      { query: 'lastEventId=12-x' },
+      // The pattern holds, but Redis takes no part above 2^64-1.
+      { lastEventId: '18446744073709551616-0' },
+      { query: 'lastEventId=1-99999999999999999999' },
+    ]) {
       const response = await openJobEvents(baseUrl, key, created.id, options);
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -220,7 +251,7 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it('ends a finished job whose stream is gone (expired) with its terminal state from the row', async () => {
-    const created = await submit({});
+    const created = await queuedJob();
     await api.POST('/v1/jobs/{id}/cancel', { params: { path: { id: created.id } } });
     await h.redis.del(...jobEventsKeys(created.id));
     const events = await collect(await openJobEvents(baseUrl, key, created.id));
@@ -238,12 +269,25 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it('answers 503 with Retry-After, before any stream starts, while Redis is away', async () => {
-    const { tenantId, id } = await h.db.trainingJob.create({
-      data: {
-        tenantId: (await h.db.tenant.findUniqueOrThrow({ where: { name: 'acme' } })).id,
-        spec: {},
-      },
-    });
+    const { tenantId, id } = await queuedJob();
+    // An API replica whose Redis is away (PostgreSQL, and so the key, are there).
+    const parts = wireApi({ ...h.config, redisUrl: 'redis://127.0.0.1:1' });
+    const away = await buildApp({ ...parts.app, logger: false });
+    try {
+      const response = await away.inject({
+        method: 'GET',
+        url: `/v1/jobs/${id}/events`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.json()).toMatchObject({ code: 'events_unavailable' });
+      expect(parts.services.jobEvents.watchers).toBe(0);
+    } finally {
+      await away.close();
+      await parts.close();
+    }
     // A fail-fast connection (as the API's) to a port where nothing listens.
     const dead = new Redis('redis://127.0.0.1:1', {
       enableOfflineQueue: false,
@@ -271,27 +315,20 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
   });
 
   it('caps the streams it follows, per tenant (429) and per replica (503), freed on close', async () => {
-    const queuedJob = async (tenant: string) => {
+    const tenantJob = async (tenant: string) => {
       await h.newKey(tenant);
-      const { id: tenantId } = await h.db.tenant.findUniqueOrThrow({ where: { name: tenant } });
-      const { id } = await h.db.trainingJob.create({ data: { tenantId, spec: {} } });
-      return { tenantId, id };
+      return queuedJob(tenant);
     };
     const [a, b, c] = [
-      await queuedJob('cap-a'),
-      await queuedJob('cap-b'),
-      await queuedJob('cap-c'),
+      await tenantJob('cap-a'),
+      await tenantJob('cap-b'),
+      await tenantJob('cap-c'),
     ];
     const feed = new JobEventsFeed(
       new TrainingJobsRepository(h.db),
       new JobEventStream(h.redis, { ttlSeconds: 60 }),
       { maxWatchersPerTenant: 1, maxWatchers: 2 },
     );
-    const refusal = (watching: Promise<unknown>) =>
-      watching.then(
-        () => 'watched',
-        (error: unknown) => (error instanceof DomainError ? [error.status, error.code] : error),
-      );
     const first = (await feed.watch(a.tenantId, a.id))!;
     expect(await refusal(feed.watch(a.tenantId, a.id))).toEqual([429, 'too_many_event_streams']);
     const second = (await feed.watch(b.tenantId, b.id))!;
@@ -318,5 +355,75 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
       where: { id: { in: [a.id, b.id, c.id] } },
       data: { status: 'cancelled', finishedAt: new Date() },
     });
+  });
+
+  it('counts a watch that is still opening against the caps', async () => {
+    await h.newKey('opening-a');
+    await h.newKey('opening-b');
+    const [a, b] = [await queuedJob('opening-a'), await queuedJob('opening-b')];
+    const feed = new JobEventsFeed(
+      new TrainingJobsRepository(h.db),
+      new JobEventStream(h.redis, { ttlSeconds: 60 }),
+      { maxWatchers: 1 },
+    );
+    // Both asked at once: the second must not slip in while the first connects its follower.
+    const outcomes = await Promise.all([
+      refusal(feed.watch(a.tenantId, a.id)),
+      refusal(feed.watch(b.tenantId, b.id)),
+    ]);
+    expect(outcomes.sort()).toEqual([[503, 'too_many_event_streams'], 'watched'].sort());
+    expect(feed.watchers).toBe(1);
+    feed.closeAll();
+    expect(feed.watchers).toBe(0);
+    await Promise.all([cancelled(a.id), cancelled(b.id)]);
+  });
+
+  it('refuses a watch that was still opening when the API began to close', async () => {
+    const { tenantId, id } = await queuedJob();
+    const feed = new JobEventsFeed(
+      new TrainingJobsRepository(h.db),
+      new JobEventStream(h.redis, { ttlSeconds: 60 }),
+    );
+    const opening = refusal(feed.watch(tenantId, id));
+    feed.closeAll();
+    expect(await opening).toEqual([503, 'shutting_down']);
+    expect(feed.watchers).toBe(0);
+    expect(await refusal(feed.watch(tenantId, id))).toEqual([503, 'shutting_down']);
+    await cancelled(id);
+  });
+
+  it("ends a stream when its job's row is gone, and any stream after its longest life", async () => {
+    const feedOf = (options: { maxStreamMs?: number }) =>
+      new JobEventsFeed(
+        new TrainingJobsRepository(h.db),
+        new JobEventStream(h.redis, { ttlSeconds: 60 }),
+        { heartbeatMs: 100, ...options },
+      );
+    const drain = async (watch: { items(): AsyncGenerator<unknown> }) => {
+      const items: unknown[] = [];
+      for await (const item of watch.items()) items.push(item);
+      return items;
+    };
+    // Deleted while watched (its tenant went): the stream ends at the next quiet look.
+    const gone = await queuedJob();
+    const feed = feedOf({});
+    const watch = (await feed.watch(gone.tenantId, gone.id))!;
+    const items = drain(watch);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await h.db.trainingJob.delete({ where: { id: gone.id } });
+    expect((await items).filter((item) => item !== 'heartbeat')).toHaveLength(1);
+    expect(feed.watchers).toBe(0);
+
+    // Still queued after the longest life: ended, so that the client reconnects (and its key is
+    // checked again).
+    const waiting = await queuedJob();
+    const short = feedOf({ maxStreamMs: 400 });
+    const started = Date.now();
+    const ended = await drain((await short.watch(waiting.tenantId, waiting.id))!);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(ended.filter((item) => item !== 'heartbeat')).toHaveLength(1);
+    expect(short.watchers).toBe(0);
+    await cancelled(waiting.id);
   });
 });
