@@ -176,6 +176,10 @@ export class JobsService {
       await this.jobs.withdraw(row.id).catch(() => false);
       throw error;
     }
+    // Told before a worker can claim it: a fast one would otherwise tell `running` first. If
+    // enqueueing fails below, the job is withdrawn and its lone `queued` event expires unread
+    // (the client got 503 and no id to watch).
+    await this.events?.state(tenantId, row.id, { status: 'queued' });
     try {
       await enqueueTraining(this.queue, row.id, rank, {
         tenantId,
@@ -185,7 +189,6 @@ export class JobsService {
       await this.jobs.withdraw(row.id).catch(() => false);
       throw queueUnavailable();
     }
-    await this.events?.state(tenantId, row.id, { status: 'queued' });
     return this.get(tenantId, row.id);
   }
 
@@ -207,7 +210,10 @@ export class JobsService {
     if (status === 'succeeded' || status === 'failed') {
       throw new DomainError(409, 'job_finished', `job ${id} already ${status}`);
     }
-    if (changed) await this.events?.state(tenantId, id, { status, cancelRequested: true });
+    // A request is told only while the job still runs: a worker that has ended it meanwhile
+    // tells its end (and the stream takes no state after an end: queue/job-event-stream.ts).
+    if (changed === 'cancelled' || (changed === 'requested' && status === 'running'))
+      await this.events?.state(tenantId, id, { status, cancelRequested: true });
     await dropQueued(this.queue, id).catch(() => undefined);
     return this.get(tenantId, id);
   }

@@ -2,12 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStateEventView } from '../../src/contracts/job-events.js';
+import { DatasetsRepository } from '../../src/db/datasets.repository.js';
+import { TenantsRepository } from '../../src/db/tenants.repository.js';
 import { TrainingJobsRepository } from '../../src/db/training-jobs.repository.js';
 import { buildApp } from '../../src/api/app.js';
 import { JobEventStream, jobEventsKey, jobEventsKeys } from '../../src/queue/job-event-stream.js';
 import { wireApi, wireJobEvents } from '../../src/runtime/wiring.js';
 import { DomainError } from '../../src/services/domain-error.js';
 import { JobEventsFeed } from '../../src/services/job-events-feed.js';
+import { JobEvents } from '../../src/services/job-events.js';
+import { JobsService } from '../../src/services/jobs.service.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
 import type { components, paths } from '../client/openapi-types.js';
 import { colourDataset } from '../helpers/dataset-zips.js';
@@ -218,6 +222,29 @@ describe('job events (Server-Sent Events over Redis streams)', () => {
     ]);
     expect(events.some((e) => e.event === 'progress')).toBe(true);
     expect((await job(long.id)).status).toBe('cancelled');
+  });
+
+  it('tells `queued` before the job is on the queue, so no worker can tell `running` first', async () => {
+    const onQueue: boolean[] = [];
+    const events = new JobEvents(new JobEventStream(h.redis, { ttlSeconds: 60 }), [
+      async (_tenant, event) => {
+        if (event.type === 'state' && event.status === 'queued')
+          onQueue.push((await h.queue.getJob(event.jobId)) !== undefined);
+      },
+    ]);
+    const jobs = new JobsService(
+      new TrainingJobsRepository(h.db),
+      new DatasetsRepository(h.db),
+      h.queue,
+      new TenantsRepository(h.db, h.config.quotas),
+      [],
+      events,
+    );
+    const { id: tenantId } = await h.db.tenant.findUniqueOrThrow({ where: { name: 'acme' } });
+    const created = await jobs.create(tenantId, { datasetId });
+    expect(onQueue).toEqual([false]);
+    await jobs.cancel(tenantId, created.id);
+    await waitFor(created.id, (j) => j.status === 'cancelled');
   });
 
   it("is the tenant's own: another tenant's job is 404, before anything is streamed", async () => {
