@@ -337,6 +337,24 @@ describe('datasets', () => {
     });
   });
 
+  it('names the values a field allows, in the detail and in errors', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const { error } = await api.GET('/v1/datasets/{id}/images', {
+      params: { path: { id }, query: { split: 'test' as 'train' } },
+    });
+    expect(error).toEqual({
+      ...problem(400, 'invalid_request', 'querystring/split must be one of: "train", "val"'),
+      errors: [{ path: '/split', message: 'must be one of: "train", "val"' }],
+    });
+    const hook = await api.POST('/v1/webhooks', {
+      body: { url: 'https://example.com/hook', events: ['progress' as 'state'] },
+    });
+    expect(hook.error).toEqual({
+      ...problem(400, 'invalid_request', 'body/events/0 must be one of: "state", "report"'),
+      errors: [{ path: '/events/0', message: 'must be one of: "state", "report"' }],
+    });
+  });
+
   it('refuses a request without a file, or that is not multipart', async () => {
     // Raw: the typed client cannot send a form without its required `file` field.
     const noFile = multipart('x', Buffer.alloc(0), { name: 'x' }, 'other');

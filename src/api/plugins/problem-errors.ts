@@ -72,12 +72,12 @@ export const problemErrors = fp(
         return sendDomain(reply, databaseUnavailable());
       }
       if (error.validation) {
-        return sendProblem(reply, 400, 'invalid_request', error.message, {
-          errors: error.validation.map((v) => ({
-            path: v.instancePath || v.params?.missingProperty || '',
-            message: withAllowed(v.message, v.params),
-          })),
-        });
+        const { errors, named } = validationErrors(error.validation);
+        // Where a field allows only some values, the detail names them too.
+        const detail = named
+          ? errors.map((e) => `${error.validationContext ?? ''}${e.path} ${e.message}`).join(', ')
+          : error.message;
+        return sendProblem(reply, 400, 'invalid_request', detail, { errors });
       }
       const known = error.code ? FASTIFY_CODES[error.code] : undefined;
       if (known) return sendProblem(reply, known[0], known[1], error.message);
@@ -104,11 +104,48 @@ export const problemErrors = fp(
   { name: 'problem-errors' },
 );
 
-/** A validation message, with the value(s) it allows where the schema names them. */
-function withAllowed(message: string | undefined, params: Record<string, unknown> | undefined) {
-  if (params && 'allowedValue' in params)
-    return `${message}: ${JSON.stringify(params.allowedValue)}`;
-  if (params && Array.isArray(params.allowedValues))
-    return `${message}: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  return message;
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+const listed = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
+
+/**
+ * Ajv's errors as `{ path, message }`, each naming the values it allows where the schema does;
+ * a union of constants (TypeBox's literals: one `const` error per value, then `anyOf`) becomes
+ * one "must be one of" message. `named`: some message names allowed values.
+ */
+function validationErrors(validation: readonly AjvError[]) {
+  const constants = new Map<string, unknown[]>();
+  for (const v of validation)
+    if (v.keyword === 'const')
+      constants.set(v.instancePath, [
+        ...(constants.get(v.instancePath) ?? []),
+        v.params?.allowedValue,
+      ]);
+  const unions = new Set(
+    validation
+      .filter((v) => v.keyword === 'anyOf' && constants.has(v.instancePath))
+      .map((v) => v.instancePath),
+  );
+  let named = false;
+  const errors: { path: string; message: string | undefined }[] = [];
+  for (const v of validation) {
+    const missing = v.params?.missingProperty;
+    const path = v.instancePath || (typeof missing === 'string' ? missing : '');
+    if (v.keyword === 'const' && unions.has(v.instancePath)) continue;
+    let message = v.message;
+    if (v.keyword === 'anyOf' && unions.has(v.instancePath))
+      message = `must be one of: ${listed(constants.get(v.instancePath)!)}`;
+    else if (v.params && 'allowedValue' in v.params)
+      message = `${message}: ${JSON.stringify(v.params.allowedValue)}`;
+    else if (Array.isArray(v.params?.allowedValues))
+      message = `must be one of: ${listed(v.params.allowedValues)}`;
+    named ||= message !== v.message;
+    errors.push({ path, message });
+  }
+  return { errors, named };
 }
