@@ -13,8 +13,8 @@ import { JobEventsFeed } from '../../src/services/job-events-feed.js';
 import { JobEvents } from '../../src/services/job-events.js';
 import { JobsService } from '../../src/services/jobs.service.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
-import type { components, paths } from '../client/openapi-types.js';
 import { colourDataset } from '../helpers/dataset-zips.js';
+import { jobClient } from '../helpers/job-client.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 import { collect, openJobEvents, strictlyIncreasing, type ReceivedEvent } from '../helpers/sse.js';
 
@@ -28,12 +28,6 @@ let api: GraftClient;
 let key: string;
 let baseUrl: string;
 let datasetId: string;
-
-type Job = components['schemas']['Job'];
-type JobRequest = Omit<
-  paths['/v1/jobs']['post']['requestBody']['content']['application/json'],
-  'datasetId'
->;
 
 beforeAll(async () => {
   // A job long enough to cancel while it runs needs more epochs than the default quota.
@@ -53,25 +47,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function submit(spec: JobRequest): Promise<Job> {
-  const { data, response } = await api.POST('/v1/jobs', { body: { datasetId, ...spec } });
-  expect(response.status).toBe(202);
-  return data!;
-}
-
-async function job(id: string): Promise<Job> {
-  return (await api.GET('/v1/jobs/{id}', { params: { path: { id } } })).data!;
-}
-
-async function waitFor(id: string, done: (j: Job) => boolean, timeoutMs = 120_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await job(id);
-    if (done(current)) return current;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${current.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const { submit, job, waitFor } = jobClient(
+  () => api,
+  () => datasetId,
+);
 
 /**
  * A job of `tenant` that no worker will claim (it is not on the queue), told `queued` as the

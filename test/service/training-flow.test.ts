@@ -3,20 +3,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveWorkers } from '../../src/queue/training-queue.js';
 import { file, formBody, injectClient, type GraftClient } from '../client/graft-client.js';
-import type { components, paths } from '../client/openapi-types.js';
+import type { components } from '../client/openapi-types.js';
 import { colourDataset } from '../helpers/dataset-zips.js';
+import { jobClient, type Job } from '../helpers/job-client.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 let h: Harness;
 let api: GraftClient;
 let datasetId: string;
 
-type Job = components['schemas']['Job'];
 type Summary = components['schemas']['TrainingSummary'];
-type JobRequest = Omit<
-  paths['/v1/jobs']['post']['requestBody']['content']['application/json'],
-  'datasetId'
->;
 
 beforeAll(async () => {
   // localhost is allowed at the API, and refused by the worker once it resolves to loopback.
@@ -37,26 +33,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function submit(spec: JobRequest): Promise<Job> {
-  const { data, response } = await api.POST('/v1/jobs', { body: { datasetId, ...spec } });
-  expect(response.status).toBe(202);
-  return data!;
-}
-
-async function job(id: string): Promise<Job> {
-  return (await api.GET('/v1/jobs/{id}', { params: { path: { id } } })).data!;
-}
-
-async function waitFor(id: string, done: (j: Job) => boolean, timeoutMs = 120_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await job(id);
-    if (done(current)) return current;
-    if (Date.now() > deadline)
-      throw new Error(`job ${id} still ${current.status} (${current.phase}) after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const { submit, waitFor } = jobClient(
+  () => api,
+  () => datasetId,
+);
 
 /**
  * What the report says was kept must be what its numbers say (src/training/transfer-heads.ts):
