@@ -177,7 +177,7 @@ export interface paths {
         };
         /**
          * A job's events as they happen (Server-Sent Events)
-         * @description A `text/event-stream` of the job: each event has the `id:` of its place in the job's stream, the `event:` name of its type and, as `data:`, one `JobEvent` (see the schemas `JobStateEvent`, `JobProgressEvent`, `JobEpochEvent`, `JobReportEvent`). Without `Last-Event-ID` the job's events so far are sent first (events are kept for `GRAFT_JOB_EVENTS_TTL_HOURS` after the last one), then the new ones as they come; with it (the header, or `lastEventId` for clients that cannot set headers), only those after it, on any API replica. A comment line (`: heartbeat`) is sent after 15 s without events. The response ends once the job has finished and its last events (its final `state`, and its `report` when it succeeded) were sent; asked again after those, it answers 204 so that an EventSource stops.
+         * @description A `text/event-stream` of the job: each event has the `id:` of its place in the job's stream, the `event:` name of its type and, as `data:`, one `JobEvent` (see the schemas `JobStateEvent`, `JobProgressEvent`, `JobEpochEvent`, `JobReportEvent`). Without `Last-Event-ID` the job's events so far are sent first (events are kept for `GRAFT_JOB_EVENTS_TTL_HOURS` after the last one), then the new ones as they come; with it (the header, or `lastEventId` for clients that cannot set headers), only those after it, on any API replica. States, epochs and the report are all kept; of `progress`, which says where the job is now, only about the latest 10,000 (some 40 minutes of a run), so a replay of a long run shows its recent progress only. A comment line (`: heartbeat`) is sent after 15 s without events. The response ends once the job has finished and its last events (its final `state`, and its `report` when it succeeded) were sent; asked again after those, it answers 204 so that an EventSource stops. It also ends after an hour, or when the API replica shuts down: reconnect with `Last-Event-ID` to go on.
          */
         get: operations["watchJobEvents"];
         put?: never;
@@ -2955,14 +2955,14 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description The id of the last event received: only those after it are sent
+                 * @description The id of the last event received: only those after it are sent (each part at most 2^64-1)
                  * @example 1764324000000-0
                  */
                 lastEventId?: string;
             };
             header?: {
                 /**
-                 * @description The id of the last event received (EventSource sends it on reconnecting)
+                 * @description The id of the last event received (EventSource sends it on reconnecting) (each part at most 2^64-1)
                  * @example 1764324000000-0
                  */
                 "last-event-id"?: string;
@@ -2988,6 +2988,10 @@ export interface operations {
                      *     id: 1764324004000-0
                      *     event: state
                      *     data: {"type":"state","jobId":"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b","at":"2026-11-28T10:00:04.000Z","status":"succeeded","cancelRequested":false,"error":null,"modelId":"3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"}
+                     *
+                     *     id: 1764324004000-1
+                     *     event: report
+                     *     data: {"type":"report","jobId":"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b","at":"2026-11-28T10:00:04.000Z","modelId":"3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7","metrics":{"kept":"fineTuning","keptReason":"fine-tuning validated at 0.9388 accuracy (loss 0.1320), head-only at 0.9388 accuracy (loss 0.1478) (on a held-out fold of the training split, 49 images)","evaluation":{"accuracy":0.948,"loss":0.171,"count":153,"perClass":[{"label":"ants","precision":0.948,"recall":0.948,"f1":0.948,"support":70},{"label":"bees","precision":0.948,"recall":0.948,"f1":0.948,"support":83}],"confusionMatrix":[[66,4],[4,79]]},"featureExtraction":{"accuracy":0.928,"loss":0.201,"count":153,"perClass":[{"label":"ants","precision":0.928,"recall":0.928,"f1":0.928,"support":70},{"label":"bees","precision":0.928,"recall":0.928,"f1":0.928,"support":83}],"confusionMatrix":[[66,4],[4,79]]},"fineTuning":{"accuracy":0.948,"loss":0.171,"count":153,"perClass":[{"label":"ants","precision":0.948,"recall":0.948,"f1":0.948,"support":70},{"label":"bees","precision":0.948,"recall":0.948,"f1":0.948,"support":83}],"confusionMatrix":[[66,4],[4,79]]},"unfreezeFrom":"Conv_1","split":{"method":"given","train":244,"val":153,"droppedFromValidation":0},"skipped":[],"search":{"enabled":true,"folds":5,"seconds":3.3,"chosen":{"features":["top","gray"],"hiddenUnits":0,"dropout":0,"l2":0.204,"mirror":true,"learningRate":0.05,"maxEpochs":100,"cvAccuracy":0.898,"cvLoss":0.205,"iterations":100},"tried":[{"features":["top","gray"],"hiddenUnits":0,"dropout":0,"l2":0.204,"mirror":true,"learningRate":0.05,"maxEpochs":100,"cvAccuracy":0.898,"cvLoss":0.205,"iterations":100}]},"baseline":{"chosen":{"features":["colour"],"hiddenUnits":0,"dropout":0,"l2":0.204,"mirror":false,"learningRate":0.05,"maxEpochs":100,"cvAccuracy":0.669,"cvLoss":0.643,"iterations":100},"evaluation":{"accuracy":0.582,"loss":0.69,"count":153,"perClass":[{"label":"ants","precision":0.582,"recall":0.582,"f1":0.582,"support":70},{"label":"bees","precision":0.582,"recall":0.582,"f1":0.582,"support":83}],"confusionMatrix":[[66,4],[4,79]]},"shipped":false},"transferGain":0.366,"classWeights":{"ants":1.0082,"bees":0.9919},"earlyStopping":{"featureExtraction":{"steps":100},"fineTuning":{"bestEpoch":5,"stoppedEarly":false}},"calibration":{"temperature":0.875,"fittedOn":"held-out fold","eceBefore":0.0457,"eceAfter":0.0341},"featureCache":{"engine":"onnxruntime (2 threads)","images":397,"fromEmbeddingCache":0},"seconds":{"featureCache":2.6,"search":2,"featureExtraction":2.2,"fineTuning":5.7,"total":10.7}}}
                      */
                     "text/event-stream": string;
                 };

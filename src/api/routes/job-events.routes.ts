@@ -9,7 +9,11 @@ import { IdParams } from '../schemas.js';
 
 const EVENT_ID = '^[0-9]{1,20}-[0-9]{1,20}$';
 const eventId = (description: string) =>
-  Type.String({ pattern: EVENT_ID, description, examples: ['1764324000000-0'] });
+  Type.String({
+    pattern: EVENT_ID,
+    description: `${description} (each part at most 2^64-1)`,
+    examples: ['1764324000000-0'],
+  });
 
 /** One event as Server-Sent Events put it: its stream id, its type as the name, its JSON. */
 const frame = ({ id, event }: StoredJobEvent) =>
@@ -45,6 +49,16 @@ const exampleEvents: [string, JobEventView][] = [
       modelId: exampleJob.modelId,
     },
   ],
+  [
+    '1764324004000-1',
+    {
+      type: 'report',
+      jobId: exampleJob.id,
+      at: '2026-11-28T10:00:04.000Z',
+      modelId: exampleJob.modelId!,
+      metrics: exampleJob.metrics!,
+    },
+  ],
 ];
 const example = exampleEvents.map(([id, event]) => frame({ id, event })).join('');
 
@@ -68,7 +82,7 @@ export const jobEventsRoutes: FastifyPluginAsyncTypebox<{ feed: JobEventsFeed }>
         tags: ['jobs'],
         summary: "A job's events as they happen (Server-Sent Events)",
         description:
-          "A `text/event-stream` of the job: each event has the `id:` of its place in the job's stream, the `event:` name of its type and, as `data:`, one `JobEvent` (see the schemas `JobStateEvent`, `JobProgressEvent`, `JobEpochEvent`, `JobReportEvent`). Without `Last-Event-ID` the job's events so far are sent first (events are kept for `GRAFT_JOB_EVENTS_TTL_HOURS` after the last one), then the new ones as they come; with it (the header, or `lastEventId` for clients that cannot set headers), only those after it, on any API replica. A comment line (`: heartbeat`) is sent after 15 s without events. The response ends once the job has finished and its last events (its final `state`, and its `report` when it succeeded) were sent; asked again after those, it answers 204 so that an EventSource stops.",
+          "A `text/event-stream` of the job: each event has the `id:` of its place in the job's stream, the `event:` name of its type and, as `data:`, one `JobEvent` (see the schemas `JobStateEvent`, `JobProgressEvent`, `JobEpochEvent`, `JobReportEvent`). Without `Last-Event-ID` the job's events so far are sent first (events are kept for `GRAFT_JOB_EVENTS_TTL_HOURS` after the last one), then the new ones as they come; with it (the header, or `lastEventId` for clients that cannot set headers), only those after it, on any API replica. States, epochs and the report are all kept; of `progress`, which says where the job is now, only about the latest 10,000 (some 40 minutes of a run), so a replay of a long run shows its recent progress only. A comment line (`: heartbeat`) is sent after 15 s without events. The response ends once the job has finished and its last events (its final `state`, and its `report` when it succeeded) were sent; asked again after those, it answers 204 so that an EventSource stops. It also ends after an hour, or when the API replica shuts down: reconnect with `Last-Event-ID` to go on.",
         params: IdParams,
         querystring: Type.Object({
           lastEventId: Type.Optional(
