@@ -53,10 +53,20 @@ function problemOf(status, text) {
   return new ApiError(status, { detail: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` });
 }
 
-/** @param {Response} response */
-async function failure(response) {
+/**
+ * A refused key signs out once: the first 401 with the key in use says why (its detail), and
+ * the calls that were running beside it (refused too, or aborted by the sign-out while their
+ * body was read) say nothing more.
+ * @param {number} status @param {ApiError} error @param {string} key the key the call sent
+ */
+export function refused(status, error, key) {
+  if (status === 401 && key && key === session.key) onUnauthorised(error);
+}
+
+/** @param {Response} response @param {string} key */
+async function failure(response, key) {
   const error = problemOf(response.status, await response.text().catch(() => ''));
-  if (response.status === 401) onUnauthorised(error);
+  refused(response.status, error, key);
   return error;
 }
 
@@ -66,8 +76,9 @@ async function failure(response) {
  * @returns {Promise<any>}
  */
 export async function api(path, options = {}) {
+  const key = options.key ?? session.key ?? '';
   /** @type {Record<string, string>} */
-  const headers = { ...authHeaders(options.key), accept: 'application/json' };
+  const headers = { ...authHeaders(key), accept: 'application/json' };
   let body = options.body;
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json';
@@ -79,7 +90,7 @@ export async function api(path, options = {}) {
     body,
     signal: options.signal,
   });
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw await failure(response, key);
   if (response.status === 204) return null;
   return response.json();
 }
@@ -93,10 +104,11 @@ export async function api(path, options = {}) {
  * @returns {Promise<any>}
  */
 export function upload(path, form, onProgress) {
+  const key = session.key ?? '';
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
-    xhr.setRequestHeader('authorization', authHeaders().authorization);
+    xhr.setRequestHeader('authorization', authHeaders(key).authorization);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
@@ -106,7 +118,7 @@ export function upload(path, form, onProgress) {
         resolve(JSON.parse(xhr.responseText));
       } else {
         const error = problemOf(xhr.status, xhr.responseText);
-        if (xhr.status === 401) onUnauthorised(error);
+        refused(xhr.status, error, key);
         reject(error);
       }
     });
@@ -137,8 +149,9 @@ export function revokeObjectUrls() {
  * @param {string} path @param {AbortSignal} [signal]
  */
 export async function imageUrl(path, signal) {
-  const response = await fetch(path, { headers: authHeaders(), signal });
-  if (!response.ok) throw await failure(response);
+  const key = session.key ?? '';
+  const response = await fetch(path, { headers: authHeaders(key), signal });
+  if (!response.ok) throw await failure(response, key);
   return objectUrl(await response.blob());
 }
 
@@ -148,8 +161,9 @@ export async function imageUrl(path, signal) {
  * @returns {Promise<string>} the file name
  */
 export async function download(path, fallbackName) {
-  const response = await fetch(path, { headers: authHeaders() });
-  if (!response.ok) throw await failure(response);
+  const key = session.key ?? '';
+  const response = await fetch(path, { headers: authHeaders(key) });
+  if (!response.ok) throw await failure(response, key);
   const disposition = response.headers.get('content-disposition') ?? '';
   const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
   const url = URL.createObjectURL(await response.blob());

@@ -1,8 +1,8 @@
 // @ts-check
-import { api, revokeObjectUrls, session, whenUnauthorised } from './api.js';
+import { api, ApiError, revokeObjectUrls, session, whenUnauthorised } from './api.js';
 import { datasetPage, datasetsPage } from './datasets.js';
 import { h, replace } from './dom.js';
-import { clearAlert, fail, say } from './messages.js';
+import { clearMessages, fail, sayNext } from './messages.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { modelPage, modelsPage } from './models.js';
 
@@ -17,17 +17,76 @@ const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
 const signOutButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out'));
 
 /**
+ * A page of one resource names its kind (for its not-found page).
  * @typedef {{ main: HTMLElement, signal: AbortSignal, params: URLSearchParams }} PageContext
- * @type {[RegExp, (ctx: PageContext, id: string) => Promise<void> | void][]}
+ * @typedef {{ noun: string, list: string, listName: string }} Kind
+ * @type {[RegExp, (ctx: PageContext, id: string) => Promise<void> | void, Kind?][]}
  */
 const ROUTES = [
   [/^\/datasets$/, (ctx) => datasetsPage(ctx)],
-  [/^\/datasets\/([\w-]+)$/, (ctx, id) => datasetPage(ctx, id)],
+  [
+    /^\/datasets\/([^/]+)$/,
+    (ctx, id) => datasetPage(ctx, id),
+    { noun: 'dataset', list: '#/datasets', listName: 'Datasets' },
+  ],
   [/^\/jobs$/, (ctx) => jobsPage(ctx)],
-  [/^\/jobs\/([\w-]+)$/, (ctx, id) => jobPage(ctx, id)],
+  [
+    /^\/jobs\/([^/]+)$/,
+    (ctx, id) => jobPage(ctx, id),
+    { noun: 'job', list: '#/jobs', listName: 'Jobs' },
+  ],
   [/^\/models$/, (ctx) => modelsPage(ctx)],
-  [/^\/models\/([\w-]+)$/, (ctx, id) => modelPage(ctx, id)],
+  [
+    /^\/models\/([^/]+)$/,
+    (ctx, id) => modelPage(ctx, id),
+    { noun: 'model', list: '#/models', listName: 'Models' },
+  ],
 ];
+
+/** @param {string} text */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Every id is a UUID: anything else is not found without asking the API. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** @param {Kind} kind @param {string} id */
+function notFound(kind, id) {
+  document.title = `No such ${kind.noun} · Graft console`;
+  replace(
+    main,
+    h('p', { class: 'crumbs' }, h('a', { href: kind.list }, kind.listName)),
+    h('h1', { tabindex: '-1' }, `No such ${kind.noun}`),
+    h(
+      'p',
+      null,
+      `There is no ${kind.noun} `,
+      h('code', null, id),
+      ' in your account: it was deleted, or the address is wrong.',
+    ),
+    h('p', null, h('a', { href: kind.list }, `Back to ${kind.listName.toLowerCase()}`)),
+  );
+}
+
+/**
+ * Until a page shows something, it says it is loading (and main is aria-busy); the page's
+ * first change of main ends that.
+ */
+function loading() {
+  main.setAttribute('aria-busy', 'true');
+  replace(main, h('p', { class: 'hint', id: 'loading' }, 'Loading…'));
+  const settled = new MutationObserver(() => {
+    if (main.querySelector('#loading')) return;
+    main.removeAttribute('aria-busy');
+    settled.disconnect();
+  });
+  settled.observe(main, { childList: true });
+}
 
 /** @type {AbortController | undefined} */
 let leaving;
@@ -40,15 +99,16 @@ async function route(moveFocus = false) {
   leaving?.abort();
   leaving = new AbortController();
   revokeObjectUrls();
-  clearAlert();
-  say('');
+  clearMessages();
   if (!session.key) return signInPage();
   nav.hidden = false;
   signOutButton.hidden = false;
   const [path = '/datasets', query = ''] = hash.slice(1).split('?');
-  const found = ROUTES.map(([pattern, page]) => ({ match: pattern.exec(path), page })).find(
-    (r) => r.match,
-  );
+  const found = ROUTES.map(([pattern, page, kind]) => ({
+    match: pattern.exec(path),
+    page,
+    kind,
+  })).find((r) => r.match);
   if (!found) {
     location.replace('#/datasets');
     return;
@@ -58,13 +118,33 @@ async function route(moveFocus = false) {
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  main.replaceChildren();
   const ctx = { main, signal: leaving.signal, params: new URLSearchParams(query) };
-  try {
-    await found.page(ctx, found.match?.[1] ?? '');
+  const id = decoded(found.match?.[1] ?? '');
+  const kind = found.kind;
+  if (kind && !UUID.test(id)) {
+    main.removeAttribute('aria-busy');
+    notFound(kind, id);
     if (moveFocus) main.querySelector('h1')?.focus();
+    return;
+  }
+  loading();
+  // A page's first render comes before its live part (a job's events) ends: focus then.
+  const focusOnce = new MutationObserver(() => {
+    const heading = main.querySelector('h1');
+    if (!heading) return;
+    focusOnce.disconnect();
+    if (moveFocus) heading.focus();
+  });
+  focusOnce.observe(main, { childList: true });
+  try {
+    await found.page(ctx, id);
   } catch (error) {
-    if (!ctx.signal.aborted) fail(error);
+    if (ctx.signal.aborted) return;
+    if (kind && error instanceof ApiError && error.status === 404) notFound(kind, id);
+    else fail(error);
+    main.removeAttribute('aria-busy');
+  } finally {
+    focusOnce.disconnect();
   }
 }
 
@@ -107,12 +187,13 @@ function signInPage() {
     event.preventDefault();
     const key = input.value.trim();
     if (!key) return;
+    clearMessages();
     button.disabled = true;
     // A cheap authenticated call proves the key before it is kept.
     api('/v1/datasets?limit=1', { key })
       .then(() => {
         session.signIn(key);
-        say('Signed in.');
+        sayNext('Signed in.');
         if (location.hash.startsWith('#/')) void route();
         else location.hash = '#/datasets';
       })
@@ -125,7 +206,8 @@ function signInPage() {
 
 signOutButton.addEventListener('click', () => {
   session.signOut();
-  void route().then(() => say('Signed out.'));
+  sayNext('Signed out.');
+  void route();
 });
 
 // The skip link moves focus without touching the hash (which is the router's).

@@ -1,6 +1,6 @@
 // @ts-check
 import { createParser } from '/console/vendor/eventsource-parser.js';
-import { ApiError, authHeaders } from './api.js';
+import { ApiError, authHeaders, refused, session } from './api.js';
 
 /*
  * A job's events (GET /v1/jobs/:id/events). EventSource cannot send the key, so this reads the
@@ -29,8 +29,9 @@ export async function followJob(jobId, { onEvent, onConnection = () => {}, signa
   let failures = 0;
   while (!signal.aborted) {
     try {
+      const key = session.key ?? '';
       /** @type {Record<string, string>} */
-      const headers = { ...authHeaders(), accept: 'text/event-stream' };
+      const headers = { ...authHeaders(key), accept: 'text/event-stream' };
       if (lastEventId) headers['last-event-id'] = lastEventId;
       const response = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}/events`, {
         headers,
@@ -47,7 +48,9 @@ export async function followJob(jobId, { onEvent, onConnection = () => {}, signa
         } catch {
           // not JSON
         }
-        throw new ApiError(response.status, problem);
+        const error = new ApiError(response.status, problem);
+        refused(response.status, error, key);
+        throw error;
       }
       onConnection('live');
       failures = 0;
