@@ -47,9 +47,9 @@ export function replace(el, ...children) {
   return append(el, children);
 }
 
-/** @param {number | null | undefined} value @param {number} [digits] */
+/** A share as a percentage; the sign never wraps away from its number. @param {number | null | undefined} value @param {number} [digits] */
 export const pct = (value, digits = 1) =>
-  value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)} %`;
+  value === null || value === undefined ? '—' : `${(value * 100).toFixed(digits)}\u00a0%`;
 
 /** @param {number | null | undefined} value @param {number} [digits] */
 export const num = (value, digits = 3) =>
@@ -85,36 +85,89 @@ export function bytes(bytes) {
 export const shortId = (/** @type {string} */ id) => id.slice(0, 8);
 
 /**
+ * A number to `digits` significant digits, as short as it reads (0.0040816… → 0.00408).
+ * @param {number | null | undefined} value @param {number} [digits]
+ */
+export const sig = (value, digits = 3) =>
+  value === null || value === undefined ? '—' : String(Number(Number(value).toPrecision(digits)));
+
+let ids = 0;
+/** A unique id for an element built here (captions that name their scroll region). */
+export const uid = (/** @type {string} */ prefix) => `${prefix}-${++ids}`;
+
+/**
+ * Wide tables scroll inside their own box instead of widening the page. Only a box that
+ * overflows becomes a focusable, named region (keyboard users scroll it with the arrow keys);
+ * the others add no tab stop.
+ */
+const overflowing = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    const box = /** @type {HTMLElement} */ (target);
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls) {
+      box.setAttribute('tabindex', '0');
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-labelledby', box.dataset.labelledby ?? '');
+    } else {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-labelledby');
+    }
+  }
+});
+
+/**
+ * A table in a horizontally scrolling box, named by the table's caption when it scrolls.
+ * @param {HTMLElement} tableEl a table whose caption has an id
+ */
+export function scrollBox(tableEl) {
+  const captionId = tableEl.querySelector('caption')?.id;
+  const box = h(
+    'div',
+    { class: 'table-scroll', dataset: { labelledby: captionId ?? '' } },
+    tableEl,
+  );
+  overflowing.observe(box);
+  return box;
+}
+
+/**
  * A table with a caption and column headers (scope=col); `rowHeader` makes each row's first
- * cell a row header.
+ * cell a row header. It comes in its scroll box (see scrollBox).
  * @param {string} caption
  * @param {string[]} columns
  * @param {Child[][]} rows
  * @param {{ rowHeader?: boolean, className?: string, captionHidden?: boolean }} [options]
  */
 export function table(caption, columns, rows, options = {}) {
-  return h(
-    'table',
-    { class: options.className ?? 'data' },
-    h('caption', { class: options.captionHidden ? 'visually-hidden' : null }, caption),
+  return scrollBox(
     h(
-      'thead',
-      null,
+      'table',
+      { class: options.className ?? 'data' },
       h(
-        'tr',
-        null,
-        columns.map((c) => h('th', { scope: 'col' }, c)),
+        'caption',
+        { id: uid('caption'), class: options.captionHidden ? 'visually-hidden' : null },
+        caption,
       ),
-    ),
-    h(
-      'tbody',
-      null,
-      rows.map((cells) =>
+      h(
+        'thead',
+        null,
         h(
           'tr',
           null,
-          cells.map((cell, i) =>
-            i === 0 && options.rowHeader ? h('th', { scope: 'row' }, cell) : h('td', null, cell),
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.map((cells) =>
+          h(
+            'tr',
+            null,
+            cells.map((cell, i) =>
+              i === 0 && options.rowHeader ? h('th', { scope: 'row' }, cell) : h('td', null, cell),
+            ),
           ),
         ),
       ),

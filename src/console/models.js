@@ -1,9 +1,21 @@
 // @ts-check
 import { api, download, objectUrl } from './api.js';
 import { accuracyBars } from './charts.js';
-import { dropZone, h, num, pct, replace, shortId, table, when } from './dom.js';
+import {
+  dropZone,
+  h,
+  num,
+  pct,
+  replace,
+  scrollBox,
+  shortId,
+  sig,
+  table,
+  uid,
+  when,
+} from './dom.js';
 import { PHASE_NAMES } from './jobs.js';
-import { fail, say } from './messages.js';
+import { clearMessages, fail, say } from './messages.js';
 
 const KEPT_NAMES = {
   ...PHASE_NAMES,
@@ -139,21 +151,23 @@ function confusionMatrix(labels, matrix) {
       }),
     );
   });
-  return h(
-    'table',
-    { class: 'confusion', id: 'confusion-matrix' },
-    h('caption', null, 'Validation images: actual by predicted class'),
+  return scrollBox(
     h(
-      'thead',
-      null,
+      'table',
+      { class: 'confusion', id: 'confusion-matrix' },
+      h('caption', { id: uid('caption') }, 'Validation images: actual by predicted class'),
       h(
-        'tr',
+        'thead',
         null,
-        h('td', { class: 'corner' }, h('span', { class: 'hint' }, 'actual ↓ / predicted →')),
-        labels.map((l) => h('th', { scope: 'col' }, l)),
+        h(
+          'tr',
+          null,
+          h('td', { class: 'corner' }, h('span', { class: 'hint' }, 'actual ↓ / predicted →')),
+          labels.map((l) => h('th', { scope: 'col' }, l)),
+        ),
       ),
+      h('tbody', null, body),
     ),
-    h('tbody', null, body),
   );
 }
 
@@ -252,10 +266,10 @@ function tried(search) {
     search.tried.map((/** @type {any} */ t) => [
       t.features.join(' + '),
       t.hiddenUnits,
-      t.dropout,
-      t.l2,
+      sig(t.dropout),
+      sig(t.l2),
       t.mirror ? 'yes' : 'no',
-      t.learningRate,
+      sig(t.learningRate),
       pct(t.cvAccuracy),
       num(t.cvLoss),
       same(t) ? 'chosen' : '',
@@ -272,6 +286,7 @@ function predictPanel(id) {
     hint: 'Drop an image here, or choose one (JPEG, PNG, WebP…).',
     accept: 'image/*',
     onFile(file) {
+      clearMessages();
       const preview = h('img', {
         src: objectUrl(file),
         alt: `The image: ${file.name}`,
@@ -336,6 +351,7 @@ function exportPanel(id) {
     );
     b.addEventListener('click', () => {
       b.disabled = true;
+      clearMessages();
       say('Preparing the download…');
       download(
         `/v1/models/${id}/export${format === 'onnx' ? '?format=onnx' : ''}`,
