@@ -29,7 +29,7 @@ const AXIS = { stroke: '#3b4350', grid: { stroke: '#e3e6ea' }, ticks: { stroke: 
  * @param {number} [height]
  */
 function mount(container, options, data, height = 240) {
-  const width = () => Math.max(280, container.clientWidth || 600);
+  const width = () => Math.max(240, container.clientWidth || 600);
   const plot = new uPlot({ ...options, width: width(), height }, data, container);
   const resize = new ResizeObserver(() => plot.setSize({ width: width(), height }));
   resize.observe(container);
@@ -48,14 +48,17 @@ function mount(container, options, data, height = 240) {
 
 /**
  * Loss or accuracy per epoch across both phases: x is the epoch's position over the whole job,
- * and its tick names the phase (H1 = head epoch 1, F2 = fine-tuning epoch 2).
+ * and its tick names the phase (H1 = the head, F2 = fine-tuning epoch 2). Solid: training;
+ * dashed: held out (what each phase judged itself on, see the job page's note); once the job
+ * has its report, a dotted level: the shipped model on the validation set.
  * @param {HTMLElement} container
  * @param {{ title: string, yLabel: string, percent?: boolean, tickLabel: (x: number) => string }} options
  */
 export function epochChart(container, { title, yLabel, percent = false, tickLabel }) {
   const format = (/** @type {number | null} */ v) =>
     v === null || v === undefined ? '—' : percent ? `${(v * 100).toFixed(1)} %` : v.toFixed(3);
-  return mount(
+  const value = (/** @type {any} */ _u, /** @type {number} */ v) => format(v);
+  const chart = mount(
     container,
     {
       title,
@@ -82,20 +85,53 @@ export function epochChart(container, { title, yLabel, percent = false, tickLabe
           stroke: COLOURS.train,
           width: 2,
           points: { show: true, size: 6 },
-          value: (/** @type {any} */ _u, /** @type {number} */ v) => format(v),
+          value,
         },
         {
-          label: 'validation',
+          label: 'held-out',
           stroke: COLOURS.validation,
           width: 2,
           dash: [6, 4],
           points: { show: true, size: 6 },
-          value: (/** @type {any} */ _u, /** @type {number} */ v) => format(v),
+          value,
         },
       ],
     },
     [[], [], []],
   );
+  /** @type {[number[], (number | null)[], (number | null)[]]} */
+  let epochs = [[], [], []];
+  /** @type {number | null} */
+  let final = null;
+  const draw = () =>
+    chart.setData(
+      final === null ? epochs : [...epochs, epochs[0].map(() => /** @type {number} */ (final))],
+    );
+  return {
+    /** @param {number[]} xs @param {(number | null)[]} train @param {(number | null)[]} heldOut */
+    setEpochs(xs, train, heldOut) {
+      epochs = [xs, train, heldOut];
+      draw();
+    },
+    /** The shipped model's value on the validation set, drawn as a level. @param {number} value */
+    setFinal(value) {
+      if (final === null)
+        chart.plot.addSeries(
+          {
+            label: 'validation set (final)',
+            stroke: COLOURS.third,
+            width: 2,
+            dash: [2, 3],
+            points: { show: false },
+            value: (/** @type {any} */ _u, /** @type {number | null} */ v) => format(v),
+          },
+          3,
+        );
+      final = value;
+      draw();
+    },
+    destroy: () => chart.destroy(),
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { epochChart, runningChart } from './charts.js';
 import { duration, h, num, pct, replace, shortId, table, when } from './dom.js';
 import { followJob } from './events.js';
-import { fail, say } from './messages.js';
+import { clearMessages, fail, say, sayNext } from './messages.js';
 
 export const PHASE_NAMES = {
   features: 'caching features',
@@ -48,11 +48,11 @@ export async function jobsPage({ main, signal, params }) {
         ? h('p', null, 'No jobs yet: start one above.')
         : table(
             `${page.total} job${page.total === 1 ? '' : 's'}, newest first`,
-            ['Job', 'Status', 'Phase', 'Progress', 'Dataset', 'Base', 'Started'],
+            ['Job', 'Status', 'Phase', 'Progress', 'Dataset', 'Base', 'Created'],
             page.items.map((/** @type {any} */ j) => [
               h('a', { href: `#/jobs/${j.id}`, title: j.id }, shortId(j.id)),
               badge(j.status),
-              phaseName(j.phase),
+              j.status === 'succeeded' ? 'done' : phaseName(j.phase),
               pct(j.progress, 0),
               j.datasetId ? (names.get(j.datasetId) ?? shortId(j.datasetId)) : '—',
               j.baseModel,
@@ -123,7 +123,6 @@ function jobForm(datasets, catalog, preselected) {
   );
   const headEpochs = numberInput(100, { min: 1, max: 1000, step: 1 });
   const headRate = numberInput(0.05, { min: 0, max: 1, step: 'any' });
-  const headBatch = numberInput(32, { min: 1, max: 1024, step: 1 });
   const fine = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', checked: true }));
   const fineEpochs = numberInput(5, { min: 1, max: 1000, step: 1 });
   const fineRate = numberInput(0.0001, { min: 0, max: 1, step: 'any' });
@@ -173,9 +172,23 @@ function jobForm(datasets, catalog, preselected) {
         'fieldset',
         null,
         h('legend', null, 'Phase 1: head on frozen features'),
-        field('job-head-epochs', 'Epochs (at most)', headEpochs, 'Early stopping picks the best'),
-        field('job-head-rate', 'Learning rate', headRate),
-        field('job-head-batch', 'Batch size', headBatch),
+        h(
+          'p',
+          { class: 'hint' },
+          'A search tries head settings by cross-validation on the training split, then trains the best on all of it. Each head trains full batch: one epoch is one step over every cached image.',
+        ),
+        field(
+          'job-head-epochs',
+          'Full-batch epochs (at most)',
+          headEpochs,
+          'Per setting tried; early stopping usually ends sooner. The job page counts the settings tried, not these epochs.',
+        ),
+        field(
+          'job-head-rate',
+          'Learning rate',
+          headRate,
+          'Of linear heads (hidden layers: a fifth)',
+        ),
       ),
       h(
         'fieldset',
@@ -207,10 +220,10 @@ function jobForm(datasets, catalog, preselected) {
     /** @type {Record<string, unknown>} */
     const body = {
       datasetId: dataset.value,
+      // No batch size: phase 1 trains full batch (the spec's field is ignored).
       featureExtraction: {
         epochs: headEpochs.valueAsNumber,
         learningRate: headRate.valueAsNumber,
-        batchSize: headBatch.valueAsNumber,
       },
       fineTuning: fine.checked
         ? {
@@ -226,9 +239,10 @@ function jobForm(datasets, catalog, preselected) {
     };
     if (base.value) body.baseModel = base.value;
     submit.disabled = true;
+    clearMessages();
     api('/v1/jobs', { method: 'POST', json: body })
       .then((/** @type {any} */ job) => {
-        say(`Job ${shortId(job.id)} queued.`);
+        sayNext(`Job ${shortId(job.id)} queued.`);
         location.hash = `#/jobs/${job.id}`;
       })
       .catch(fail)
@@ -238,6 +252,17 @@ function jobForm(datasets, catalog, preselected) {
 }
 
 const PHASE_ORDER = { featureExtraction: 0, fineTuning: 1 };
+
+/** H1, F3: an epoch record's name on the axis, in the note and in the table. @param {any} r */
+const epochName = (r) => `${r.phase === 'fineTuning' ? 'F' : 'H'}${r.epoch}`;
+
+/** "H1", "F1–F20": the span of a phase's records. @param {any[]} records */
+const span = (records) => {
+  const first = records[0];
+  const last = records.at(-1);
+  if (!first || !last) return '';
+  return first === last ? epochName(first) : `${epochName(first)}–${epochName(last)}`;
+};
 
 /** @param {import('./app.js').PageContext} ctx @param {string} id */
 export async function jobPage({ main, signal }, id) {
@@ -251,6 +276,10 @@ export async function jobPage({ main, signal }, id) {
       )
     : undefined;
   document.title = `Job ${shortId(id)} · Graft console`;
+  // The stream replays the job's whole history first. A job already finished when the page
+  // opened takes its status from its row, not from the replay (which would pass through queued
+  // and running again), and nothing of the replay is announced as news.
+  const finishedAtOpen = !ACTIVE.has(job.status);
 
   /** Epoch records by phase and number: the job's history, then each `epoch` event. */
   const epochs = new Map();
@@ -258,6 +287,7 @@ export async function jobPage({ main, signal }, id) {
   const running = [[], [], []];
   const started = () => Date.parse(job.startedAt ?? job.createdAt);
 
+  const title = h('h1', { tabindex: '-1', id: 'job-title' }, `Job ${shortId(id)}`);
   const summary = h('section', {
     class: 'card summary',
     'aria-labelledby': 'job-title',
@@ -273,10 +303,13 @@ export async function jobPage({ main, signal }, id) {
   const accuracyBox = h('div', { class: 'chart', id: 'accuracy-chart' });
   const runningBox = h('div', { class: 'chart', id: 'running-chart' });
   const epochTable = h('div');
+  const phaseNote = h('div', { class: 'hint', id: 'phase-note' });
+  const finalNote = h('p', { id: 'final-evaluation', hidden: true });
   replace(
     curves,
     h('h2', { id: 'curves-title' }, 'Training curves'),
-    h('p', { class: 'hint', id: 'phase-note' }),
+    phaseNote,
+    finalNote,
     h('div', { class: 'charts' }, h('figure', null, lossBox), h('figure', null, accuracyBox)),
     h('figure', null, runningBox),
     h('details', null, h('summary', null, 'Every epoch as a table'), epochTable),
@@ -284,7 +317,7 @@ export async function jobPage({ main, signal }, id) {
   replace(
     main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/jobs' }, 'Jobs'), ' / ', shortId(id)),
-    h('h1', { tabindex: '-1', id: 'job-title' }, `Job ${shortId(id)}`),
+    title,
     summary,
     connection,
     curves,
@@ -299,7 +332,7 @@ export async function jobPage({ main, signal }, id) {
     );
   const tickLabel = (/** @type {number} */ x) => {
     const record = ordered()[x - 1];
-    return record ? `${record.phase === 'fineTuning' ? 'F' : 'H'}${record.epoch}` : '';
+    return record ? epochName(record) : '';
   };
   const lossChart = epochChart(lossBox, { title: 'Loss per epoch', yLabel: 'loss', tickLabel });
   const accuracyChart = epochChart(accuracyBox, {
@@ -318,34 +351,64 @@ export async function jobPage({ main, signal }, id) {
   const drawEpochs = () => {
     const records = ordered();
     const xs = records.map((_, i) => i + 1);
-    lossChart.setData([xs, records.map((r) => r.loss), records.map((r) => r.valLoss)]);
-    accuracyChart.setData([xs, records.map((r) => r.accuracy), records.map((r) => r.valAccuracy)]);
-    curves.dataset.points = String(records.length);
-    const head = records.filter((r) => r.phase === 'featureExtraction').length;
-    replace(
-      /** @type {HTMLElement} */ (curves.querySelector('#phase-note')),
-      records.length === 0
-        ? 'No epoch has ended yet.'
-        : `${head === 1 ? 'Epoch 1' : `Epochs 1–${head}`}: the head on frozen features (H)` +
-            (records.length > head
-              ? `; ${records.length === head + 1 ? `epoch ${head + 1}` : `${head + 1}–${records.length}`}: fine-tuning (F).`
-              : '.') +
-            ' Solid: training; dashed: validation.',
+    lossChart.setEpochs(
+      xs,
+      records.map((r) => r.loss),
+      records.map((r) => r.valLoss),
     );
+    accuracyChart.setEpochs(
+      xs,
+      records.map((r) => r.accuracy),
+      records.map((r) => r.valAccuracy),
+    );
+    curves.dataset.points = String(records.length);
+    const head = records.filter((r) => r.phase === 'featureExtraction');
+    const fine = records.filter((r) => r.phase === 'fineTuning');
+    /** @type {(string | HTMLElement)[]} */
+    const lines = [];
+    if (records.length === 0) lines.push('No epoch has ended yet.');
+    if (head.length > 0 || (records.length === 0 && ACTIVE.has(job.status)))
+      lines.push(
+        `${head.length > 0 ? span(head) : 'H1'}: the head on frozen features, chosen by cross-validation on the training split. Its training steps publish no metrics, so it is one point, not a curve: solid, its cross-validated score; dashed, the head alone on the validation set.`,
+      );
+    if (fine.length > 0)
+      lines.push(
+        `${span(fine)}: fine-tuning epochs. Solid: the training rows; dashed: a held-out fold of the training split (what early stopping watches). The validation set is kept for the final evaluation.`,
+      );
+    replace(
+      phaseNote,
+      lines.map((line) => h('p', null, line)),
+    );
+    const m = job.metrics;
+    finalNote.hidden = !m;
+    if (m) {
+      const kept = /** @type {any} */ ({
+        featureExtraction: 'the head alone',
+        fineTuning: 'the fine-tuned model',
+        baseline: 'the raw-pixel baseline',
+      })[m.kept];
+      replace(
+        finalNote,
+        h('strong', null, `Validation accuracy ${pct(m.evaluation.accuracy)}`),
+        ` (loss ${num(m.evaluation.loss)}): ${kept ?? m.kept}, the model shipped, on the ${m.evaluation.count} images of the validation set. Dotted green on the charts.`,
+      );
+      lossChart.setFinal(m.evaluation.loss);
+      accuracyChart.setFinal(m.evaluation.accuracy);
+    }
     replace(
       epochTable,
       table(
-        'Loss and accuracy per epoch',
-        ['Phase', 'Epoch', 'Loss', 'Accuracy', 'Validation loss', 'Validation accuracy'],
+        'Loss and accuracy per epoch (held out: the validation set for H, a held-out fold of the training split for F)',
+        ['Epoch', 'Phase', 'Loss', 'Accuracy', 'Held-out loss', 'Held-out accuracy'],
         records.map((r) => [
+          epochName(r),
           phaseName(r.phase),
-          r.epoch,
           num(r.loss),
           pct(r.accuracy),
           num(r.valLoss),
           pct(r.valAccuracy),
         ]),
-        { className: 'data compact' },
+        { className: 'data compact', rowHeader: true },
       ),
     );
   };
@@ -354,38 +417,128 @@ export async function jobPage({ main, signal }, id) {
     curves.dataset.runningPoints = String(running[0].length);
   };
 
-  const cancel = async () => {
-    try {
-      job = await api(`/v1/jobs/${id}/cancel`, { method: 'POST' });
-      say('Cancel requested.');
-      drawSummary();
-    } catch (error) {
-      fail(error);
+  // Cancelling asks first, inline: a question and two buttons that take the keyboard focus.
+  const cancelButton = /** @type {HTMLButtonElement} */ (
+    h(
+      'button',
+      { type: 'button', class: 'danger', id: 'cancel-job', 'aria-controls': 'cancel-confirm' },
+      'Cancel job',
+    )
+  );
+  const confirmYes = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'danger', id: 'cancel-yes' }, 'Yes, cancel the job')
+  );
+  const confirmNo = /** @type {HTMLButtonElement} */ (
+    h('button', { type: 'button', class: 'secondary', id: 'cancel-no' }, 'Keep it running')
+  );
+  const confirmBox = h(
+    'div',
+    {
+      class: 'confirm',
+      id: 'cancel-confirm',
+      role: 'group',
+      'aria-labelledby': 'cancel-question',
+      hidden: true,
+    },
+    h(
+      'p',
+      { id: 'cancel-question' },
+      'Cancel this job? It stops within seconds and makes no model.',
+    ),
+    h('div', { class: 'actions' }, confirmYes, confirmNo),
+  );
+  const actions = h('div', { class: 'actions' }, cancelButton, confirmBox);
+  let confirming = false;
+  const confirm = (/** @type {boolean} */ open) => {
+    confirming = open;
+    drawSummary();
+    (open ? confirmNo : cancelButton).focus();
+  };
+  cancelButton.addEventListener('click', () => confirm(true));
+  confirmNo.addEventListener('click', () => confirm(false));
+  confirmBox.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') confirm(false);
+  });
+  confirmYes.addEventListener('click', () => {
+    confirmYes.disabled = true;
+    clearMessages();
+    api(`/v1/jobs/${id}/cancel`, { method: 'POST' })
+      .then((/** @type {any} */ answer) => {
+        job = { ...job, ...answer, history: job.history };
+        confirming = false;
+        drawSummary();
+        // The buttons are gone: focus goes to the job's heading, the status says what happens.
+        title.focus();
+        say('Cancel requested: the job stops within seconds.');
+      })
+      .catch((/** @type {unknown} */ error) => {
+        confirming = false;
+        drawSummary();
+        if (!cancelButton.hidden) cancelButton.focus();
+        else title.focus();
+        fail(error);
+      })
+      .finally(() => (confirmYes.disabled = false));
+  });
+
+  const facts = h('dl', { class: 'facts' });
+  replace(summary, facts, actions);
+
+  /** Where training is, told as what the numbers count in each phase. @returns {[string, string]} */
+  const step = () => {
+    const records = ordered();
+    if (!ACTIVE.has(job.status)) {
+      const last = records.at(-1);
+      if (!last) return ['Last epoch', '—'];
+      return [
+        'Last epoch',
+        last.phase === 'fineTuning'
+          ? `${epochName(last)} (fine-tuning epoch ${last.epoch}${job.spec?.fineTuning?.epochs ? ` of at most ${job.spec.fineTuning.epochs}` : ''})`
+          : `${epochName(last)} (the head)`,
+      ];
     }
+    if (job.phase === 'featureExtraction') {
+      // The phase's progress counts head-search settings cross-validated, then one step for
+      // the chosen head trained (its record, H1).
+      if (records.some((r) => r.phase === 'featureExtraction')) return ['Head', 'trained (H1)'];
+      return [
+        'Head search',
+        job.epoch === null ? 'starting' : `setting ${job.epoch} of ${job.epochs}`,
+      ];
+    }
+    if (job.phase === 'fineTuning' && job.epoch !== null)
+      return ['Epoch', `${job.epoch} of at most ${job.epochs}`];
+    return ['Epoch', '—'];
   };
 
-  // Kept across redraws, so keyboard focus on it survives progress updates.
-  const cancelButton = /** @type {HTMLButtonElement} */ (
-    h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, 'Cancel job')
-  );
-  const facts = h('dl', { class: 'facts' });
-  replace(summary, facts, h('div', { class: 'actions' }, cancelButton));
+  /** Succeeded: done; ended otherwise: where it stopped; else the phase running. */
+  const phaseText = () => {
+    if (job.status === 'succeeded') return 'done';
+    if (ACTIVE.has(job.status)) return phaseName(job.phase);
+    return job.phase ? `stopped during ${phaseName(job.phase)}` : '—';
+  };
+
   const drawSummary = () => {
     summary.dataset.status = job.status;
     const active = ACTIVE.has(job.status);
-    cancelButton.hidden = !active || job.cancelRequested;
+    const canCancel = active && !job.cancelRequested;
+    const hadFocus = actions.contains(document.activeElement);
+    if (!canCancel) confirming = false;
+    actions.hidden = !canCancel;
+    cancelButton.hidden = confirming;
+    confirmBox.hidden = !confirming;
+    // The buttons went away under the keyboard focus (the job ended): keep it on the page.
+    if (hadFocus && actions.hidden) title.focus();
+    const [stepTerm, stepValue] = step();
     replace(
       facts,
       fact('Status', [badge(job.status), job.cancelRequested && active ? ' (cancelling)' : '']),
-      fact('Phase', phaseName(job.phase)),
+      fact('Phase', phaseText()),
       fact('Progress', [
         h('progress', { max: 1, value: job.progress, 'aria-label': 'Job progress' }),
         ` ${pct(job.progress, 0)}`,
       ]),
-      fact(
-        'Epoch',
-        job.epoch === null ? '—' : `${job.epoch}${job.epochs ? ` of at most ${job.epochs}` : ''}`,
-      ),
+      fact(stepTerm, stepValue),
       fact('Time left', active ? duration(job.etaSeconds) : '—'),
       fact(
         'Dataset',
@@ -394,6 +547,7 @@ export async function jobPage({ main, signal }, id) {
           : 'deleted',
       ),
       fact('Base', job.baseModel),
+      fact('Created', when(job.createdAt)),
       fact('Started', when(job.startedAt)),
       fact('Finished', when(job.finishedAt)),
       job.modelId
@@ -414,6 +568,14 @@ export async function jobPage({ main, signal }, id) {
   const onEvent = (event) => {
     switch (event.type) {
       case 'state': {
+        if (finishedAtOpen) break;
+        // A replayed `queued` from before the run the row already tells of.
+        if (
+          event.status === 'queued' &&
+          job.startedAt &&
+          Date.parse(event.at) < Date.parse(job.startedAt)
+        )
+          break;
         const wasActive = ACTIVE.has(job.status);
         job = {
           ...job,
@@ -423,11 +585,21 @@ export async function jobPage({ main, signal }, id) {
           modelId: event.modelId ?? job.modelId,
         };
         if (event.status === 'running' && !job.startedAt) job.startedAt = event.at;
+        if (!ACTIVE.has(event.status) && !job.finishedAt) job.finishedAt = event.at;
+        // The job was active when the page opened, so its end is news.
         if (wasActive && !ACTIVE.has(event.status)) say(`Job ${event.status}.`);
         drawSummary();
+        if (wasActive && !ACTIVE.has(event.status)) drawEpochs();
         break;
       }
       case 'progress':
+        if (event.loss !== null) {
+          running[0].push(Math.max(0, (Date.parse(event.at) - started()) / 1000));
+          running[1].push(event.loss);
+          running[2].push(event.accuracy);
+          drawRunning();
+        }
+        if (finishedAtOpen) break;
         job = {
           ...job,
           phase: event.phase,
@@ -436,21 +608,17 @@ export async function jobPage({ main, signal }, id) {
           epochs: event.epochs,
           etaSeconds: event.etaSeconds,
         };
-        if (event.loss !== null) {
-          running[0].push(Math.max(0, (Date.parse(event.at) - started()) / 1000));
-          running[1].push(event.loss);
-          running[2].push(event.accuracy);
-          drawRunning();
-        }
         drawSummary();
         break;
       case 'epoch':
         epochs.set(`${event.record.phase}:${event.record.epoch}`, event.record);
         drawEpochs();
+        drawSummary();
         break;
       case 'report':
         job = { ...job, metrics: event.metrics, modelId: event.modelId };
         drawSummary();
+        drawEpochs();
         break;
       default:
         break;
@@ -464,7 +632,9 @@ export async function jobPage({ main, signal }, id) {
       replace(
         connection,
         state === 'live'
-          ? 'Live: following the job’s events.'
+          ? finishedAtOpen
+            ? 'The job has finished: its events are replayed.'
+            : 'Live: following the job’s events.'
           : state === 'reconnecting'
             ? 'Connection lost: reconnecting…'
             : ACTIVE.has(job.status)
