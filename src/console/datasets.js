@@ -1,10 +1,10 @@
 // @ts-check
 import { api, imageUrl, upload } from './api.js';
-import { fail, say } from './messages.js';
+import { clearMessages, fail, say, sayNext } from './messages.js';
 import { bytes, dropZone, h, pct, replace, table, when } from './dom.js';
 
-/** Thumbnails asked for at a time per class. */
-const PAGE = 24;
+/** Rows of thumbnails asked for at a time per class (as many as the grid has columns each). */
+const ROWS = 3;
 
 /** @param {import('./app.js').PageContext} ctx */
 export async function datasetsPage({ main, signal }) {
@@ -66,6 +66,7 @@ function uploadForm() {
     hint: 'Drop a zip here, or choose one: one folder per class, optionally inside train/ and val/.',
     accept: '.zip,application/zip',
     onFile(file) {
+      clearMessages();
       chosen = file;
       replace(chosenText, `Chosen: ${file.name} (${bytes(file.size)})`);
       button.disabled = false;
@@ -91,6 +92,7 @@ function uploadForm() {
     button.disabled = true;
     progress.hidden = false;
     progress.value = 0;
+    clearMessages();
     say(`Uploading ${chosen.name}…`);
     upload('/v1/datasets', body, (sent, total) => {
       progress.value = sent / total;
@@ -100,7 +102,7 @@ function uploadForm() {
       );
     })
       .then((/** @type {any} */ dataset) => {
-        say(`Uploaded ${dataset.name}: ${dataset.imageCount} images.`);
+        sayNext(`Uploaded ${dataset.name}: ${dataset.imageCount} images.`);
         location.hash = `#/datasets/${dataset.id}`;
       })
       .catch((/** @type {unknown} */ error) => {
@@ -118,6 +120,11 @@ export async function datasetPage({ main, signal }, id) {
   const d = await api(`/v1/datasets/${id}`, { signal });
   document.title = `${d.name} · Datasets · Graft console`;
   const report = d.report;
+  const splitText = h(
+    'span',
+    { id: 'split-counts' },
+    d.split === 'given' ? 'train/ and val/ as uploaded' : 'none (jobs split it)',
+  );
   replace(
     main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/datasets' }, 'Datasets'), ' / ', d.name),
@@ -126,7 +133,7 @@ export async function datasetPage({ main, signal }, id) {
       'dl',
       { class: 'facts' },
       fact('Images', d.imageCount),
-      fact('Split', d.split === 'given' ? 'train/ and val/ as uploaded' : 'none (jobs split it)'),
+      fact('Split', splitText),
       fact('Status', d.status),
       fact('Uploaded', when(d.createdAt)),
       fact('Id', h('code', null, d.id)),
@@ -160,6 +167,24 @@ export async function datasetPage({ main, signal }, id) {
       d.classes.map((/** @type {any} */ c) => classGrid(d.id, c, signal)),
     ),
   );
+  // The view has no counts per split: two one-image pages of the listing tell the totals (per
+  // class it would take a call per class and split, which the page does not spend).
+  if (d.split === 'given') {
+    const total = (/** @type {string} */ split) =>
+      api(`/v1/datasets/${d.id}/images?split=${split}&limit=1`, { signal }).then(
+        (/** @type {any} */ page) => /** @type {number} */ (page.total),
+      );
+    void Promise.all([total('train'), total('val')])
+      .then(([train, val]) =>
+        replace(
+          splitText,
+          `train/ and val/ as uploaded: ${train} training, ${val} validation images`,
+        ),
+      )
+      .catch(() => {
+        // The split is still named; the counts are a nicety.
+      });
+  }
 }
 
 /** @param {string} term @param {any} value */
@@ -228,8 +253,10 @@ function rejected(d) {
 }
 
 /**
- * One class's thumbnails, a page at a time. Each is fetched with the key and shown from a
- * blob: URL (revoked when the page changes).
+ * One class's thumbnails, a page at a time: whole rows of the grid (as many columns as fit),
+ * so no page leaves a ragged last row but the class's end. Each is fetched with the key and
+ * shown from a blob: URL (revoked when the page changes), and takes the keyboard focus, which
+ * shows its file, size and split.
  * @param {string} datasetId @param {{ name: string, count: number }} cls @param {AbortSignal} signal
  */
 function classGrid(datasetId, cls, signal) {
@@ -239,10 +266,16 @@ function classGrid(datasetId, cls, signal) {
   );
   const shown = h('p', { class: 'hint' });
   let offset = 0;
+  const columns = () => {
+    const tracks = window.getComputedStyle(grid).gridTemplateColumns.split(' ').filter(Boolean);
+    return Math.max(1, tracks.length);
+  };
   const load = async () => {
     more.disabled = true;
+    const perRow = columns();
+    const limit = Math.min(200, perRow * ROWS - (offset % perRow));
     const page = await api(
-      `/v1/datasets/${datasetId}/images?class=${encodeURIComponent(cls.name)}&offset=${offset}&limit=${PAGE}`,
+      `/v1/datasets/${datasetId}/images?class=${encodeURIComponent(cls.name)}&offset=${offset}&limit=${limit}`,
       { signal },
     );
     offset += page.items.length;
@@ -250,13 +283,22 @@ function classGrid(datasetId, cls, signal) {
       const img = /** @type {HTMLImageElement} */ (
         h('img', { alt: `${cls.name}: ${image.path}`, width: 96, height: 96, loading: 'lazy' })
       );
+      const about = [
+        image.width && image.height ? `${image.width}×${image.height}` : null,
+        image.bytes ? bytes(image.bytes) : null,
+        image.split ? `${image.split === 'val' ? 'validation' : 'training'} split` : null,
+      ].filter(Boolean);
       grid.append(
         h(
           'li',
-          {
-            title: `${image.path} (${image.width}×${image.height}${image.split ? `, ${image.split}` : ''})`,
-          },
+          { tabindex: '0', title: `${image.path} (${about.join(', ')})` },
           img,
+          h(
+            'span',
+            { class: 'thumb-caption' },
+            h('span', { class: 'thumb-path' }, image.path),
+            about.join(' · '),
+          ),
         ),
       );
       imageUrl(image.thumbnailUrl, signal)
@@ -267,8 +309,13 @@ function classGrid(datasetId, cls, signal) {
     more.hidden = offset >= page.total;
     more.disabled = false;
   };
-  more.addEventListener('click', () => void load().catch(fail));
-  void load().catch((error) => signal.aborted || fail(error));
+  more.addEventListener('click', () => {
+    clearMessages();
+    void load().catch(fail);
+  });
+  // After this grid is in the page (the caller appends it in the same task): its columns are
+  // known then.
+  void Promise.resolve().then(() => load().catch((error) => signal.aborted || fail(error)));
   return h(
     'section',
     { class: 'class-grid', 'aria-label': `Class ${cls.name}` },
