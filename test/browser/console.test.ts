@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourDataset, multipart, photo } from '../helpers/dataset-zips.js';
+import { colourDataset, multipart, photo, zip } from '../helpers/dataset-zips.js';
 import { startHarness, type Harness } from '../helpers/service-harness.js';
 
 /*
@@ -41,6 +41,8 @@ let page: Page;
 const scratch = mkdtempSync(join(tmpdir(), 'graft-console-'));
 /** Script errors and CSP refusals seen by the page. */
 const pageErrors: string[] = [];
+/** Files of the console (not API calls) the browser asked for and did not get (a favicon). */
+const missingFiles: string[] = [];
 
 async function shot(name: string) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -77,6 +79,10 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+    page.on('response', (response) => {
+      const path = new URL(response.url()).pathname;
+      if (response.status() >= 400 && !path.startsWith('/v1/')) missingFiles.push(path);
+    });
     page.on('console', (message) => {
       // A refused key is answered 401, which Chromium also logs; that one is expected.
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
@@ -117,6 +123,9 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
         body: await response.text(),
       };
     };
+    const icon = await get('/console/favicon.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.type).toMatch(/^image\/svg\+xml/);
     for (const path of [
       '/console/app.js',
       '/console/vendor/uPlot.esm.js',
@@ -187,8 +196,8 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     const classes = page.getByRole('table', { name: 'Images per class' });
     expect(await classes.getByRole('row').allInnerTexts()).toEqual([
       expect.stringMatching(/^Class\s+Images\s+Share/),
-      expect.stringMatching(/^blue\s+6\s+50\.0 %/),
-      expect.stringMatching(/^red\s+6\s+50\.0 %/),
+      expect.stringMatching(/^blue\s+6\s+50\.0\u00a0%/),
+      expect.stringMatching(/^red\s+6\s+50\.0\u00a0%/),
     ]);
     await expect
       .poll(() => page.getByRole('table', { name: 'Skipped files' }).innerText())
@@ -215,8 +224,9 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     expect(await page.getByLabel('Dataset').inputValue()).toBe(datasetId);
     const phase1 = page.getByRole('group', { name: 'Phase 1: head on frozen features' });
     const phase2 = page.getByRole('group', { name: 'Phase 2: fine-tuning' });
-    await phase1.getByLabel('Epochs (at most)').fill('3');
-    await phase1.getByLabel('Batch size').fill('8');
+    await phase1.getByLabel('Full-batch epochs (at most)').fill('3');
+    // Phase 1 trains full batch: the form has no batch size for it.
+    expect(await phase1.getByLabel('Batch size').count()).toBe(0);
     expect(await phase2.getByLabel('Fine-tune the top of the base').isChecked()).toBe(true);
     await phase2.getByLabel('Epochs (at most)').fill('3');
     await phase2.getByLabel('Batch size').fill('8');
@@ -280,8 +290,53 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     // uPlot drew them: one canvas per chart, its series holding the epochs.
     expect(await page.locator('#loss-chart canvas').count()).toBe(1);
     expect(await page.locator('#accuracy-chart canvas').count()).toBe(1);
+    // The curves say what their held-out values are (not the validation set, for fine-tuning),
+    // and the final evaluation on the validation set is the report's.
+    const note = await page.locator('#phase-note').innerText();
+    expect(note).toContain('held-out fold of the training split');
+    expect(note).toMatch(/^H1: the head/);
+    expect(note).toMatch(/\nF1–F\d+: fine-tuning epochs/);
+    const final = await apiGet<{ metrics: { evaluation: { accuracy: number } } }>(
+      `/v1/jobs/${jobId}`,
+    );
+    await expect
+      .poll(() => page.locator('#final-evaluation').innerText())
+      .toContain(
+        `Validation accuracy ${(final.metrics.evaluation.accuracy * 100).toFixed(1)}\u00a0%`,
+      );
+    expect(await page.locator('#accuracy-chart .u-legend').innerText()).toContain(
+      'validation set (final)',
+    );
+    // Finished: the phase is done, the last epoch is named, and there is nothing to cancel.
+    const facts = await summary.locator('dl').innerText();
+    expect(facts).toMatch(/Phase\s+done/);
+    expect(facts).toMatch(/Last epoch\s+F\d+ \(fine-tuning epoch/);
+    expect(await page.getByRole('button', { name: 'Cancel job' }).isVisible()).toBe(false);
     await expectLabelledControls();
     await shot('06-job-finished');
+  });
+
+  it('reopens a finished job quietly: no news, no cancel button during the replay', async () => {
+    await page.reload();
+    const summary = page.locator('#job-summary');
+    const seen: string[] = [];
+    // Every status the page shows while it replays the stream, and what it announces.
+    await expect
+      .poll(async () => {
+        seen.push((await summary.getAttribute('data-status')) ?? '');
+        return page.locator('#connection').innerText();
+      })
+      .toMatch(/finished/);
+    expect([...new Set(seen.filter(Boolean))]).toEqual(['succeeded']);
+    expect(await page.getByRole('status').innerText()).toBe('');
+    expect(await page.getByRole('button', { name: 'Cancel job' }).isVisible()).toBe(false);
+    // On a phone the charts shrink with their cards.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => page.evaluate<number>('document.documentElement.scrollWidth'))
+      .toBeLessThanOrEqual(390);
+    await shot('06b-job-390px');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('shows the model: metrics, the confusion matrix, a prediction for a dropped image, exports', async () => {
@@ -304,7 +359,7 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     expect(await matrix.getByRole('columnheader').allInnerTexts()).toEqual(model.labels);
     expect(await matrix.getByRole('rowheader').allInnerTexts()).toEqual(model.labels);
     expect(await matrix.locator('td.heat').first().getAttribute('aria-label')).toMatch(
-      /^actual blue, predicted blue: \d+ \(\d+ % of blue\)$/,
+      /^actual blue, predicted blue: \d+ \(\d+\s% of blue\)$/,
     );
     await expect
       .poll(() => page.getByRole('table', { name: /^On \d+ validation images/ }).isVisible())
@@ -329,15 +384,33 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
       headers: { authorization: `Bearer ${key}`, ...multipart('red.jpg', image).headers },
       payload: multipart('red.jpg', image).payload,
     });
+    expect(expected.statusCode, expected.body).toBe(200);
     const answer = expected.json<{ predictions: { label: string; score: number }[] }>();
     expect(await top.getByRole('rowheader').allInnerTexts()).toEqual(
       answer.predictions.map((p) => p.label),
     );
     expect(await top.getByRole('row').nth(1).innerText()).toContain(
-      `${(answer.predictions[0]!.score * 100).toFixed(1)} %`,
+      `${(answer.predictions[0]!.score * 100).toFixed(1)}\u00a0%`,
     );
     await expectLabelledControls();
     await shot('07-model');
+
+    // A phone: nothing wider than the screen (wide tables scroll in their own box), numbers
+    // rounded, the header on one line.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => page.evaluate<number>('document.documentElement.scrollWidth'))
+      .toBeLessThanOrEqual(390);
+    const signOut = page.getByRole('button', { name: 'Sign out' });
+    expect((await signOut.boundingBox())!.height).toBeLessThan(45);
+    const tried = page.getByRole('table', { name: /settings, \d+-fold cross-validated/ });
+    expect(await tried.innerText()).not.toMatch(/\d\.\d{5,}/);
+    // The wide table's box is a named region that takes the focus (to scroll by keyboard).
+    await expect
+      .poll(() => page.getByRole('region', { name: /settings, \d+-fold/ }).getAttribute('tabindex'))
+      .toBe('0');
+    await shot('08-model-390px');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     for (const [button, name] of [
       ['Download TF.js model', `graft-model-${modelId}.zip`],
@@ -355,7 +428,112 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     }
   });
 
-  it('saw no script error and no refused resource (CSP) on any page', () => {
+  it('counts a split dataset per split, and names a thumbnail that has the focus', async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 7; i++) {
+      const split = i < 5 ? 'train' : 'val';
+      files[`${split}/red/r${i}.jpg`] = await photo([210, 40, 40], i);
+      files[`${split}/blue/b${i}.jpg`] = await photo([40, 60, 210], i + 100);
+    }
+    const body = multipart('split.zip', await zip(files), { name: 'split colours' });
+    const uploaded = await h.app.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      headers: { authorization: `Bearer ${key}`, ...body.headers },
+      payload: body.payload,
+    });
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    await page.goto(`${base}/#/datasets/${uploaded.json<{ id: string }>().id}`);
+    await expect
+      .poll(() => page.locator('#split-counts').innerText())
+      .toBe('train/ and val/ as uploaded: 10 training, 4 validation images');
+    await expect
+      .poll(() => page.evaluate<number>(`graftTest.thumbnailsShown('blue images')`))
+      .toBe(7);
+    const first = page.getByRole('list', { name: 'blue images' }).getByRole('listitem').first();
+    await first.focus();
+    const caption = first.locator('.thumb-caption');
+    expect(await caption.innerText()).toMatch(
+      /^train\/blue\/b0\.jpg\n48×48 · .+ · training split$/,
+    );
+    expect(
+      await page.evaluate<string>(
+        "getComputedStyle(document.activeElement.querySelector('.thumb-caption')).opacity",
+      ),
+    ).toBe('1');
+    await shot('09-dataset-split');
+  });
+
+  it('asks before cancelling a job, and keeps the keyboard focus on the page after', async () => {
+    // Long enough to cancel while it runs: many fine-tuning epochs at batch size 1.
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: { authorization: `Bearer ${key}` },
+      payload: {
+        datasetId,
+        fineTuning: { enabled: true, epochs: 100, batchSize: 1, patience: 100 },
+      },
+    });
+    expect(created.statusCode).toBe(202);
+    const slowId = created.json<{ id: string }>().id;
+    await page.goto(`${base}/#/jobs/${slowId}`);
+    const cancel = page.getByRole('button', { name: 'Cancel job' });
+    await expect.poll(() => cancel.isVisible()).toBe(true);
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    // A question, focus on the safe answer; Escape takes it back.
+    expect(await page.getByRole('group', { name: /^Cancel this job\?/ }).isVisible()).toBe(true);
+    expect(await focused()).toBe('cancel-no');
+    await page.keyboard.press('Escape');
+    expect(await focused()).toBe('cancel-job');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Yes, cancel the job' }).focus();
+    await page.keyboard.press('Enter');
+    // A queued job is cancelled at once, a running one within seconds: either way the buttons
+    // go, and the focus is on the job's heading, not lost to the body.
+    await expect
+      .poll(() => page.getByRole('status').innerText())
+      .toMatch(/^(Cancel requested|Job cancelled\.)/);
+    expect(await focused()).toBe('job-title');
+    await shot('09-job-cancelling');
+    await expect
+      .poll(() => page.locator('#job-summary').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('cancelled');
+    await expect.poll(() => page.getByRole('status').innerText()).toBe('Job cancelled.');
+  });
+
+  it('says a missing dataset or job is not found, with a way back', async () => {
+    await page.goto(`${base}/#/datasets/nope`);
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1, name: 'No such dataset' }).isVisible())
+      .toBe(true);
+    expect(await page.getByRole('alert').innerText()).toBe('');
+    expect(await page.getByRole('link', { name: 'Back to datasets' }).getAttribute('href')).toBe(
+      '#/datasets',
+    );
+    await page.goto(`${base}/#/jobs/00000000-0000-4000-8000-000000000000`);
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1, name: 'No such job' }).isVisible())
+      .toBe(true);
+    expect(await page.getByRole('link', { name: 'Back to jobs' }).isVisible()).toBe(true);
+    await shot('10-not-found');
+  });
+
+  it('signs out once when the key stops working, saying why in the API’s words', async () => {
+    // A key the server does not know, as a revoked one: the jobs page makes calls in parallel,
+    // each refused; the first refusal's detail is what the page says.
+    await page.evaluate("sessionStorage.setItem('graft.apiKey', 'graft_revoked-key')");
+    await page.evaluate("location.hash = '#/jobs'");
+    await expect.poll(() => page.getByLabel('API key').isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole('alert').innerText())
+      .toMatch(/^Signed out: this API key is not valid/);
+    expect(await storedKey()).toBeNull();
+  });
+
+  it('saw no script error, no refused resource (CSP) and no missing file on any page', () => {
     expect(pageErrors).toEqual([]);
+    expect(missingFiles).toEqual([]);
   });
 });
