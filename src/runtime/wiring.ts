@@ -26,6 +26,7 @@ import { ModelsService } from '../services/models.service.js';
 import { PredictionsService } from '../services/predictions.service.js';
 import { WebhooksService } from '../services/webhooks.service.js';
 import { QuotasService, type TenantServices } from '../services/quotas.service.js';
+import type { FenceTestOptions } from '../storage/url-fence.js';
 import { artifactStoreFor, type ArtifactStore } from '../storage/artifact-store.js';
 import { instrumentStore } from '../storage/instrumented-store.js';
 
@@ -69,14 +70,19 @@ export interface ApiParts extends DataParts {
   app: AppDeps & { limitsFor: LimitsFor };
 }
 
-export function wireApi(config: ConnectedConfig): ApiParts {
+/** Test-only: exceptions to the URL fence for webhooks (a receiver on loopback). */
+export interface ApiTestOptions {
+  webhookFence?: FenceTestOptions;
+}
+
+export function wireApi(config: ConnectedConfig, testOptions: ApiTestOptions = {}): ApiParts {
   const data = wireData(config);
   const { db, store } = data;
   const redis = createRedis(config.redisUrl, 'queue');
   // A dead Redis fails requests with 503 and /readyz says so; its error events are not news.
   redis.on('error', () => undefined);
   const queue = createTrainingQueue(config.queueName, redis);
-  const webhooks = wireWebhooks(redis, db, config);
+  const webhooks = wireWebhooks(redis, db, config, testOptions.webhookFence);
   const events = wireJobEvents(redis, db, config, webhooks.service);
   const inference = new InferenceService(config, store, {
     cacheBytes: config.inferenceCacheBytes,
@@ -158,10 +164,12 @@ function wireWebhooks(
   redis: Redis,
   db: Db,
   config: Config,
+  fence?: FenceTestOptions,
 ): { service: WebhooksService; queue: WebhookQueue } {
   const queue = createWebhookQueue(config.queueName, redis, config.webhooks);
+  const repository = new WebhooksRepository(db);
   return {
-    service: new WebhooksService(new WebhooksRepository(db), queue, config.webhooks),
+    service: new WebhooksService(repository, queue, config.webhooks, undefined, fence),
     queue,
   };
 }

@@ -57,6 +57,7 @@ const URL_REFUSALS = {
   credentials: 'URLs with a user name or password are not allowed',
   host: 'its host is not on the allow-list',
   address: 'it names an address that is not public',
+  port: 'only port 443, or 1024 and above, is allowed',
 } as const;
 
 /**

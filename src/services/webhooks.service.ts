@@ -24,7 +24,7 @@ import type {
 import { defaultLogger, type Logger } from '../observability/logger.js';
 import { onceMarker } from '../queue/job-event-stream.js';
 import { enqueueDelivery, type WebhookQueue } from '../queue/webhook-queue.js';
-import { checkUrl, UrlRefused } from '../storage/url-fence.js';
+import { checkUrlNow, UrlRefused, type FenceTestOptions } from '../storage/url-fence.js';
 import { DomainError, notFound } from './domain-error.js';
 import { stateEvent } from './job-events.js';
 
@@ -112,10 +112,12 @@ export class WebhooksService {
       'allowHosts' | 'maxPerTenant' | 'maxPending' | 'disableAfter'
     >,
     private readonly log: Logger = defaultLogger(),
+    /** Test-only exceptions to the fence (a receiver on loopback); never from the environment. */
+    private readonly fence: FenceTestOptions = {},
   ) {}
 
   async create(tenantId: string, input: CreateWebhookInput): Promise<NewWebhookView> {
-    const url = this.checkedUrl(input.url);
+    const url = await this.checkedUrl(input.url);
     const events = [...new Set(input.events ?? WEBHOOK_EVENT_TYPES)];
     if (events.length === 0) {
       throw new DomainError(
@@ -290,7 +292,7 @@ export class WebhooksService {
   }
 
   /** https only, no credentials, an allowed host, not a private address literal: else 422. */
-  private checkedUrl(raw: string): string {
+  private async checkedUrl(raw: string): Promise<string> {
     let url: URL;
     try {
       url = new URL(raw);
@@ -298,7 +300,12 @@ export class WebhooksService {
       throw new DomainError(422, 'webhook_url_not_allowed', `url '${raw}' is not a URL`);
     }
     try {
-      checkUrl(url, { trust: 'tenant', allowHosts: this.settings.allowHosts });
+      // Its addresses too: a name of a private address is refused now, not at its first delivery.
+      await checkUrlNow(url, {
+        ...this.fence,
+        trust: 'tenant',
+        allowHosts: this.settings.allowHosts,
+      });
     } catch (error) {
       if (!(error instanceof UrlRefused)) throw error;
       throw new DomainError(

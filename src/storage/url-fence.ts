@@ -29,7 +29,7 @@ export interface UrlPolicy extends FenceTestOptions {
   allowHosts: readonly string[];
 }
 
-export type RefusalReason = 'scheme' | 'credentials' | 'host' | 'address';
+export type RefusalReason = 'scheme' | 'credentials' | 'host' | 'address' | 'port';
 
 /** A URL or an address the policy does not allow; refused before any connection is made. */
 export class UrlRefused extends Error {
@@ -90,7 +90,19 @@ function literalAddress(hostname: string): string | undefined {
   return isIP(bare) ? bare : undefined;
 }
 
-/** Checks what can be checked without DNS: scheme, credentials, allow-list, literal address. */
+/**
+ * Names local by definition, whatever a resolver says of them: `localhost` (RFC 6761), mDNS's
+ * `.local`, `.internal` (reserved for private use, cloud metadata among them), `.home.arpa`.
+ */
+const LOCAL_NAME = /(^|\.)(localhost|localdomain|local|internal|home\.arpa)$/;
+
+/** Ports a tenant's URL may name: 443, or an unprivileged one (not SSH, SMTP, a database's…). */
+const portAllowed = (port: string) => port === '' || port === '443' || Number(port) >= 1024;
+
+/**
+ * Checks what can be checked without DNS: scheme, credentials, allow-list, port, a literal
+ * address or a name that is local by definition.
+ */
 export function checkUrl(url: URL, policy: UrlPolicy): void {
   const schemes = policy.trust === 'operator' ? ['https:', 'http:'] : ['https:'];
   if (!schemes.includes(url.protocol)) {
@@ -103,10 +115,50 @@ export function checkUrl(url: URL, policy: UrlPolicy): void {
   if (!hostAllowed(url.hostname, policy.allowHosts)) {
     throw new UrlRefused('host', `${url.hostname} is not on the allow-list`);
   }
+  // A host the operator listed by name is theirs to vouch for, port and name; its addresses are
+  // still fenced. One matched by a wildcard (webhooks: `*`) is anyone's.
+  const named = policy.allowHosts.some(
+    (entry) => !entry.startsWith('*') && normalizeHost(entry) === normalizeHost(url.hostname),
+  );
+  if (!named && !portAllowed(url.port)) {
+    throw new UrlRefused('port', `port ${url.port} is not allowed (443, or 1024 and above)`);
+  }
   const literal = literalAddress(url.hostname);
   if (literal !== undefined && !addressAllowed(literal, url.hostname, policy)) {
     throw new UrlRefused('address', `${literal} is not a public address`);
   }
+  const loopbackHosts = policy.allowLoopbackFor ?? [];
+  if (
+    !named &&
+    literal === undefined &&
+    LOCAL_NAME.test(normalizeHost(url.hostname)) &&
+    !loopbackHosts.some((entry) => hostAllowed(url.hostname, [entry]))
+  ) {
+    throw new UrlRefused('address', `${url.hostname} is a local name, not a public host`);
+  }
+}
+
+/**
+ * `checkUrl`, then the name's addresses now: every one must be allowed (an early, clear answer;
+ * each connection checks again, as the name may resolve elsewhere later).
+ */
+export async function checkUrlNow(url: URL, policy: UrlPolicy): Promise<void> {
+  checkUrl(url, policy);
+  if (policy.trust === 'operator' || literalAddress(url.hostname) !== undefined) return;
+  let found: { address: string }[];
+  try {
+    found = await (policy.resolve ?? systemResolver)(url.hostname);
+  } catch {
+    throw new UrlRefused('host', `${url.hostname} does not resolve`);
+  }
+  const refused = found.find((entry) => !addressAllowed(entry.address, url.hostname, policy));
+  if (refused) {
+    throw new UrlRefused(
+      'address',
+      `${url.hostname} resolves to ${refused.address}, not a public address`,
+    );
+  }
+  if (found.length === 0) throw new UrlRefused('host', `${url.hostname} has no address`);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Db } from '../../src/db/prisma-client.js';
+import type { FenceTestOptions } from '../../src/storage/url-fence.js';
 import type { TrainingQueue } from '../../src/queue/training-queue.js';
 import type { ArtifactStore } from '../../src/storage/artifact-store.js';
 import {
@@ -41,6 +42,8 @@ export interface Harness {
 export async function startHarness(options: {
   worker: boolean;
   env?: Record<string, string>;
+  /** Exceptions to the URL fence for webhooks, at the API and the worker (a loopback receiver). */
+  webhookFence?: FenceTestOptions;
 }): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'graft-it-'));
   const database = `graft_test_${randomBytes(5).toString('hex')}`;
@@ -67,12 +70,13 @@ export async function startHarness(options: {
   // Sandboxed processors are forked from this process and read the same variables.
   Object.assign(process.env, env);
   const config = loadConfig(process.env) as Harness['config'];
-  const parts = wireApi(config);
+  const fence = options.webhookFence ? { webhookFence: options.webhookFence } : {};
+  const parts = wireApi(config, fence);
   const { db, redis, queue, store } = parts;
   const app = await buildApp({ ...parts.app, logger: false });
   // The worker publishes its own state changes (the reaper, failures outside the processor).
   const worker = options.worker
-    ? await startTrainingWorker(config, db, { events: parts.events })
+    ? await startTrainingWorker(config, db, { events: parts.events, ...fence })
     : undefined;
   return {
     app,

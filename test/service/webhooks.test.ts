@@ -41,6 +41,7 @@ import { seedJob } from '../worker/job-seeds.js';
 const ATTEMPTS = 3;
 const DISABLE_AFTER = 2;
 const PRIVATE_NAME = 'hooks.private.example';
+const REBINDING_NAME = 'hooks.rebinding.example';
 
 interface Received {
   path: string;
@@ -63,8 +64,26 @@ let dispatcherQueue: WebhookQueue;
 let webhooks: WebhooksService;
 
 beforeAll(async () => {
+  const { cert } = await testCertificate();
+  let rebinds = 0;
+  fence = {
+    allowLoopbackFor: ['localhost'],
+    ca: cert,
+    // A public-looking name that resolves to a private address; one that resolves to a public
+    // address once (at registration), then to a private one (DNS rebinding); the rest as the
+    // system does.
+    resolve: (host) =>
+      host === PRIVATE_NAME
+        ? Promise.resolve([{ address: '10.20.30.40', family: 4 }])
+        : host === REBINDING_NAME
+          ? Promise.resolve([
+              { address: rebinds++ === 0 ? '93.184.215.14' : '10.20.30.40', family: 4 },
+            ])
+          : lookup(host, { all: true }),
+  };
   h = await startHarness({
     worker: false,
+    webhookFence: fence,
     env: {
       GRAFT_WEBHOOK_ATTEMPTS: String(ATTEMPTS),
       GRAFT_WEBHOOK_BACKOFF_MS: '50',
@@ -88,16 +107,6 @@ beforeAll(async () => {
       else res.writeHead(204).end();
     });
   });
-  const { cert } = await testCertificate();
-  fence = {
-    allowLoopbackFor: ['localhost'],
-    ca: cert,
-    // A public-looking name that resolves to a private address; the rest as the system does.
-    resolve: (host) =>
-      host === PRIVATE_NAME
-        ? Promise.resolve([{ address: '10.20.30.40', family: 4 }])
-        : lookup(host, { all: true }),
-  };
   // Deliveries as `npm start` and worker processes make them: beside the training worker.
   delivery = await startTrainingWorker(h.config, h.db, { webhookFence: fence });
   // The dispatcher job events call (wireJobEvents' listener), for events made up here.
@@ -242,6 +251,11 @@ describe('registration', () => {
     ['https://[::1]:8443/graft', 'address'],
     ['https://127.0.0.1/graft', 'address'],
     ['ftp://hooks.example.com/graft', 'scheme'],
+    ['https://hooks.localhost/graft', 'address'],
+    ['https://metadata.google.internal/computeMetadata/v1/', 'address'],
+    ['https://hooks.example.com:22/graft', 'port'],
+    [`https://${PRIVATE_NAME}/graft`, 'address'],
+    ['https://hooks.invalid/graft', 'host'],
   ])('refuses %s with 422 (%s), as base-model URLs are', async (url, reason) => {
     const response = await call(keyAcme, 'POST', '/v1/webhooks', { url });
     expect(response.statusCode, response.body).toBe(422);
@@ -409,12 +423,12 @@ describe('deliveries', () => {
     expect(requestsTo('/elsewhere')).toHaveLength(0);
   });
 
-  it('refuses at connect time a name that resolves to a private address', async () => {
+  it('refuses at connect time a name that resolves to a private address since', async () => {
     const { key, tenantId } = await newTenant();
     const response = await call(key, 'POST', '/v1/webhooks', {
-      url: `https://${PRIVATE_NAME}/graft`,
+      url: `https://${REBINDING_NAME}/graft`,
     });
-    // Accepted at registration (no DNS there), as base-model URLs are.
+    // Public at registration; private by the time of the delivery (DNS rebinding).
     expect(response.statusCode).toBe(201);
     const hook = response.json<NewWebhookView>();
     const before = receiver.connections();

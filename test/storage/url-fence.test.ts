@@ -80,6 +80,23 @@ describe('checkUrl', () => {
     }
   };
 
+  it.each([
+    ['https://localhost/hook', 'address'],
+    ['https://api.localhost/hook', 'address'],
+    ['https://metadata.google.internal/computeMetadata/v1/', 'address'],
+    ['https://printer.local/hook', 'address'],
+    ['https://router.home.arpa/hook', 'address'],
+    ['https://hooks.example.com:22/hook', 'port'],
+    ['https://hooks.example.com:6379/hook', undefined],
+    ['https://hooks.example.com:443/hook', undefined],
+  ])('with any host allowed (webhooks), %s is refused: %s', (url, reason) => {
+    expect(refusal(url, { trust: 'tenant', allowHosts: ['*'] })).toBe(reason);
+  });
+
+  it('lets a host the operator named have any port and a local name', () => {
+    expect(refusal('https://localhost:22/m/model.json')).toBeUndefined();
+  });
+
   it('lets an https URL on an allowed host through (its addresses are checked on connect)', () => {
     expect(refusal('https://models.example.com/m/model.json')).toBeUndefined();
     expect(refusal('https://localhost:8443/m/model.json')).toBeUndefined();
