@@ -66,12 +66,16 @@ export class JobEvents {
   async publish(tenantId: string, event: JobEventView): Promise<void> {
     const { jobId, type } = event;
     let streamId: string | undefined;
+    const once = onceMarker(event);
     try {
       streamId = await this.stream.append(jobId, event);
+      // Refused as coming after the job's end (a cancel request that lost the race with the
+      // worker): no one is told. A repeated once-only event still is: its id makes it a no-op
+      // for deliveries made, and it reaches those the first publisher never got to.
+      if (streamId === undefined && !once) return;
     } catch (error) {
       this.log.warn({ jobId, tenantId, type, error: String(error) }, 'a job event was not stored');
     }
-    const once = onceMarker(event);
     // Stream ids are unique per job only: two jobs appending in one millisecond both get <ms>-0.
     const eventId = once ? `${jobId}:${once}` : streamId ? `${jobId}:${streamId}` : randomUUID();
     for (const listener of this.listeners) {
