@@ -71,6 +71,8 @@ export function failureReason(error: unknown, limits: DownloadLimits): string {
         return 'only https:// URLs are allowed';
       case 'credentials':
         return 'URLs with a user name or password are not allowed';
+      case 'port':
+        return 'only port 443, or 1024 and above, is allowed';
       case 'host':
       case 'address':
         return 'the host is not allowed';
