@@ -23,26 +23,35 @@ const fromZero = (/** @type {any} */ _u, /** @type {number} */ _min, /** @type {
 const AXIS = { stroke: '#3b4350', grid: { stroke: '#e3e6ea' }, ticks: { stroke: '#c9ced5' } };
 
 /**
+ * A chart that lives as long as its page: destroyed (its ResizeObserver too) when the page's
+ * signal fires, or at once if the page was already left.
  * @param {HTMLElement} container
  * @param {any} options uPlot options without width/height
  * @param {any[]} data
+ * @param {AbortSignal} signal the page's
  * @param {number} [height]
  */
-function mount(container, options, data, height = 240) {
+function mount(container, options, data, signal, height = 240) {
   const width = () => Math.max(240, container.clientWidth || 600);
   const plot = new uPlot({ ...options, width: width(), height }, data, container);
   const resize = new ResizeObserver(() => plot.setSize({ width: width(), height }));
   resize.observe(container);
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    resize.disconnect();
+    plot.destroy();
+  };
+  if (signal.aborted) destroy();
+  else signal.addEventListener('abort', destroy, { once: true });
   return {
     plot,
     /** @param {any[]} next */
     setData(next) {
-      plot.setData(next);
+      if (!destroyed) plot.setData(next);
     },
-    destroy() {
-      resize.disconnect();
-      plot.destroy();
-    },
+    destroy,
   };
 }
 
@@ -52,9 +61,9 @@ function mount(container, options, data, height = 240) {
  * dashed: held out (what each phase judged itself on, see the job page's note); once the job
  * has its report, a dotted level: the shipped model on the validation set.
  * @param {HTMLElement} container
- * @param {{ title: string, yLabel: string, percent?: boolean, tickLabel: (x: number) => string }} options
+ * @param {{ title: string, yLabel: string, percent?: boolean, tickLabel: (x: number) => string, signal: AbortSignal }} options
  */
-export function epochChart(container, { title, yLabel, percent = false, tickLabel }) {
+export function epochChart(container, { title, yLabel, percent = false, tickLabel, signal }) {
   const format = (/** @type {number | null} */ v) =>
     v === null || v === undefined ? '—' : percent ? `${(v * 100).toFixed(1)} %` : v.toFixed(3);
   const value = (/** @type {any} */ _u, /** @type {number} */ v) => format(v);
@@ -98,6 +107,7 @@ export function epochChart(container, { title, yLabel, percent = false, tickLabe
       ],
     },
     [[], [], []],
+    signal,
   );
   /** @type {[number[], (number | null)[], (number | null)[]]} */
   let epochs = [[], [], []];
@@ -115,6 +125,7 @@ export function epochChart(container, { title, yLabel, percent = false, tickLabe
     },
     /** The shipped model's value on the validation set, drawn as a level. @param {number} value */
     setFinal(value) {
+      if (signal.aborted) return;
       if (final === null)
         chart.plot.addSeries(
           {
@@ -137,9 +148,9 @@ export function epochChart(container, { title, yLabel, percent = false, tickLabe
 /**
  * The running loss and accuracy of the current epoch, from `progress` events, against seconds
  * since the job started.
- * @param {HTMLElement} container
+ * @param {HTMLElement} container @param {AbortSignal} signal the page's
  */
-export function runningChart(container) {
+export function runningChart(container, signal) {
   return mount(
     container,
     {
@@ -174,6 +185,7 @@ export function runningChart(container) {
       ],
     },
     [[], [], []],
+    signal,
     200,
   );
 }
@@ -182,8 +194,9 @@ export function runningChart(container) {
  * Bars of validation accuracy, one per model (baseline, head only, fine-tuned).
  * @param {HTMLElement} container
  * @param {{ label: string, accuracy: number }[]} bars
+ * @param {AbortSignal} signal the page's
  */
-export function accuracyBars(container, bars) {
+export function accuracyBars(container, bars, signal) {
   const xs = bars.map((_, i) => i);
   return mount(
     container,
@@ -217,6 +230,7 @@ export function accuracyBars(container, bars) {
       ],
     },
     [xs, bars.map((b) => b.accuracy)],
+    signal,
     220,
   );
 }

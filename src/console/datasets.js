@@ -118,6 +118,7 @@ function uploadForm() {
 /** @param {import('./app.js').PageContext} ctx @param {string} id */
 export async function datasetPage({ main, signal }, id) {
   const d = await api(`/v1/datasets/${id}`, { signal });
+  signal.throwIfAborted();
   document.title = `${d.name} · Datasets · Graft console`;
   const report = d.report;
   const splitText = h(

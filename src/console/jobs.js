@@ -27,6 +27,8 @@ export async function jobsPage({ main, signal, params }) {
     api('/v1/datasets?limit=100', { signal }),
     api('/v1/base-models', { signal }).catch(() => null),
   ]);
+  // The catalog's catch would swallow an abort: the user may have left meanwhile.
+  signal.throwIfAborted();
   replace(
     main,
     h('h1', { tabindex: '-1' }, 'Jobs'),
@@ -272,9 +274,11 @@ export async function jobPage({ main, signal }, id) {
   const datasetName = job.datasetId
     ? await api(`/v1/datasets/${job.datasetId}`, { signal }).then(
         (/** @type {any} */ d) => d.name,
-        () => undefined,
+        // A dataset name is a nicety; leaving the page is not.
+        () => signal.throwIfAborted(),
       )
     : undefined;
+  signal.throwIfAborted();
   document.title = `Job ${shortId(id)} · Graft console`;
   // The stream replays the job's whole history first. A job already finished when the page
   // opened takes its status from its row, not from the replay (which would pass through queued
@@ -334,19 +338,20 @@ export async function jobPage({ main, signal }, id) {
     const record = ordered()[x - 1];
     return record ? epochName(record) : '';
   };
-  const lossChart = epochChart(lossBox, { title: 'Loss per epoch', yLabel: 'loss', tickLabel });
+  const lossChart = epochChart(lossBox, {
+    title: 'Loss per epoch',
+    yLabel: 'loss',
+    tickLabel,
+    signal,
+  });
   const accuracyChart = epochChart(accuracyBox, {
     title: 'Accuracy per epoch',
     yLabel: 'accuracy',
     percent: true,
     tickLabel,
+    signal,
   });
-  const runChart = runningChart(runningBox);
-  signal.addEventListener('abort', () => {
-    lossChart.destroy();
-    accuracyChart.destroy();
-    runChart.destroy();
-  });
+  const runChart = runningChart(runningBox, signal);
 
   const drawEpochs = () => {
     const records = ordered();

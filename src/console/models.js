@@ -51,6 +51,7 @@ export async function modelsPage({ main, signal }) {
 /** @param {import('./app.js').PageContext} ctx @param {string} id */
 export async function modelPage({ main, signal }, id) {
   const model = await api(`/v1/models/${id}`, { signal });
+  signal.throwIfAborted();
   document.title = `Model ${shortId(id)} · Graft console`;
   const m = model.metrics;
   const barsBox = h('div', { class: 'chart', id: 'accuracy-bars' });
@@ -93,8 +94,7 @@ export async function modelPage({ main, signal }, id) {
     { label: 'head only', accuracy: m.featureExtraction.accuracy },
     m.fineTuning ? { label: 'fine-tuned', accuracy: m.fineTuning.accuracy } : null,
   ].filter((b) => b !== null);
-  const chart = accuracyBars(barsBox, /** @type {any} */ (bars));
-  signal.addEventListener('abort', () => chart.destroy());
+  accuracyBars(barsBox, /** @type {any} */ (bars), signal);
 }
 
 /** @param {string} term @param {any} value */
