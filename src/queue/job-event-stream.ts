@@ -5,16 +5,18 @@ import type { JobEventView } from '../contracts/job-events.js';
  * Each job's events as Redis streams: every API replica and worker appends to them and reads
  * from them, so a watcher may reconnect to any replica and go on from the id it last saw.
  * Two streams per job share one sequence of ids (`<ms>-<seq>`, increasing, the same for every
- * reader): `graft:job-events:<jobId>` keeps the job's states, epochs and report, never trimmed
+ * reader): `graft:job-events:{<jobId>}` keeps the job's states, epochs and report, never trimmed
  * (a job has a few states per run, at most two phases of epochs, one report), and
- * `graft:job-events:<jobId>:progress` its `progress` events, trimmed to about the last
+ * `graft:job-events:{<jobId>}:progress` its `progress` events, trimmed to about the last
  * `progressMaxLength` (older ones are superseded by newer: a progress event tells where the
  * job is, not what happened). Readers merge the two by id. Each entry holds the event's JSON in
- * its `event` field. Both expire `ttlSeconds` after the job's last append.
+ * its `event` field. Both expire `ttlSeconds` after the job's last append. The braces are a
+ * Redis Cluster hash tag: both keys land in one slot, as the append script and XREAD need.
+ * Exclusive ranges (`(id`) need Redis 6.2 or later.
  */
 
 /** The stream of a job's states, epochs and report. */
-export const jobEventsKey = (jobId: string) => `graft:job-events:${jobId}`;
+export const jobEventsKey = (jobId: string) => `graft:job-events:{${jobId}}`;
 /** Both streams of a job: the one above, and its progress. */
 export const jobEventsKeys = (jobId: string): [string, string] => [
   jobEventsKey(jobId),
