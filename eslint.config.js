@@ -141,6 +141,7 @@ export default tseslint.config(
           ...['URL', 'URLSearchParams', 'FormData', 'XMLHttpRequest', 'AbortController'],
           ...['ResizeObserver', 'TextDecoderStream', 'MutationObserver', 'DataTransfer', 'File'],
           ...['HTMLImageElement', 'HTMLButtonElement', 'atob'],
+          ...['clearTimeout', 'IntersectionObserver'],
         ].map((name) => [name, 'readonly']),
       ),
     },

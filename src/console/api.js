@@ -21,12 +21,60 @@ export const session = {
 };
 
 export class ApiError extends Error {
-  /** @param {number} status @param {{ title?: string, detail?: string, code?: string }} problem */
-  constructor(status, problem) {
+  /**
+   * @param {number} status @param {{ title?: string, detail?: string, code?: string }} problem
+   * @param {string | null} [retryAfter] the Retry-After header (429, 503)
+   */
+  constructor(status, problem, retryAfter = null) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = problem.code;
+    const seconds = Number(retryAfter);
+    /** Seconds to wait before asking again, when the server said. @type {number | undefined} */
+    this.retryAfter = retryAfter && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  }
+
+  /** Busy or rate-limited: asking again later may work. */
+  get transient() {
+    return this.status === 429 || this.status === 503;
+  }
+}
+
+/**
+ * Waits `ms`, or until the signal fires (then rejects with its reason).
+ * @param {number} ms @param {AbortSignal} [signal]
+ * @returns {Promise<void>}
+ */
+export function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/**
+ * Calls `call` again while the API is busy or the key's budget is spent (429, 503), after the
+ * Retry-After it gave (1 s if none, at most 30 s), up to `tries` calls.
+ * @template T @param {() => Promise<T>} call @param {AbortSignal} [signal] @param {number} [tries]
+ * @returns {Promise<T>}
+ */
+export async function patiently(call, signal, tries = 5) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.transient || attempt >= tries) throw error;
+      await sleep(Math.min(30, error.retryAfter ?? attempt) * 1000, signal);
+    }
   }
 }
 
@@ -42,15 +90,19 @@ export function authHeaders(key = session.key ?? '') {
   return { authorization: `Bearer ${key}` };
 }
 
-/** @param {number} status @param {string} text */
-function problemOf(status, text) {
+/** @param {number} status @param {string} text @param {string | null} [retryAfter] */
+export function problemOf(status, text, retryAfter = null) {
   try {
     const body = JSON.parse(text);
-    if (body && typeof body === 'object') return new ApiError(status, body);
+    if (body && typeof body === 'object') return new ApiError(status, body, retryAfter);
   } catch {
     // not JSON: say the status
   }
-  return new ApiError(status, { detail: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` });
+  return new ApiError(
+    status,
+    { detail: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` },
+    retryAfter,
+  );
 }
 
 /**
@@ -65,7 +117,11 @@ export function refused(status, error, key) {
 
 /** @param {Response} response @param {string} key */
 async function failure(response, key) {
-  const error = problemOf(response.status, await response.text().catch(() => ''));
+  const error = problemOf(
+    response.status,
+    await response.text().catch(() => ''),
+    response.headers.get('retry-after'),
+  );
   refused(response.status, error, key);
   return error;
 }

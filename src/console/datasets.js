@@ -1,10 +1,8 @@
 // @ts-check
-import { api, imageUrl, upload } from './api.js';
+import { api, upload } from './api.js';
 import { clearMessages, fail, say, sayNext } from './messages.js';
 import { bytes, dropZone, h, pct, replace, table, when } from './dom.js';
-
-/** Rows of thumbnails asked for at a time per class (as many as the grid has columns each). */
-const ROWS = 3;
+import { classGrid, visibility } from './thumbnails.js';
 
 /** @param {import('./app.js').PageContext} ctx */
 export async function datasetsPage({ main, signal }) {
@@ -121,6 +119,7 @@ export async function datasetPage({ main, signal }, id) {
   signal.throwIfAborted();
   document.title = `${d.name} · Datasets · Graft console`;
   const report = d.report;
+  const whenVisible = visibility(signal);
   const splitText = h(
     'span',
     { id: 'split-counts' },
@@ -165,7 +164,7 @@ export async function datasetPage({ main, signal }, id) {
       'section',
       { 'aria-labelledby': 'images-title' },
       h('h2', { id: 'images-title' }, 'Images'),
-      d.classes.map((/** @type {any} */ c) => classGrid(d.id, c, signal)),
+      d.classes.map((/** @type {any} */ c) => classGrid(d.id, c, signal, whenVisible)),
     ),
   );
   // The view has no counts per split: two one-image pages of the listing tell the totals (per
@@ -250,78 +249,5 @@ function rejected(d) {
             { className: 'data compact' },
           ),
         ],
-  );
-}
-
-/**
- * One class's thumbnails, a page at a time: whole rows of the grid (as many columns as fit),
- * so no page leaves a ragged last row but the class's end. Each is fetched with the key and
- * shown from a blob: URL (revoked when the page changes), and takes the keyboard focus, which
- * shows its file, size and split.
- * @param {string} datasetId @param {{ name: string, count: number }} cls @param {AbortSignal} signal
- */
-function classGrid(datasetId, cls, signal) {
-  const grid = h('ul', { class: 'thumbs', 'aria-label': `${cls.name} images` });
-  const more = /** @type {HTMLButtonElement} */ (
-    h('button', { type: 'button', class: 'secondary', hidden: true }, `More ${cls.name} images`)
-  );
-  const shown = h('p', { class: 'hint' });
-  let offset = 0;
-  const columns = () => {
-    const tracks = window.getComputedStyle(grid).gridTemplateColumns.split(' ').filter(Boolean);
-    return Math.max(1, tracks.length);
-  };
-  const load = async () => {
-    more.disabled = true;
-    const perRow = columns();
-    const limit = Math.min(200, perRow * ROWS - (offset % perRow));
-    const page = await api(
-      `/v1/datasets/${datasetId}/images?class=${encodeURIComponent(cls.name)}&offset=${offset}&limit=${limit}`,
-      { signal },
-    );
-    offset += page.items.length;
-    for (const image of page.items) {
-      const img = /** @type {HTMLImageElement} */ (
-        h('img', { alt: `${cls.name}: ${image.path}`, width: 96, height: 96, loading: 'lazy' })
-      );
-      const about = [
-        image.width && image.height ? `${image.width}×${image.height}` : null,
-        image.bytes ? bytes(image.bytes) : null,
-        image.split ? `${image.split === 'val' ? 'validation' : 'training'} split` : null,
-      ].filter(Boolean);
-      grid.append(
-        h(
-          'li',
-          { tabindex: '0', title: `${image.path} (${about.join(', ')})` },
-          img,
-          h(
-            'span',
-            { class: 'thumb-caption' },
-            h('span', { class: 'thumb-path' }, image.path),
-            about.join(' · '),
-          ),
-        ),
-      );
-      imageUrl(image.thumbnailUrl, signal)
-        .then((url) => (img.src = url))
-        .catch(() => img.classList.add('missing'));
-    }
-    replace(shown, `${offset} of ${page.total} shown`);
-    more.hidden = offset >= page.total;
-    more.disabled = false;
-  };
-  more.addEventListener('click', () => {
-    clearMessages();
-    void load().catch(fail);
-  });
-  // After this grid is in the page (the caller appends it in the same task): its columns are
-  // known then.
-  void Promise.resolve().then(() => load().catch((error) => signal.aborted || fail(error)));
-  return h(
-    'section',
-    { class: 'class-grid', 'aria-label': `Class ${cls.name}` },
-    h('h3', null, `${cls.name} `, h('span', { class: 'hint' }, `(${cls.count})`)),
-    grid,
-    h('div', { class: 'actions' }, more, shown),
   );
 }

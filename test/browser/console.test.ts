@@ -202,8 +202,10 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     await expect
       .poll(() => page.getByRole('table', { name: 'Skipped files' }).innerText())
       .toContain('colours/red/notes.txt');
-    // Six thumbnails per class, each a blob: URL that decoded as an image.
+    // Six thumbnails per class, each a blob: URL that decoded as an image. A grid loads once it
+    // comes near the screen.
     for (const name of ['blue', 'red']) {
+      await page.getByRole('region', { name: `Class ${name}` }).scrollIntoViewIfNeeded();
       await expect
         .poll(() => page.evaluate<number>(`graftTest.thumbnailsShown('${name} images')`), {
           timeout: 20_000,
@@ -447,6 +449,7 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     await expect
       .poll(() => page.locator('#split-counts').innerText())
       .toBe('train/ and val/ as uploaded: 10 training, 4 validation images');
+    await page.getByRole('region', { name: 'Class blue' }).scrollIntoViewIfNeeded();
     await expect
       .poll(() => page.evaluate<number>(`graftTest.thumbnailsShown('blue images')`))
       .toBe(7);
