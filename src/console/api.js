@@ -153,33 +153,58 @@ export async function api(path, options = {}) {
 
 /**
  * A multipart upload through XMLHttpRequest, whose upload events (unlike fetch's) tell how
- * much has been sent.
+ * much has been sent. It always settles: on the answer, a lost connection, a timeout, or the
+ * page's signal (which aborts it: an upload finishing after the user left takes them nowhere).
  * @param {string} path
  * @param {FormData} form
  * @param {(sent: number, total: number) => void} onProgress
+ * @param {AbortSignal} signal
  * @returns {Promise<any>}
  */
-export function upload(path, form, onProgress) {
+export function upload(path, form, onProgress, signal) {
   const key = session.key ?? '';
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
     const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    /** @param {() => void} settle */
+    const done = (settle) => {
+      signal.removeEventListener('abort', abort);
+      settle();
+    };
     xhr.open('POST', path);
     xhr.setRequestHeader('authorization', authHeaders(key).authorization);
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable) onProgress(event.loaded, event.total);
     });
-    xhr.addEventListener('load', () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(JSON.parse(xhr.responseText));
-      } else {
-        const error = problemOf(xhr.status, xhr.responseText);
-        refused(xhr.status, error, key);
-        reject(error);
-      }
-    });
+    xhr.addEventListener('load', () =>
+      done(() => {
+        if (xhr.status < 200 || xhr.status >= 300) {
+          const error = problemOf(
+            xhr.status,
+            xhr.responseText,
+            xhr.getResponseHeader('retry-after'),
+          );
+          refused(xhr.status, error, key);
+          return reject(error);
+        }
+        try {
+          resolve(JSON.parse(xhr.responseText));
+        } catch {
+          reject(new ApiError(xhr.status, { detail: 'the upload’s answer was not JSON' }));
+        }
+      }),
+    );
     xhr.addEventListener('error', () =>
-      reject(new ApiError(0, { detail: 'the upload failed: the connection was lost' })),
+      done(() => reject(new ApiError(0, { detail: 'the upload failed: the connection was lost' }))),
+    );
+    xhr.addEventListener('timeout', () =>
+      done(() => reject(new ApiError(0, { detail: 'the upload timed out' }))),
+    );
+    xhr.addEventListener('abort', () =>
+      done(() => reject(signal.reason ?? new ApiError(0, { detail: 'the upload was aborted' }))),
     );
     xhr.send(form);
   });

@@ -11,7 +11,7 @@ export async function datasetsPage({ main, signal }) {
   replace(
     main,
     h('h1', { tabindex: '-1' }, 'Datasets'),
-    uploadForm(),
+    uploadForm(signal),
     h(
       'section',
       { 'aria-labelledby': 'datasets-list' },
@@ -39,7 +39,8 @@ export async function datasetsPage({ main, signal }) {
   );
 }
 
-function uploadForm() {
+/** @param {AbortSignal} signal the page's: leaving it aborts the upload */
+function uploadForm(signal) {
   /** @type {File | undefined} */
   let chosen;
   const name = /** @type {HTMLInputElement} */ (
@@ -92,18 +93,24 @@ function uploadForm() {
     progress.value = 0;
     clearMessages();
     say(`Uploading ${chosen.name}…`);
-    upload('/v1/datasets', body, (sent, total) => {
-      progress.value = sent / total;
-      replace(
-        progressText,
-        sent < total ? `${pct(sent / total, 0)} sent` : 'Checking every image…',
-      );
-    })
+    upload(
+      '/v1/datasets',
+      body,
+      (sent, total) => {
+        progress.value = sent / total;
+        replace(
+          progressText,
+          sent < total ? `${pct(sent / total, 0)} sent` : 'Checking every image…',
+        );
+      },
+      signal,
+    )
       .then((/** @type {any} */ dataset) => {
         sayNext(`Uploaded ${dataset.name}: ${dataset.imageCount} images.`);
         location.hash = `#/datasets/${dataset.id}`;
       })
       .catch((/** @type {unknown} */ error) => {
+        if (signal.aborted) return;
         fail(error);
         progress.hidden = true;
         replace(progressText);
