@@ -1,5 +1,5 @@
 // @ts-check
-import { api } from './api.js';
+import { api, sleep } from './api.js';
 import { epochChart, runningChart } from './charts.js';
 import { duration, h, num, pct, replace, shortId, table, when } from './dom.js';
 import { followJob } from './events.js';
@@ -630,9 +630,18 @@ export async function jobPage({ main, signal }, id) {
     }
   };
 
+  /** Reads the job as stored; says whether it has finished. */
+  const poll = async () => {
+    job = await api(`/v1/jobs/${id}`, { signal });
+    for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
+    drawSummary();
+    drawEpochs();
+    return !ACTIVE.has(job.status);
+  };
   const outcome = await followJob(id, {
     signal,
     onEvent,
+    poll: () => poll().catch(() => false),
     onConnection: (state) =>
       replace(
         connection,
@@ -642,24 +651,20 @@ export async function jobPage({ main, signal }, id) {
             : 'Live: following the job’s events.'
           : state === 'reconnecting'
             ? 'Connection lost: reconnecting…'
-            : ACTIVE.has(job.status)
-              ? ''
-              : 'The job has finished.',
+            : state === 'polling'
+              ? 'Live events are unavailable for now: reading the job every few seconds.'
+              : ACTIVE.has(job.status)
+                ? ''
+                : 'The job has finished.',
       ),
   });
   // Without an event stream, poll; either way, end with the job as stored.
-  while (outcome === 'unsupported' && !signal.aborted && ACTIVE.has(job.status)) {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    job = await api(`/v1/jobs/${id}`, { signal });
-    for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
-    drawSummary();
-    drawEpochs();
+  while (outcome === 'unsupported' && ACTIVE.has(job.status)) {
+    await sleep(2000, signal);
+    await poll();
   }
-  if (signal.aborted) return;
-  job = await api(`/v1/jobs/${id}`, { signal });
-  for (const record of job.history) epochs.set(`${record.phase}:${record.epoch}`, record);
-  drawSummary();
-  drawEpochs();
+  signal.throwIfAborted();
+  await poll();
 }
 
 /** @param {string} term @param {any} value */
