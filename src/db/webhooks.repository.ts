@@ -167,12 +167,24 @@ export class WebhooksRepository {
   }
 
   /** Pending deliveries made before `before`, oldest first: the reaper checks their queue entries. */
-  pendingBefore(before: Date, take: number) {
+  /** Pending deliveries made before `before`, oldest first, after `after` (a page's last). */
+  pendingBefore(before: Date, take: number, after?: { id: string; createdAt: Date }) {
     return this.db.webhookDelivery.findMany({
-      where: { status: 'pending', createdAt: { lt: before } },
-      orderBy: { createdAt: 'asc' },
+      where: {
+        status: 'pending',
+        createdAt: { lt: before },
+        ...(after
+          ? {
+              OR: [
+                { createdAt: { gt: after.createdAt } },
+                { createdAt: after.createdAt, id: { gt: after.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take,
-      select: { id: true },
+      select: { id: true, createdAt: true },
     });
   }
 

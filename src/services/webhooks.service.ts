@@ -116,6 +116,9 @@ export class WebhooksService {
     private readonly fence: FenceTestOptions = {},
   ) {}
 
+  /** Where `requeueLost` goes on from (the last pending delivery it looked at). */
+  private lostCursor: { id: string; createdAt: Date } | undefined;
+
   async create(tenantId: string, input: CreateWebhookInput): Promise<NewWebhookView> {
     const url = await this.checkedUrl(input.url);
     const events = [...new Set(input.events ?? WEBHOOK_EVENT_TYPES)];
@@ -260,13 +263,16 @@ export class WebhooksService {
   }
 
   /**
-   * Queues again the pending deliveries made before `before` (at most `take`, oldest first)
-   * that no queue entry will attempt: never queued (Redis was away), or Redis lost the entry.
-   * One whose entry failed for good while its row could not be written is failed. Returns how
-   * many were queued again.
+   * Queues again the pending deliveries made before `before` (at most `take` per call, oldest
+   * first, each call going on from where the last stopped, then from the start again: many
+   * deliveries legitimately waiting for a retry never hide a lost one behind them) that no
+   * queue entry will attempt: never queued (Redis was away), or Redis lost the entry. One whose
+   * entry failed for good while its row could not be written is failed. Returns how many were
+   * queued again.
    */
   async requeueLost(before: Date, take: number): Promise<number> {
-    const rows = await this.webhooks.pendingBefore(before, take);
+    const rows = await this.webhooks.pendingBefore(before, take, this.lostCursor);
+    this.lostCursor = rows.length === take ? rows.at(-1) : undefined;
     // One round trip: ioredis pipelines the calls made together.
     const states = await Promise.all(rows.map(({ id }) => this.queue.getJobState(id)));
     let requeued = 0;

@@ -10,7 +10,11 @@ import type {
 } from '../../src/contracts/webhook-views.js';
 import { WebhooksRepository } from '../../src/db/webhooks.repository.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
-import { createWebhookQueue, type WebhookQueue } from '../../src/queue/webhook-queue.js';
+import {
+  createWebhookQueue,
+  DELIVER_JOB_NAME,
+  type WebhookQueue,
+} from '../../src/queue/webhook-queue.js';
 import { jobEventsKey } from '../../src/queue/job-event-stream.js';
 import {
   NOT_QUEUED,
@@ -486,6 +490,45 @@ describe('deliveries', () => {
     const [done] = await settled(key, hook.id);
     expect(done).toMatchObject({ id: waiting!.id, status: 'succeeded', attempts: 1 });
     expect(requestsTo('/no-queue')).toHaveLength(1);
+  });
+
+  it('finds a lost delivery behind older ones still waiting for their retry', async () => {
+    const { key, tenantId } = await newTenant();
+    const hook = await register(key, '/behind');
+    const dispatcher = new WebhooksService(
+      new WebhooksRepository(h.db),
+      await lostQueue(),
+      h.config.webhooks,
+    );
+    await dispatcher.dispatch(tenantId, stateEvent('queued'));
+    await dispatcher.dispatch(tenantId, stateEvent('running'));
+    const [newer, older] = await deliveries(key, hook.id);
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    await h.db.webhookDelivery.update({ where: { id: older!.id }, data: { createdAt: ago(20) } });
+    await h.db.webhookDelivery.update({ where: { id: newer!.id }, data: { createdAt: ago(10) } });
+    // The older one has its entry: a retry an hour from now.
+    await dispatcherQueue.add(
+      DELIVER_JOB_NAME,
+      { deliveryId: older!.id },
+      { jobId: older!.id, delay: 3_600_000 },
+    );
+    try {
+      // One row a call: the second goes on past the first, to the lost one.
+      const requeued = [
+        await webhooks.requeueLost(ago(5), 1),
+        await webhooks.requeueLost(ago(5), 1),
+      ];
+      expect(requeued).toEqual([0, 1]);
+      await expect
+        .poll(async () => (await deliveries(key, hook.id)).find((d) => d.id === newer!.id), {
+          timeout: 20_000,
+          interval: 50,
+        })
+        .toMatchObject({ status: 'succeeded' });
+      expect(requestsTo('/behind')).toHaveLength(1);
+    } finally {
+      await dispatcherQueue.remove(older!.id);
+    }
   });
 
   it('records deliveries past GRAFT_WEBHOOK_MAX_PENDING pending of a tenant as failed, unsent', async () => {
