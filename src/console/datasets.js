@@ -1,7 +1,7 @@
 // @ts-check
 import { api, upload } from './api.js';
 import { clearMessages, fail, say, sayNext } from './messages.js';
-import { bytes, dropZone, h, pct, replace, table, when } from './dom.js';
+import { bytes, dropZone, fact, h, pct, replace, table, when } from './dom.js';
 import { classGrid, visibility } from './thumbnails.js';
 
 /** @param {import('./app.js').PageContext} ctx */
@@ -193,9 +193,6 @@ export async function datasetPage({ main, signal }, id) {
       });
   }
 }
-
-/** @param {string} term @param {any} value */
-const fact = (term, value) => [h('dt', null, term), h('dd', null, value)];
 
 /** @param {any} report */
 function warnings(report) {

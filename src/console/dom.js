@@ -209,3 +209,6 @@ export function dropZone({ label, hint, accept, onFile }) {
   });
   return { zone, input };
 }
+
+/** A term and its value in a description list. @param {string} term @param {Child | Child[]} value */
+export const fact = (term, value) => [h('dt', null, term), h('dd', null, value)];
