@@ -161,18 +161,97 @@ export function table(caption, columns, rows, options = {}) {
       h(
         'tbody',
         null,
-        rows.map((cells) =>
-          h(
-            'tr',
-            null,
-            cells.map((cell, i) =>
-              i === 0 && options.rowHeader ? h('th', { scope: 'row' }, cell) : h('td', null, cell),
-            ),
-          ),
-        ),
+        rows.map((cells) => tableRow(cells, options)),
       ),
     ),
   );
+}
+
+/** @param {Child[]} cells @param {{ rowHeader?: boolean }} options */
+const tableRow = (cells, options) =>
+  h(
+    'tr',
+    null,
+    cells.map((cell, i) =>
+      i === 0 && options.rowHeader ? h('th', { scope: 'row' }, cell) : h('td', null, cell),
+    ),
+  );
+
+/**
+ * Brings a table made by `table` up to date in place: only the cells that changed are
+ * replaced, so a focused link or a scrolled box stays as it was while a live page refreshes.
+ * @param {HTMLElement} box what `table` returned
+ * @param {string} caption @param {Child[][]} rows @param {{ rowHeader?: boolean }} [options]
+ */
+export function refreshTable(box, caption, rows, options = {}) {
+  const captionEl = box.querySelector('caption');
+  if (captionEl && captionEl.textContent !== caption) captionEl.textContent = caption;
+  const body = /** @type {HTMLTableSectionElement} */ (box.querySelector('tbody'));
+  rows.forEach((cells, i) => {
+    const fresh = tableRow(cells, options);
+    const old = body.rows[i];
+    if (!old) return body.append(fresh);
+    [...fresh.cells].forEach((cell, j) => {
+      const current = old.cells[j];
+      if (!current) old.append(cell);
+      else if (current.outerHTML !== cell.outerHTML) current.replaceWith(cell);
+    });
+  });
+  while (body.rows.length > rows.length) body.rows[rows.length]?.remove();
+}
+
+/**
+ * A description list whose rows are kept and updated in place (a live page redraws it on
+ * every event; rebuilding it would take away the keyboard focus and re-read it to screen
+ * readers).
+ */
+export function factList() {
+  const dl = h('dl', { class: 'facts' });
+  /** @type {Map<string, { dt: HTMLElement, dd: HTMLElement }>} */
+  const rows = new Map();
+  return {
+    el: dl,
+    /**
+     * @param {[key: string, term: string, value: Child | Child[]][]} entries in order; a row
+     *   not among them is removed
+     */
+    set(entries) {
+      const keys = new Set(entries.map(([key]) => key));
+      for (const [key, row] of rows)
+        if (!keys.has(key)) {
+          row.dt.remove();
+          row.dd.remove();
+          rows.delete(key);
+        }
+      /** @type {Element | null} */
+      let previous = null;
+      for (const [key, term, value] of entries) {
+        let row = rows.get(key);
+        if (!row) {
+          row = { dt: h('dt'), dd: h('dd') };
+          rows.set(key, row);
+          const at = previous ? previous.nextSibling : dl.firstChild;
+          dl.insertBefore(row.dt, at);
+          dl.insertBefore(row.dd, row.dt.nextSibling);
+        }
+        if (row.dt.textContent !== term) row.dt.textContent = term;
+        const fresh = append(h('dd'), [value]);
+        if (fresh.innerHTML !== row.dd.innerHTML) row.dd.replaceChildren(...fresh.childNodes);
+        else syncValues(fresh, row.dd);
+        previous = row.dd;
+      }
+    },
+  };
+}
+
+/** Values that are properties, not markup (a progress bar's), copied across. @param {Element} from @param {Element} to */
+function syncValues(from, to) {
+  const targets = to.querySelectorAll('progress, meter');
+  from.querySelectorAll('progress, meter').forEach((el, i) => {
+    const target = /** @type {HTMLProgressElement | undefined} */ (targets[i]);
+    const value = /** @type {HTMLProgressElement} */ (el).value;
+    if (target && target.value !== value) target.value = value;
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 import { epochChart, runningChart } from './charts.js';
-import { h, num, pct, replace, table } from './dom.js';
+import { h, num, pct, refreshTable, replace, table } from './dom.js';
 import { ACTIVE, PHASE_ORDER, epochName, phaseName, span } from './job-common.js';
 
 /*
@@ -121,24 +121,28 @@ export function jobCurves(state, signal) {
     accuracyChart.setFinal(m.evaluation.accuracy);
   };
 
+  const tableCaption =
+    'Loss and accuracy per epoch (held out: the validation set for H, a held-out fold of the training split for F)';
   /** @param {any[]} records */
-  const drawTable = (records) =>
-    replace(
-      epochTable,
-      table(
-        'Loss and accuracy per epoch (held out: the validation set for H, a held-out fold of the training split for F)',
-        ['Epoch', 'Phase', 'Loss', 'Accuracy', 'Held-out loss', 'Held-out accuracy'],
-        records.map((r) => [
-          epochName(r),
-          phaseName(r.phase),
-          num(r.loss),
-          pct(r.accuracy),
-          num(r.valLoss),
-          pct(r.valAccuracy),
-        ]),
-        { className: 'data compact', rowHeader: true },
-      ),
-    );
+  const tableRows = (records) =>
+    records.map((r) => [
+      epochName(r),
+      phaseName(r.phase),
+      num(r.loss),
+      pct(r.accuracy),
+      num(r.valLoss),
+      pct(r.valAccuracy),
+    ]);
+  const options = { className: 'data compact', rowHeader: true };
+  const epochBox = table(
+    tableCaption,
+    ['Epoch', 'Phase', 'Loss', 'Accuracy', 'Held-out loss', 'Held-out accuracy'],
+    [],
+    options,
+  );
+  replace(epochTable, epochBox);
+  /** Only changed rows are redrawn (the table may hold the keyboard focus). @param {any[]} records */
+  const drawTable = (records) => refreshTable(epochBox, tableCaption, tableRows(records), options);
 
   const draw = () => {
     const records = ordered();

@@ -1,6 +1,6 @@
 // @ts-check
 import { api } from './api.js';
-import { duration, fact, h, pct, replace, shortId, when } from './dom.js';
+import { duration, factList, h, pct, replace, shortId, when } from './dom.js';
 import { ACTIVE, badge, epochName, phaseName } from './job-common.js';
 import { clearMessages, fail, say } from './messages.js';
 
@@ -83,8 +83,8 @@ export function jobSummary(state, { id, title, datasetName, curves }) {
       .finally(() => (confirmYes.disabled = false));
   });
 
-  const facts = h('dl', { class: 'facts' });
-  replace(summary, facts, actions);
+  const facts = factList();
+  replace(summary, facts.el, actions);
 
   /** Where training is, told as what the numbers count in each phase. @returns {[string, string]} */
   const step = () => {
@@ -132,45 +132,54 @@ export function jobSummary(state, { id, title, datasetName, curves }) {
     // The buttons went away under the keyboard focus (the job ended): keep it on the page.
     if (hadFocus && actions.hidden) title.focus();
     const [stepTerm, stepValue] = step();
-    replace(
-      facts,
-      fact('Status', [
-        badge(state.job.status),
-        state.job.cancelRequested && active ? ' (cancelling)' : '',
-      ]),
-      fact('Phase', phaseText()),
-      fact('Progress', [
-        h('progress', { max: 1, value: state.job.progress, 'aria-label': 'Job progress' }),
-        ` ${pct(state.job.progress, 0)}`,
-      ]),
-      fact(stepTerm, stepValue),
-      fact('Time left', active ? duration(state.job.etaSeconds) : '—'),
-      fact(
+    const job = state.job;
+    facts.set([
+      [
+        'status',
+        'Status',
+        [badge(job.status), job.cancelRequested && active ? ' (cancelling)' : ''],
+      ],
+      ['phase', 'Phase', phaseText()],
+      [
+        'progress',
+        'Progress',
+        [
+          h('progress', { max: 1, value: job.progress, 'aria-label': 'Job progress' }),
+          ` ${pct(job.progress, 0)}`,
+        ],
+      ],
+      ['step', stepTerm, stepValue],
+      ['eta', 'Time left', active ? duration(job.etaSeconds) : '—'],
+      [
+        'dataset',
         'Dataset',
-        state.job.datasetId
-          ? h(
-              'a',
-              { href: `#/datasets/${state.job.datasetId}` },
-              datasetName ?? shortId(state.job.datasetId),
-            )
+        job.datasetId
+          ? h('a', { href: `#/datasets/${job.datasetId}` }, datasetName ?? shortId(job.datasetId))
           : 'deleted',
-      ),
-      fact('Base', state.job.baseModel),
-      fact('Created', when(state.job.createdAt)),
-      fact('Started', when(state.job.startedAt)),
-      fact('Finished', when(state.job.finishedAt)),
-      state.job.modelId
-        ? fact(
-            'Model',
-            h(
-              'a',
-              { href: `#/models/${state.job.modelId}` },
-              `Model ${shortId(state.job.modelId)}`,
-            ),
-          )
-        : null,
-      state.job.error ? fact('Error', h('span', { class: 'error-text' }, state.job.error)) : null,
-    );
+      ],
+      ['base', 'Base', job.baseModel],
+      ['created', 'Created', when(job.createdAt)],
+      ['started', 'Started', when(job.startedAt)],
+      ['finished', 'Finished', when(job.finishedAt)],
+      ...(job.modelId
+        ? [
+            /** @type {[string, string, HTMLElement]} */ ([
+              'model',
+              'Model',
+              h('a', { href: `#/models/${job.modelId}` }, `Model ${shortId(job.modelId)}`),
+            ]),
+          ]
+        : []),
+      ...(job.error
+        ? [
+            /** @type {[string, string, HTMLElement]} */ ([
+              'error',
+              'Error',
+              h('span', { class: 'error-text' }, job.error),
+            ]),
+          ]
+        : []),
+    ]);
   }
 
   return { el: summary, draw: drawSummary };

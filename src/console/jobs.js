@@ -1,6 +1,6 @@
 // @ts-check
 import { api, sleep } from './api.js';
-import { h, pct, replace, shortId, table, when } from './dom.js';
+import { h, pct, refreshTable, replace, shortId, table, when } from './dom.js';
 import { ACTIVE, badge, phaseName } from './job-common.js';
 import { jobForm } from './job-form.js';
 
@@ -27,30 +27,35 @@ export async function jobsPage({ main, signal, params }) {
       list,
     ),
   );
-  // While a job is active, the list refreshes itself.
+  // While a job is active, the list refreshes itself: only the cells that changed (a link
+  // in it may have the keyboard focus).
+  const names = new Map(datasets.items.map((/** @type {any} */ d) => [d.id, d.name]));
+  /** @type {HTMLElement | undefined} */
+  let box;
   for (;;) {
     const page = await api('/v1/jobs?limit=50', { signal });
-    const names = new Map(datasets.items.map((/** @type {any} */ d) => [d.id, d.name]));
-    replace(
-      list,
-      page.items.length === 0
-        ? h('p', null, 'No jobs yet: start one above.')
-        : table(
-            `${page.total} job${page.total === 1 ? '' : 's'}, newest first`,
-            ['Job', 'Status', 'Phase', 'Progress', 'Dataset', 'Base', 'Created'],
-            page.items.map((/** @type {any} */ j) => [
-              h('a', { href: `#/jobs/${j.id}`, title: j.id }, shortId(j.id)),
-              badge(j.status),
-              j.status === 'succeeded' ? 'done' : phaseName(j.phase),
-              pct(j.progress, 0),
-              j.datasetId ? (names.get(j.datasetId) ?? shortId(j.datasetId)) : '—',
-              j.baseModel,
-              when(j.createdAt),
-            ]),
-            { rowHeader: true },
-          ),
-    );
+    const caption = `${page.total} job${page.total === 1 ? '' : 's'}, newest first`;
+    const rows = page.items.map((/** @type {any} */ j) => [
+      h('a', { href: `#/jobs/${j.id}`, title: j.id }, shortId(j.id)),
+      badge(j.status),
+      j.status === 'succeeded' ? 'done' : phaseName(j.phase),
+      pct(j.progress, 0),
+      j.datasetId ? (names.get(j.datasetId) ?? shortId(j.datasetId)) : '—',
+      j.baseModel,
+      when(j.createdAt),
+    ]);
+    if (page.items.length === 0) {
+      box = undefined;
+      replace(list, h('p', null, 'No jobs yet: start one above.'));
+    } else if (box) {
+      refreshTable(box, caption, rows, { rowHeader: true });
+    } else {
+      box = table(caption, COLUMNS, rows, { rowHeader: true });
+      replace(list, box);
+    }
     if (!page.items.some((/** @type {any} */ j) => ACTIVE.has(j.status))) return;
     await sleep(5000, signal);
   }
 }
+
+const COLUMNS = ['Job', 'Status', 'Phase', 'Progress', 'Dataset', 'Base', 'Created'];
