@@ -153,13 +153,18 @@ function signInPage() {
   signOutButton.hidden = true;
   document.title = 'Sign in · Graft console';
   const input = /** @type {HTMLInputElement} */ (
+    // A text field masked by CSS, not type=password: a password field in a submitted form
+    // makes browsers offer to save it, and the key would outlive the tab.
     h('input', {
       id: 'api-key',
-      name: 'api-key',
-      type: 'password',
-      autocomplete: 'current-password',
+      type: 'text',
+      class: 'secret',
+      autocomplete: 'off',
+      autocapitalize: 'off',
       required: true,
       spellcheck: 'false',
+      'data-1p-ignore': true,
+      'data-lpignore': 'true',
       'aria-describedby': 'api-key-help',
     })
   );
@@ -179,7 +184,7 @@ function signInPage() {
       h('code', null, 'npm start'),
       ' printed, or one from ',
       h('code', null, 'npm run keys:create'),
-      '. It is kept in this tab only (session storage).',
+      '. It is kept in this tab only (session storage), never offered to a password manager.',
     ),
     button,
   );

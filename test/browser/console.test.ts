@@ -154,6 +154,14 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     await expect.poll(() => field.isVisible()).toBe(true);
     await shot('01-sign-in');
     await expectLabelledControls();
+    // Masked, but no password field: the browser must not offer to save the key.
+    expect(await page.locator('input[type=password]').count()).toBe(0);
+    expect(await field.getAttribute('autocomplete')).toBe('off');
+    expect(
+      await page.evaluate<string>(
+        "getComputedStyle(document.getElementById('api-key')).webkitTextSecurity",
+      ),
+    ).toBe('disc');
 
     await page.evaluate('graftTest.blur()');
     let presses = 0;
