@@ -162,6 +162,21 @@ new Gauge({
   },
 });
 
+// --- Job events and webhooks ---
+
+export const jobEventStreams = new Gauge({
+  name: 'graft_job_event_streams',
+  help: 'GET /v1/jobs/{id}/events streams this API process follows now (opening ones included)',
+  registers,
+});
+
+export const webhookDeliveryAttempts = new Counter({
+  name: 'graft_webhook_delivery_attempts_total',
+  help: 'Webhook delivery attempts this process made, by outcome: succeeded (a 2xx), retry (failed, another attempt to come), failed (the last, or refused by the URL fence)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
 // --- Training, observed in the worker process (worker/worker-metrics.ts) ---
 
 export const trainingJobsFinished = new Counter({

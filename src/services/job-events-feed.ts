@@ -7,6 +7,7 @@ import {
   type JobEventStream,
   type StoredJobEvent,
 } from '../queue/job-event-stream.js';
+import { jobEventStreams } from '../observability/metrics.js';
 import { DomainError, notFound, unavailable } from './domain-error.js';
 import { stateEvent } from './job-events.js';
 
@@ -158,11 +159,13 @@ export class JobEventsFeed {
     }
     this.perTenant.set(tenantId, own + 1);
     this.admitted++;
+    jobEventStreams.inc();
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.admitted--;
+      jobEventStreams.dec();
       const left = (this.perTenant.get(tenantId) ?? 1) - 1;
       if (left > 0) this.perTenant.set(tenantId, left);
       else this.perTenant.delete(tenantId);

@@ -12,6 +12,7 @@ import {
 } from '../storage/url-fence.js';
 import { isWebhookEventType } from './webhooks.service.js';
 import { deliveryType } from '../contracts/webhook-views.js';
+import { webhookDeliveryAttempts } from '../observability/metrics.js';
 
 /*
  * One attempt of a webhook delivery: a signed POST within the same fence as base-model URLs
@@ -170,6 +171,7 @@ export class WebhookDeliverer {
           error: null,
           status: 'succeeded',
         });
+        webhookDeliveryAttempts.inc({ outcome: 'succeeded' });
         return { kind: 'succeeded', statusCode };
       }
       error =
@@ -182,6 +184,7 @@ export class WebhookDeliverer {
       retryable = !(caught instanceof UrlRefused);
     }
     const final = !retryable || attempt >= maxAttempts;
+    webhookDeliveryAttempts.inc({ outcome: final ? 'failed' : 'retry' });
     await this.webhooks.recordAttempt(
       deliveryId,
       { attempts: attempt, statusCode, error, status: final ? 'failed' : 'pending' },

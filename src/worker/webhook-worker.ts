@@ -57,7 +57,13 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
     if (!job) return;
     const last =
       error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const line = { deliveryId: job.data.deliveryId, attempts: job.attemptsMade, err: error };
+    // The message only: the row holds the error, and a refusal or an HTTP status has no stack
+    // worth reading.
+    const line = {
+      deliveryId: job.data.deliveryId,
+      attempts: job.attemptsMade,
+      error: error.message,
+    };
     if (!last) return log.info(line, 'webhook delivery attempt failed; retrying');
     log.warn(line, 'webhook delivery failed');
     webhooks

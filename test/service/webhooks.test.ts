@@ -8,6 +8,7 @@ import type {
   WebhookDeliveryView,
   WebhookPayloadView,
 } from '../../src/contracts/webhook-views.js';
+import { webhookDeliveryAttempts } from '../../src/observability/metrics.js';
 import { WebhooksRepository } from '../../src/db/webhooks.repository.js';
 import { createRedis } from '../../src/queue/redis-connection.js';
 import {
@@ -318,8 +319,13 @@ describe('deliveries', () => {
     const { key, tenantId } = await newTenant();
     const hook = await register(key, '/signed');
     const event = stateEvent('succeeded');
+    const succeeded = async () =>
+      (await webhookDeliveryAttempts.get()).values.find((v) => v.labels.outcome === 'succeeded')
+        ?.value ?? 0;
+    const before = await succeeded();
     await webhooks.dispatch(tenantId, event);
     const [done] = await settled(key, hook.id);
+    expect(await succeeded()).toBe(before + 1);
     expect(done).toMatchObject({
       status: 'succeeded',
       attempts: 1,
