@@ -73,6 +73,19 @@ function notFound(kind, id) {
   );
 }
 
+/** A page that could not load (the alert says why): no endless Loading…, and a way to retry. */
+function failedPage() {
+  document.title = 'Not loaded · Graft console';
+  const retry = h('button', { type: 'button', id: 'retry' }, 'Try again');
+  retry.addEventListener('click', () => void route(true));
+  replace(
+    main,
+    h('h1', { tabindex: '-1' }, 'This page did not load'),
+    h('p', null, 'The server did not answer as expected (the message above says how).'),
+    h('p', null, retry),
+  );
+}
+
 /**
  * Until a page shows something, it says it is loading (and main is aria-busy); the page's
  * first change of main ends that.
@@ -141,8 +154,12 @@ async function route(moveFocus = false) {
   } catch (error) {
     if (ctx.signal.aborted) return;
     if (kind && error instanceof ApiError && error.status === 404) notFound(kind, id);
-    else fail(error);
+    else {
+      fail(error);
+      failedPage();
+    }
     main.removeAttribute('aria-busy');
+    if (moveFocus) main.querySelector('h1')?.focus();
   } finally {
     focusOnce.disconnect();
   }

@@ -514,6 +514,45 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
     await expect.poll(() => page.getByRole('status').innerText()).toBe('Job cancelled.');
   });
 
+  it('lists the jobs and the models, each linking to its page', async () => {
+    await page.goto(`${base}/#/jobs`);
+    const jobs = page.getByRole('table', { name: /^\d+ jobs?, newest first$/ });
+    await expect.poll(() => jobs.isVisible()).toBe(true);
+    expect(await jobs.getByRole('link', { name: jobId.slice(0, 8) }).getAttribute('href')).toBe(
+      `#/jobs/${jobId}`,
+    );
+    await shot('11-jobs');
+    await page.evaluate("location.hash = '#/models'");
+    const models = page.getByRole('table', { name: /^\d+ models?, newest first$/ });
+    await expect.poll(() => models.isVisible()).toBe(true);
+    expect(await models.getByRole('row').count()).toBeGreaterThanOrEqual(2);
+    await expectLabelledControls();
+    await shot('12-models');
+  });
+
+  it('shows a page that did not load as such, with a way to try again', async () => {
+    // The browser is answered 503 once, as a busy API would.
+    await page.route('**/v1/models?limit=100', (route) =>
+      route.fulfill({
+        status: 503,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+        body: JSON.stringify({ title: 'Service Unavailable', detail: 'the database is away' }),
+      }),
+    );
+    await page.evaluate("location.hash = '#/jobs'");
+    await page.evaluate("location.hash = '#/models'");
+    const heading = page.getByRole('heading', { level: 1, name: 'This page did not load' });
+    await expect.poll(() => heading.isVisible()).toBe(true);
+    expect(await page.getByRole('alert').innerText()).toContain('the database is away');
+    expect(await page.locator('#loading').count()).toBe(0);
+    await page.unroute('**/v1/models?limit=100');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1, name: 'Models' }).isVisible())
+      .toBe(true);
+    expect(await page.getByRole('alert').innerText()).toBe('');
+  });
+
   it('says a missing dataset or job is not found, with a way back', async () => {
     await page.goto(`${base}/#/datasets/nope`);
     await expect
