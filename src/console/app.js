@@ -1,7 +1,7 @@
 // @ts-check
 import { api, ApiError, revokeObjectUrls, session, whenUnauthorised } from './api.js';
 import { datasetPage, datasetsPage } from './datasets.js';
-import { h, replace } from './dom.js';
+import { forgetScrollBoxes, h, replace } from './dom.js';
 import { clearMessages, fail, sayNext } from './messages.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { modelPage, modelsPage } from './models.js';
@@ -112,6 +112,7 @@ async function route(moveFocus = false) {
   leaving?.abort();
   leaving = new AbortController();
   revokeObjectUrls();
+  forgetScrollBoxes();
   clearMessages();
   if (!session.key) return signInPage();
   nav.hidden = false;

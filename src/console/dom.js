@@ -102,6 +102,11 @@ export const uid = (/** @type {string} */ prefix) => `${prefix}-${++ids}`;
  */
 const overflowing = new ResizeObserver((entries) => {
   for (const { target } of entries) {
+    // A box taken out of the page (replaced) is reported once more, at size 0: let it go.
+    if (!target.isConnected) {
+      overflowing.unobserve(target);
+      continue;
+    }
     const box = /** @type {HTMLElement} */ (target);
     const scrolls = box.scrollWidth > box.clientWidth + 1;
     if (scrolls) {
@@ -115,6 +120,11 @@ const overflowing = new ResizeObserver((entries) => {
     }
   }
 });
+
+/** The page changes: none of its boxes is watched any more. */
+export function forgetScrollBoxes() {
+  overflowing.disconnect();
+}
 
 /**
  * A table in a horizontally scrolling box, named by the table's caption when it scrolls.
