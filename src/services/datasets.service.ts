@@ -15,6 +15,14 @@ import { datasetReport } from '../training/dataset-report.js';
 import { DomainError, notFound, storageFailure } from './domain-error.js';
 import { quotaExceeded } from './quotas.service.js';
 
+/** What a refused upload skipped, for its message: a zip of unreadable files says why it is empty. */
+function skipped(rejected: readonly { path: string; reason: string }[]): string {
+  if (rejected.length === 0) return '';
+  const shown = rejected.slice(0, 3).map((r) => `${r.path} (${r.reason})`);
+  const more = rejected.length > 3 ? `, and ${rejected.length - 3} more` : '';
+  return ` (${rejected.length} file${rejected.length === 1 ? ' was' : 's were'} skipped: ${shown.join(', ')}${more})`;
+}
+
 /** Views list this many rejected files; `rejectedCount` says how many there were. */
 export const REJECTED_SHOWN = 100;
 
@@ -172,7 +180,7 @@ export class DatasetsService {
       });
       await Promise.all(writing);
       if (failed) throw failed.error;
-      const classes = this.classesOf(images, summary.split);
+      const classes = this.classesOf(images, summary.split, summary.rejected);
       const created = await this.datasets.create(
         {
           id,
@@ -206,6 +214,7 @@ export class DatasetsService {
   private classesOf(
     images: readonly NewDatasetImage[],
     split: boolean,
+    rejected: readonly { path: string; reason: string }[],
   ): { name: string; count: number }[] {
     const counts = new Map<string, number>();
     for (const image of images) counts.set(image.label, (counts.get(image.label) ?? 0) + 1);
@@ -216,7 +225,8 @@ export class DatasetsService {
       throw new DomainError(
         422,
         'too_few_classes',
-        `a dataset needs at least 2 class folders with images; found ${classes.length}`,
+        `a dataset needs at least 2 class folders with images; found ${classes.length}${skipped(rejected)}`,
+        rejected.length > 0 ? { rejected: rejected.slice(0, REJECTED_SHOWN) } : undefined,
       );
     }
     const small = classes.filter((c) => c.count < this.config.minImagesPerClass);

@@ -274,6 +274,23 @@ describe('datasets', () => {
     },
   );
 
+  it('says which files it skipped when no class is left with images', async () => {
+    const { error, response } = await upload(
+      await zip({ 'cats/a.txt': Buffer.from('meow'), 'dogs/b.jpg': Buffer.from('not a jpeg') }),
+    );
+    expect(response.status).toBe(422);
+    expect(error).toMatchObject({
+      code: 'too_few_classes',
+      detail: expect.stringMatching(
+        /found 0 \(2 files were skipped: cats\/a\.txt \(.+\), dogs\/b\.jpg/,
+      ) as string,
+      rejected: [
+        { path: 'cats/a.txt', reason: expect.any(String) as string },
+        { path: 'dogs/b.jpg', reason: expect.any(String) as string },
+      ],
+    });
+  });
+
   it('lists entries it cannot extract (unsupported compression) as rejected, and refuses control characters in names', async () => {
     const files: Record<string, Buffer> = {};
     for (let i = 0; i < 2; i++) {
