@@ -1,4 +1,3 @@
-import type { StoredTrainingSummary } from '../contracts/training-summary.js';
 import type { TrainingJobsRepository } from '../db/training-jobs.repository.js';
 import {
   isFinalStatus,
@@ -9,7 +8,7 @@ import {
 } from '../queue/job-event-stream.js';
 import { jobEventStreams } from '../observability/metrics.js';
 import { DomainError, notFound, unavailable } from './domain-error.js';
-import { stateEvent } from './job-events.js';
+import { finalEvents } from './job-events.js';
 
 /*
  * What `GET /v1/jobs/:id/events` reads: a job's events from its Redis streams
@@ -269,29 +268,6 @@ export class JobEventsFeed {
    * once-only (queue/job-event-stream.ts), so replicas and the worker racing agree on ids.
    */
   private async ensureFinal(row: JobRow): Promise<void> {
-    const at = row.finishedAt ?? row.updatedAt;
-    const modelId = row.model?.id ?? null;
-    await this.stream.append(
-      row.id,
-      stateEvent(
-        row.id,
-        {
-          status: row.status,
-          cancelRequested: row.cancelRequested,
-          error: row.error,
-          modelId,
-        },
-        at,
-      ),
-    );
-    if (row.status === 'succeeded' && modelId && row.metrics) {
-      await this.stream.append(row.id, {
-        type: 'report',
-        jobId: row.id,
-        at: at.toISOString(),
-        modelId,
-        metrics: row.metrics as unknown as StoredTrainingSummary,
-      });
-    }
+    for (const event of finalEvents(row)) await this.stream.append(row.id, event);
   }
 }

@@ -3,6 +3,7 @@ import type {
   JobEpochEventView,
   JobEventView,
   JobProgressEventView,
+  JobReportEventView,
   JobStateEventView,
 } from '../contracts/job-events.js';
 import type { JobStatus, StoredTrainingSummary } from '../contracts/training-summary.js';
@@ -49,6 +50,41 @@ export function stateEvent(jobId: string, change: StateChange, at = new Date()):
     error: change.error ?? null,
     modelId: change.modelId ?? null,
   };
+}
+
+/** What `finalEvents` reads of a finished job's row. */
+export interface FinishedJobRow {
+  id: string;
+  status: JobStatus;
+  cancelRequested: boolean;
+  error: string | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+  model: { id: string } | null;
+  metrics: unknown;
+}
+
+/**
+ * The events a job tells once, as its row has them: its terminal state, and its report when it
+ * succeeded with a model. For those who tell them again (a watcher's replica, the reaper).
+ */
+export function finalEvents(job: FinishedJobRow): JobEventView[] {
+  const at = job.finishedAt ?? job.updatedAt;
+  const modelId = job.model?.id ?? null;
+  const state = stateEvent(
+    job.id,
+    { status: job.status, cancelRequested: job.cancelRequested, error: job.error, modelId },
+    at,
+  );
+  if (job.status !== 'succeeded' || !modelId || !job.metrics) return [state];
+  const report: JobReportEventView = {
+    type: 'report',
+    jobId: job.id,
+    at: at.toISOString(),
+    modelId,
+    metrics: job.metrics as StoredTrainingSummary,
+  };
+  return [state, report];
 }
 
 export class JobEvents {

@@ -1,11 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebhookSettings } from '../config/config.js';
-import {
-  WEBHOOK_EVENT_TYPES,
-  type JobEventView,
-  type JobReportEventView,
-} from '../contracts/job-events.js';
-import type { StoredTrainingSummary } from '../contracts/training-summary.js';
+import { WEBHOOK_EVENT_TYPES, type JobEventView } from '../contracts/job-events.js';
 import {
   deliveryType,
   type NewWebhookView,
@@ -18,7 +13,6 @@ import type {
   DeliveryRow,
   NewDelivery,
   WebhookRow,
-  UndeliveredJob,
   WebhooksRepository,
 } from '../db/webhooks.repository.js';
 import { defaultLogger, type Logger } from '../observability/logger.js';
@@ -26,7 +20,7 @@ import { onceMarker } from '../queue/job-event-stream.js';
 import { enqueueDelivery, type WebhookQueue } from '../queue/webhook-queue.js';
 import { checkUrlNow, UrlRefused, type FenceTestOptions } from '../storage/url-fence.js';
 import { DomainError, notFound } from './domain-error.js';
-import { stateEvent } from './job-events.js';
+import { finalEvents } from './job-events.js';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -67,26 +61,6 @@ export const TOO_MANY_PENDING =
 /** The last error of a pending delivery Redis would not queue (the reaper queues it later). */
 export const NOT_QUEUED =
   'not queued yet: the delivery queue (Redis) was unavailable; it is queued again within minutes';
-
-/** The events a job tells once, as its row has them: its terminal state, and its report. */
-export function finalEvents(job: UndeliveredJob): JobEventView[] {
-  const at = job.finishedAt ?? job.updatedAt;
-  const modelId = job.model?.id ?? null;
-  const state = stateEvent(
-    job.id,
-    { status: job.status, cancelRequested: job.cancelRequested, error: job.error, modelId },
-    at,
-  );
-  if (job.status !== 'succeeded' || !modelId || !job.metrics) return [state];
-  const report: JobReportEventView = {
-    type: 'report',
-    jobId: job.id,
-    at: at.toISOString(),
-    modelId,
-    metrics: job.metrics as unknown as StoredTrainingSummary,
-  };
-  return [state, report];
-}
 
 /** `whsec_` and 32 random bytes: the HMAC key of every delivery to one webhook. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
