@@ -44,7 +44,10 @@ export async function jobPage({ main, signal }, id) {
 
   /** Reads the job as stored, draws it, and says whether it has finished. */
   const poll = async () => {
+    const wasActive = ACTIVE.has(state.job.status);
     state.job = await api(`/v1/jobs/${id}`, { signal });
+    // An end learned from the row (the stream ended first, or is unavailable) is news too.
+    if (wasActive && !ACTIVE.has(state.job.status)) say(`Job ${state.job.status}.`);
     curves.addHistory(state.job.history);
     summary.draw();
     curves.draw();

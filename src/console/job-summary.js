@@ -66,12 +66,21 @@ export function jobSummary(state, { id, title, datasetName, curves }) {
     clearMessages();
     api(`/v1/jobs/${id}/cancel`, { method: 'POST' })
       .then((/** @type {any} */ answer) => {
-        state.job = { ...state.job, ...answer, history: state.job.history };
+        // The job's events may have told its end before this answer came (and said so): the
+        // answer's older view must not bring it back to running.
+        const endedMeanwhile = !ACTIVE.has(state.job.status);
+        if (!endedMeanwhile) state.job = { ...state.job, ...answer, history: state.job.history };
         confirming = false;
         drawSummary();
         // The buttons are gone: focus goes to the job's heading, the status says what happens.
         title.focus();
-        say('Cancel requested: the job stops within seconds.');
+        // A queued job is cancelled at once: its end is the news.
+        if (!endedMeanwhile)
+          say(
+            ACTIVE.has(state.job.status)
+              ? 'Cancel requested: the job stops within seconds.'
+              : `Job ${state.job.status}.`,
+          );
       })
       .catch((/** @type {unknown} */ error) => {
         confirming = false;
