@@ -2,7 +2,7 @@
 import { api, ApiError, revokeObjectUrls, session, whenUnauthorised } from './api.js';
 import { datasetPage, datasetsPage } from './datasets.js';
 import { forgetScrollBoxes, h, replace } from './dom.js';
-import { clearMessages, fail, sayNext } from './messages.js';
+import { clearMessages, fail, say, sayNext } from './messages.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { modelPage, modelsPage } from './models.js';
 
@@ -242,6 +242,14 @@ document.getElementById('skip-link')?.addEventListener('click', (event) => {
 whenUnauthorised((error) => {
   session.signOut();
   void route().then(() => fail(`Signed out: ${error.message}`));
+});
+
+// A file dropped beside a drop zone would make the browser open it in place of the console.
+document.addEventListener('dragover', (event) => event.preventDefault());
+document.addEventListener('drop', (event) => {
+  if (event.defaultPrevented) return; // a drop zone took it
+  event.preventDefault();
+  if (event.dataTransfer?.files.length) say('Drop the file on its box (or choose it there).');
 });
 
 window.addEventListener('hashchange', () => void route(true));

@@ -146,8 +146,8 @@ export function epochChart(container, { title, yLabel, percent = false, tickLabe
 }
 
 /**
- * The running loss and accuracy of the current epoch, from `progress` events, against seconds
- * since the job started.
+ * The running loss and accuracy of the batches over the whole job (every `progress` event that
+ * has them, both phases), against seconds since the job started.
  * @param {HTMLElement} container @param {AbortSignal} signal the page's
  */
 export function runningChart(container, signal) {

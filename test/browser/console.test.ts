@@ -473,6 +473,19 @@ describe.skipIf(!hasBrowser)('the web console in headless Chromium', () => {
       ),
     ).toBe('1');
     await shot('09-dataset-split');
+
+    // A zip dropped beside the upload box is refused by the page (the browser would otherwise
+    // open it in place of the console), which says where to drop it.
+    await page.goto(`${base}/#/datasets`);
+    await expect.poll(() => page.getByLabel('Dataset zip').isVisible()).toBe(true);
+    const dataTransfer = await page.evaluateHandle(
+      `graftTest.fileTransfer('UEs=', 'beside.zip', 'application/zip')`,
+    );
+    await page.getByRole('heading', { level: 1, name: 'Datasets' }).dispatchEvent('drop', {
+      dataTransfer,
+    });
+    await expect.poll(() => page.getByRole('status').innerText()).toMatch(/^Drop the file on/);
+    expect(page.url()).toBe(`${base}/#/datasets`);
   });
 
   it('asks before cancelling a job, and keeps the keyboard focus on the page after', async () => {
