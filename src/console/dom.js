@@ -198,7 +198,7 @@ export function refreshTable(box, caption, rows, options = {}) {
   if (captionEl && captionEl.textContent !== caption) captionEl.textContent = caption;
   const body = /** @type {HTMLTableSectionElement} */ (box.querySelector('tbody'));
   rows.forEach((cells, i) => {
-    const fresh = tableRow(cells, options);
+    const fresh = /** @type {HTMLTableRowElement} */ (tableRow(cells, options));
     const old = body.rows[i];
     if (!old) return body.append(fresh);
     [...fresh.cells].forEach((cell, j) => {

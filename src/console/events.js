@@ -57,7 +57,7 @@ export async function followJob(jobId, { onEvent, onConnection = () => {}, poll,
           retryMs = ms;
         },
       });
-      const reader = /** @type {ReadableStream<Uint8Array>} */ (response.body)
+      const reader = /** @type {ReadableStream<any>} */ (response.body)
         .pipeThrough(new TextDecoderStream())
         .getReader();
       for (;;) {
