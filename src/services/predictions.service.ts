@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ModelsRepository } from '../db/models.repository.js';
 import { decodeImage, ImageDecodeError } from '../storage/image-decoder.js';
 import type { Preprocessing } from '../training/base-model-catalog.js';
@@ -112,6 +113,9 @@ export class PredictionsService {
   async predict(admitted: AdmittedPrediction, images: Buffer[], options: PredictOptions) {
     const started = performance.now();
     const { model, signal } = admitted;
+    // Each image of a batch waits for a decode slot on the request's signal: as many listeners
+    // as images, none leaked (a slot taken removes its own).
+    setMaxListeners(images.length + 10, signal);
     try {
       const pixels = await Promise.all(
         images.map((image, index) => this.decode(image, index, model.preprocessing, signal)),
