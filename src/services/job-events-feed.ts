@@ -210,24 +210,26 @@ export class JobEventsFeed {
     const { stream, jobs } = this;
     const ensureFinal = (row: JobRow) => this.ensureFinal(row);
     const endsAt = Date.now() + this.maxStreamMs;
+    /** `page`, then every page after it, until a short one. */
+    async function* pagesFrom(page: StoredJobEvent[]): AsyncGenerator<StoredJobEvent> {
+      for (;;) {
+        yield* page;
+        if (page.length < PAGE) return;
+        page = await stream.readAfter(jobId, page.at(-1)!.id, PAGE);
+      }
+    }
     async function* items(): AsyncGenerator<FeedItem> {
       let last = lastEventId ?? '0-0';
       try {
-        // What is there already, page by page.
-        let page = first;
-        for (;;) {
-          for (const stored of page) {
-            if (closed) return;
-            yield stored;
-            last = stored.id;
-            if (endsStream(stored)) return;
-          }
-          if (finished && page.length < PAGE) return;
-          if (page.length < PAGE) break;
-          page = await stream.readAfter(jobId, last, PAGE);
+        // What is there already.
+        for await (const stored of pagesFrom(first)) {
+          if (closed) return;
+          yield stored;
+          last = stored.id;
+          if (endsStream(stored)) return;
         }
         // Then what comes, until the job's last event (or the stream's longest life).
-        while (!closed && follower && Date.now() < endsAt) {
+        while (!finished && !closed && follower && Date.now() < endsAt) {
           const events = await follower.read(jobId, last, PAGE);
           if (events.length === 0) {
             yield 'heartbeat';
@@ -237,14 +239,8 @@ export class JobEventsFeed {
             if (!now) return;
             if (!isFinalStatus(now.status)) continue;
             await ensureFinal(now);
-            for (;;) {
-              const rest = await stream.readAfter(jobId, last, PAGE);
-              for (const stored of rest) {
-                yield stored;
-                last = stored.id;
-              }
-              if (rest.length < PAGE) return;
-            }
+            yield* pagesFrom(await stream.readAfter(jobId, last, PAGE));
+            return;
           }
           for (const stored of events) {
             yield stored;
